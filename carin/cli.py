@@ -1,0 +1,52 @@
+"""The ``carin`` command: a thin layer that parses arguments, calls the API and prints.
+
+Each sub-command lives in its own module in :mod:`carin.commands` and exposes
+``register(subparsers)``; modules are discovered, so adding a command never
+edits this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from carin.errors import CarinError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every discovered sub-command."""
+    import carin.commands as commands
+
+    parser = argparse.ArgumentParser(
+        prog="carin",
+        description="Decide how to deploy DNNs on a device from measured profiles and SLOs.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"carin.commands.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 bad input, 3 infeasible)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except CarinError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Errors that the CLI turns into a message and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+__all__ = ["CarinError", "InfeasibleError", "SpecError", "ProfileError", "PlanError"]
+
+
+class CarinError(Exception):
+    """A user-facing error: the message says what was wrong and what is allowed.
+
+    Attributes:
+        exit_code: The process exit code the CLI uses for this error (2 = bad input).
+    """
+
+    exit_code: int = 2
+
+
+class SpecError(CarinError):
+    """The SLO spec is malformed; the message names the file, line and field."""
+
+
+class ProfileError(CarinError):
+    """A profile table is malformed; the message names the file, row and column."""
+
+
+class PlanError(CarinError):
+    """A plan file is malformed; the message names the field."""
+
+
+class InfeasibleError(CarinError):
+    """No configuration meets the constraints (exit code 3)."""
+
+    exit_code = 3
