@@ -1,0 +1,252 @@
+"""Pareto sets: dominance, ranking by the spec's preference, and indicators.
+
+Dominance and hypervolume use moocore; :func:`nondominated_reference` is a
+plain numpy reference kept for tests and for the exhaustive solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import moocore
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from carin.space import DesignSpace
+
+__all__ = [
+    "ParetoSet",
+    "nondominated",
+    "nondominated_reference",
+    "dominated_by_any",
+    "rank_order",
+    "hypervolume",
+]
+
+
+def to_costs(values: np.ndarray, maximise: np.ndarray) -> np.ndarray:
+    """Objective values turned into costs (every objective minimised)."""
+    return np.where(np.asarray(maximise, dtype=bool), -values, values)
+
+
+def nondominated(costs: np.ndarray) -> np.ndarray:
+    """Mask of rows no other row dominates; identical rows are all kept (moocore)."""
+    costs = np.asarray(costs, dtype=np.float64)
+    if len(costs) == 0:
+        return np.zeros(0, dtype=bool)
+    if costs.shape[1] == 1:
+        return costs[:, 0] == costs[:, 0].min()
+    return moocore.is_nondominated(costs, keep_weakly=True)
+
+
+def nondominated_reference(costs: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Plain numpy reference of :func:`nondominated` (simple cull against a growing front).
+
+    Kept for tests and the exhaustive solver so that they do not share code with
+    the fast path.
+    """
+    costs = np.asarray(costs, dtype=np.float64)
+    n = len(costs)
+    keep = np.ones(n, dtype=bool)
+    order = np.lexsort(costs.T[::-1])  # sorted: a row can only be dominated by earlier rows
+    front: list[int] = []
+    for start in range(0, n, block):
+        chunk = order[start : start + block]
+        c = costs[chunk]
+        # dominated by the front found so far
+        if front:
+            f = costs[np.array(front)]
+            dom = dominated_by_any(c, f)
+        else:
+            dom = np.zeros(len(chunk), dtype=bool)
+        # dominated within the chunk (earlier rows only, by sort order)
+        le = (c[:, None, :] <= c[None, :, :]).all(axis=2)  # le[i, j]: i weakly better than j
+        lt = (c[:, None, :] < c[None, :, :]).any(axis=2)
+        within = (le & lt).any(axis=0)
+        dom |= within
+        keep[chunk[dom]] = False
+        front.extend(chunk[~dom].tolist())
+    return keep
+
+
+def dominated_by_any(costs: np.ndarray, front: np.ndarray, chunk_cells: int = 4_000_000) -> np.ndarray:
+    """For each row of ``costs``, whether some row of ``front`` strictly dominates it."""
+    costs = np.asarray(costs, dtype=np.float64)
+    front = np.asarray(front, dtype=np.float64)
+    out = np.zeros(len(costs), dtype=bool)
+    if len(front) == 0 or len(costs) == 0:
+        return out
+    step = max(1, chunk_cells // max(1, len(front) * costs.shape[1]))
+    for s in range(0, len(costs), step):
+        c = costs[s : s + step, None, :]
+        le = (front[None, :, :] <= c).all(axis=2)
+        lt = (front[None, :, :] < c).any(axis=2)
+        out[s : s + step] = (le & lt).any(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class Preference:
+    """How designs are ordered: lexicographic, or a weighted sum of normalised costs.
+
+    For ``weighted``, each objective's cost is scaled to [0, 1] between the best and
+    worst value on the nominal Pareto front (``lo``/``hi``), so the order is a fixed
+    total order that does not change when conditions shrink the feasible set.
+    """
+
+    method: str
+    weights: np.ndarray
+    lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def score(self, costs: np.ndarray) -> np.ndarray:
+        """Weighted score (lower is better); only meaningful for ``weighted``."""
+        span = np.where(self.hi > self.lo, self.hi - self.lo, 1.0)
+        return ((costs - self.lo) / span * self.weights).sum(axis=1)
+
+
+def make_preference(space: DesignSpace, front_costs: np.ndarray) -> Preference:
+    """The spec's preference, normalised on the nominal front's costs."""
+    weights = np.array([o.weight for o in space.objectives], dtype=np.float64)
+    if len(front_costs):
+        lo, hi = front_costs.min(axis=0), front_costs.max(axis=0)
+    else:
+        lo = hi = np.zeros(len(weights))
+    return Preference(space.spec.preference, weights, lo, hi)
+
+
+def rank_order(costs: np.ndarray, keys: np.ndarray, preference: Preference) -> np.ndarray:
+    """Positions of the designs from best to worst.
+
+    Lexicographic: by the first objective, ties by the second, and so on. Weighted:
+    by the weighted normalised score, ties lexicographically. Remaining ties are
+    broken by the designs' key text, then by input order, so the order is total
+    and deterministic.
+    """
+    columns = [np.arange(len(costs)), np.asarray(keys, dtype=str)]
+    columns += [costs[:, j] for j in range(costs.shape[1] - 1, -1, -1)]
+    if preference.method == "weighted":
+        columns.append(np.round(preference.score(costs), 12))
+    return np.lexsort(columns)
+
+
+@dataclass(frozen=True, eq=False)
+class ParetoSet:
+    """The result of a solve: Pareto-optimal designs of a design space.
+
+    Attributes:
+        space: The design space solved.
+        index: ``(n, k)`` row positions, one column per task.
+        objectives: ``(n, m)`` nominal objective values (natural units).
+        solver: Name of the solver that produced it.
+        condition: The run-time condition it was solved under (None = nominal).
+        evaluations: How many designs the solver scored.
+        seconds: Wall time of the solve.
+        exact: Whether the solver guarantees the exact front.
+    """
+
+    space: DesignSpace
+    index: np.ndarray
+    objectives: np.ndarray
+    solver: str
+    condition: dict | None = None
+    evaluations: int = 0
+    seconds: float = 0.0
+    exact: bool = True
+    stats: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def costs(self) -> np.ndarray:
+        """Objective values as costs (all minimised)."""
+        return to_costs(self.objectives, self.space.maximise)
+
+    def keys(self) -> np.ndarray:
+        """Key text of each design."""
+        return self.space.design_keys(self.index)
+
+    def sorted(self, preference: Preference) -> ParetoSet:
+        """The same set ordered best first by ``preference``."""
+        order = rank_order(self.costs, self.keys(), preference)
+        return ParetoSet(
+            space=self.space,
+            index=self.index[order],
+            objectives=self.objectives[order],
+            solver=self.solver,
+            condition=self.condition,
+            evaluations=self.evaluations,
+            seconds=self.seconds,
+            exact=self.exact,
+            stats=self.stats,
+        )
+
+    def canonical(self) -> ParetoSet:
+        """Ordered by row positions, for comparing sets from different solvers."""
+        order = np.lexsort(self.index.T[::-1]) if len(self.index) else np.zeros(0, dtype=int)
+        return ParetoSet(
+            space=self.space,
+            index=self.index[order],
+            objectives=self.objectives[order],
+            solver=self.solver,
+            condition=self.condition,
+            evaluations=self.evaluations,
+            seconds=self.seconds,
+            exact=self.exact,
+            stats=self.stats,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per design: key columns and every objective and constrained metric.
+
+        Multi-DNN columns are prefixed by the task name (``detect.model``); app-level
+        metrics keep their labels (``max(latency_ms)``).
+        """
+        return design_frame(self.space, self.index)
+
+    def hypervolume(self, ref: np.ndarray) -> float:
+        """Hypervolume of the set's costs against a reference point in cost space."""
+        return hypervolume(self.costs, ref)
+
+
+def design_frame(space: DesignSpace, index: np.ndarray, condition: dict | None = None) -> pd.DataFrame:
+    """Describe designs as a table: per-task keys and metrics, then app-level metrics."""
+    from carin.profiles import KEY_COLUMNS
+
+    index = np.asarray(index, dtype=np.int64).reshape(len(index), len(space.tasks))
+    ev = space.evaluate(index, condition)
+    cols: dict[str, np.ndarray] = {}
+    single = space.single
+    lat = space.part_latency(index)
+    part_metrics = sorted(
+        {o.target.metric for o in space.objectives}
+        | {c.target.metric for c in space.constraints}
+        | {c.target.metric for t in space.tasks for c in t.constraints}
+    )
+    for t, task in enumerate(space.tasks):
+        prefix = "" if single else f"{task.name}."
+        sub = task.frame.iloc[index[:, t]]
+        for c in KEY_COLUMNS:
+            if c in sub.columns:
+                cols[prefix + c] = sub[c].to_numpy()
+        if not single:
+            for m in part_metrics:
+                cols[prefix + m] = lat[:, t] if m == "latency_ms" else task.values(m)[index[:, t]]
+        cols[prefix + "row"] = sub["_row"].to_numpy()
+    for j, label in enumerate(space.objective_labels()):
+        cols[label] = ev.objectives[:, j]
+    for j, label in enumerate(space.constraint_labels()):
+        if label not in cols:
+            cols[label] = ev.constraints[:, j]
+    return pd.DataFrame(cols)
+
+
+def hypervolume(costs: np.ndarray, ref: np.ndarray) -> float:
+    """Hypervolume (moocore) of cost vectors against ``ref``; points beyond ``ref`` add nothing."""
+    costs = np.asarray(costs, dtype=np.float64)
+    if len(costs) == 0:
+        return 0.0
+    return float(moocore.hypervolume(costs, ref=np.asarray(ref, dtype=np.float64)))

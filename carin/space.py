@@ -1,0 +1,403 @@
+"""Spec + profile table -> :class:`DesignSpace`, and the one definition of how a design is scored.
+
+A *design* picks one profiled configuration (a row) per task. Single-DNN specs
+have one task, so a design is a row. :meth:`DesignSpace.evaluate` is the
+reference semantics every solver must agree with:
+
+* part metrics come from the rows; a ``slowdown`` condition multiplies the
+  ``latency_ms`` of parts on the slowed processor;
+* with ``contention: time-share`` each part's effective latency is the sum of
+  the latencies of all parts on the same processor (they share it in turn);
+* app-level metrics aggregate the parts (``sum``, ``max``, ``min``, ``mean``);
+* objectives are always evaluated at nominal conditions; constraints, task
+  limits and condition budgets at the given conditions;
+* a missing (NaN) value of any objective or constrained metric makes the design
+  infeasible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from carin.errors import SpecError
+from carin.profiles import KEY_COLUMNS, ProfileTable, load_profiles
+from carin.spec import Constraint, Metric, Objective, Spec
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["DesignSpace", "TaskSpace", "Evaluation", "compile_space", "LATENCY", "MEMORY"]
+
+LATENCY = "latency_ms"
+MEMORY = "memory_mb"
+POWER_LO = "power_lo_mw"
+POWER_HI = "power_hi_mw"
+
+
+@dataclass(frozen=True, eq=False)
+class TaskSpace:
+    """The candidate configurations of one task.
+
+    Attributes:
+        name: Task name (``main`` for single-DNN specs).
+        frame: The task's rows of the profile table after its ``where`` filters,
+            with a fresh 0-based index; column ``_row`` holds the row's line in the
+            profile file (header = line 1).
+        processor: Lower-case processor name per row.
+        keys: Key text per row (``model/precision/processor/...``), used for
+            deterministic tie-breaking and display.
+        constraints: The task's own limits (checked on the part's effective value).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    processor: np.ndarray
+    keys: np.ndarray
+    constraints: tuple[Constraint, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def values(self, metric: str) -> np.ndarray:
+        """The metric column as float64 (NaN when the table lacks it)."""
+        if metric not in self.frame.columns:
+            return np.full(len(self.frame), np.nan)
+        return self.frame[metric].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of a batch of designs.
+
+    Attributes:
+        objectives: ``(n, m)`` nominal values of the spec's objectives, natural units.
+        constraints: ``(n, c)`` values of the app-level constrained metrics under the
+            conditions.
+        feasible: ``(n,)`` whether every constraint, task limit and condition holds
+            and no needed value is missing.
+    """
+
+    objectives: np.ndarray
+    constraints: np.ndarray
+    feasible: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class DesignSpace:
+    """A compiled design space: one candidate list per task plus the spec's goals.
+
+    Build it with :func:`compile_space`. Solvers read ``tasks``, ``objectives``
+    and ``constraints``; :meth:`evaluate` scores any batch of designs.
+    """
+
+    spec: Spec
+    table: ProfileTable
+    tasks: tuple[TaskSpace, ...]
+    processors: tuple[str, ...]
+    latency_target: Metric
+    memory_target: Metric
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        """App-level objectives in priority order."""
+        return self.spec.objectives
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        """App-level constraints."""
+        return self.spec.constraints
+
+    @property
+    def single(self) -> bool:
+        """True for single-DNN spaces."""
+        return len(self.tasks) == 1
+
+    @property
+    def time_share(self) -> bool:
+        """True when parts on one processor share it in turn (and there are several tasks)."""
+        return self.spec.contention == "time-share" and len(self.tasks) > 1
+
+    @property
+    def raw_size(self) -> int:
+        """Number of designs before any filtering: the product of the task sizes."""
+        return prod(len(t) for t in self.tasks)
+
+    @property
+    def maximise(self) -> np.ndarray:
+        """Per objective, whether larger is better."""
+        return np.array([o.maximise for o in self.objectives], dtype=bool)
+
+    def objective_labels(self) -> list[str]:
+        """Objective names as users write them."""
+        return [o.target.label(self.single) for o in self.objectives]
+
+    def constraint_labels(self) -> list[str]:
+        """Constrained metric names as users write them."""
+        return [c.target.label(self.single) for c in self.constraints]
+
+    # -- the reference semantics -------------------------------------------------
+
+    def part_latency(self, index: np.ndarray, condition: dict | None = None) -> np.ndarray:
+        """Effective latency of each part, ``(n, k)``: slowed down, then time-shared."""
+        lat = np.empty(index.shape, dtype=np.float64)
+        slow = (condition or {}).get("slowdown") or {}
+        for t, task in enumerate(self.tasks):
+            v = task.values(LATENCY)[index[:, t]]
+            if slow:
+                proc = task.processor[index[:, t]]
+                factor = np.ones(len(v))
+                for p, f in slow.items():
+                    factor[proc == p] = f
+                v = v * factor
+            lat[:, t] = v
+        if not self.time_share:
+            return lat
+        procs = np.stack(
+            [task.processor[index[:, t]] for t, task in enumerate(self.tasks)], axis=1
+        )
+        eff = np.zeros_like(lat)
+        k = len(self.tasks)
+        for t in range(k):
+            for u in range(k):
+                eff[:, t] += np.where(procs[:, u] == procs[:, t], lat[:, u], 0.0)
+        return eff
+
+    def aggregate(
+        self, target: Metric, index: np.ndarray, part_latency: np.ndarray | None = None
+    ) -> np.ndarray:
+        """App-level value of ``target`` for each design (NaN if any part lacks it)."""
+        if target.metric == LATENCY and part_latency is not None:
+            parts = part_latency
+        else:
+            parts = np.stack(
+                [task.values(target.metric)[index[:, t]] for t, task in enumerate(self.tasks)],
+                axis=1,
+            )
+        if parts.shape[1] == 1:
+            return parts[:, 0].copy()
+        fn = {"sum": np.sum, "max": np.max, "min": np.min, "mean": np.mean}[target.aggregate]
+        return fn(parts, axis=1)
+
+    def evaluate(self, index: np.ndarray, condition: dict | None = None) -> Evaluation:
+        """Score designs.
+
+        Args:
+            index: ``(n, k)`` row positions, one column per task (``(n,)`` allowed
+                for single-DNN spaces).
+            condition: Optional run-time condition set (see docs/plan-format.md).
+
+        Returns:
+            The nominal objective values, the constrained values under the
+            condition, and feasibility.
+        """
+        index = np.asarray(index, dtype=np.int64)
+        if index.ndim == 1:
+            index = index[:, None]
+        condition = condition or {}
+        nominal_lat = self.part_latency(index)
+        cond_lat = self.part_latency(index, condition) if condition.get("slowdown") else nominal_lat
+        obj = np.stack(
+            [self.aggregate(o.target, index, nominal_lat) for o in self.objectives], axis=1
+        )
+        feasible = ~np.isnan(obj).any(axis=1)
+        cons = np.empty((len(index), len(self.constraints)))
+        for j, c in enumerate(self.constraints):
+            v = self.aggregate(c.target, index, cond_lat)
+            cons[:, j] = v
+            feasible &= _holds(v, c.op, c.value)
+        for t, task in enumerate(self.tasks):
+            for c in task.constraints:
+                if c.target.metric == LATENCY:
+                    v = cond_lat[:, t]
+                else:
+                    v = task.values(c.target.metric)[index[:, t]]
+                feasible &= _holds(v, c.op, c.value)
+        feasible &= self.condition_mask(index, condition, cond_lat)
+        return Evaluation(objectives=obj, constraints=cons, feasible=feasible)
+
+    def condition_mask(
+        self, index: np.ndarray, condition: dict, cond_lat: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Which designs the condition's unavailable processors, budgets and power allow."""
+        ok = np.ones(len(index), dtype=bool)
+        unavailable = condition.get("unavailable") or ()
+        power = condition.get("power_mw")
+        for t, task in enumerate(self.tasks):
+            if unavailable:
+                ok &= ~np.isin(task.processor[index[:, t]], list(unavailable))
+            if power is not None:
+                lo = task.values(POWER_LO)[index[:, t]]
+                hi = task.values(POWER_HI)[index[:, t]]
+                ok &= ~(lo > power) & ~(hi <= power)
+        if condition.get("memory_budget_mb") is not None:
+            mem = self.aggregate(self.memory_target, index)
+            ok &= _holds(mem, "<=", condition["memory_budget_mb"])
+        if condition.get("latency_budget_ms") is not None:
+            if cond_lat is None:
+                cond_lat = self.part_latency(index, condition)
+            lat = self.aggregate(self.latency_target, index, cond_lat)
+            ok &= _holds(lat, "<=", condition["latency_budget_ms"])
+        return ok
+
+    def design_keys(self, index: np.ndarray) -> np.ndarray:
+        """Key text of each design (task keys joined by `` + ``)."""
+        index = np.asarray(index, dtype=np.int64)
+        if index.ndim == 1:
+            index = index[:, None]
+        out = self.tasks[0].keys[index[:, 0]]
+        for t in range(1, len(self.tasks)):
+            out = np.char.add(np.char.add(out.astype(str), " + "), self.tasks[t].keys[index[:, t]])
+        return out.astype(str)
+
+
+def _holds(values: np.ndarray, op: str, limit: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return values <= limit if op == "<=" else values >= limit
+
+
+def compile_space(spec: Spec, table: ProfileTable | None = None) -> DesignSpace:
+    """Compile a spec over its profile table into a design space.
+
+    Args:
+        spec: A validated spec.
+        table: The profile table; loaded from ``spec.profiles`` when omitted.
+
+    Returns:
+        The design space, one candidate list per task.
+
+    Raises:
+        SpecError: A metric or key column the spec names is not in the table, a
+            filter matches nothing, or a condition needs a missing metric.
+        ProfileError: The profile table is missing or malformed.
+    """
+    if table is None:
+        table = load_profiles(spec.profiles)
+    frame = table.frame
+    columns = set(frame.columns)
+    metrics = set(table.metric_columns)
+
+    def unknown_metric(field_path: str, metric: str) -> SpecError:
+        listed = ", ".join(sorted(metrics)) or "(none)"
+        return SpecError(
+            f"{spec.where_is(field_path)}: {field_path}: unknown metric '{metric}'; "
+            f"the profile table {table.source} has: {listed}"
+        )
+
+    for i, o in enumerate(spec.objectives):
+        if o.target.metric not in metrics:
+            raise unknown_metric(f"objectives[{i}]", o.target.metric)
+    for i, c in enumerate(spec.constraints):
+        if c.target.metric not in metrics:
+            raise unknown_metric(f"constraints[{i}]", c.target.metric)
+    for ti, task in enumerate(spec.tasks):
+        for i, c in enumerate(task.constraints):
+            if c.target.metric not in metrics:
+                raise unknown_metric(f"tasks[{ti}].constraints[{i}]", c.target.metric)
+    if len(spec.tasks) > 1 and spec.contention == "time-share":
+        for i, o in enumerate(spec.objectives):
+            if o.target.metric == LATENCY and o.maximise:
+                raise SpecError(
+                    f"{spec.where_is(f'objectives[{i}]')}: objectives[{i}]: maximising latency "
+                    "is not supported with contention: time-share"
+                )
+        for i, c in enumerate(spec.constraints):
+            if c.target.metric == LATENCY and c.op == ">=":
+                raise SpecError(
+                    f"{spec.where_is(f'constraints[{i}]')}: constraints[{i}]: a lower bound on "
+                    "latency is not supported with contention: time-share"
+                )
+    lat_aggs = {c.target.aggregate for c in spec.constraints if c.target.metric == LATENCY}
+    if len(lat_aggs) > 1:
+        raise SpecError(
+            f"{spec.where_is('constraints')}: constraints: latency limits must all use one "
+            f"aggregate (got {', '.join(sorted(lat_aggs))}), so the runtime can re-check them"
+        )
+    single = len(spec.tasks) == 1
+    latency_target = Metric(LATENCY, lat_aggs.pop() if lat_aggs else "max")
+    memory_target = Metric(MEMORY, "max" if single else "sum")
+    ant = spec.anticipate
+    if ant.memory_budget_mb and MEMORY not in metrics:
+        raise unknown_metric("anticipate.memory_budget_mb", MEMORY)
+    if (ant.slowdown or ant.latency_budget_ms) and LATENCY not in metrics:
+        raise unknown_metric("anticipate.slowdown", LATENCY)
+    if ant.power_mw and POWER_LO not in metrics and POWER_HI not in metrics:
+        raise SpecError(
+            f"{spec.where_is('anticipate.power_mw')}: anticipate.power_mw: the profile table has "
+            f"no {POWER_LO}/{POWER_HI} columns to tell which designs suit which power level"
+        )
+
+    base = _apply_where(spec, frame, spec.where, "where", columns)
+    keys = [c for c in KEY_COLUMNS if c in columns]
+    tasks = []
+    for ti, task in enumerate(spec.tasks):
+        sub = _apply_where(spec, base, task.where, f"tasks[{ti}].where", columns)
+        if sub.empty:
+            what = "the spec's filters" if single else f"task '{task.name}'"
+            raise SpecError(
+                f"{spec.where_is(f'tasks[{ti}]' if not single else 'where')}: no profiled "
+                f"configuration matches {what}; check the values against the table {table.source}"
+            )
+        sub = sub.reset_index(drop=False).rename(columns={"index": "_row"})
+        sub["_row"] = sub["_row"].to_numpy() + 2
+        proc = sub["processor"].astype(str).str.lower().to_numpy(dtype=object)
+        key_text = sub[keys[0]].astype(str)
+        for c in keys[1:]:
+            key_text = key_text + "/" + sub[c].astype(str)
+        tasks.append(
+            TaskSpace(
+                name=task.name,
+                frame=sub,
+                processor=proc.astype(str),
+                keys=key_text.to_numpy(dtype=str),
+                constraints=task.constraints,
+            )
+        )
+    processors = tuple(sorted({p for t in tasks for p in t.processor.tolist()}))
+    return DesignSpace(
+        spec=spec,
+        table=table,
+        tasks=tuple(tasks),
+        processors=processors,
+        latency_target=latency_target,
+        memory_target=memory_target,
+    )
+
+
+def _apply_where(
+    spec: Spec, frame: pd.DataFrame, where: Sequence, field_path: str, columns: set[str]
+) -> pd.DataFrame:
+    mask = np.ones(len(frame), dtype=bool)
+    for column, values in where:
+        if column not in columns or column not in KEY_COLUMNS:
+            present = ", ".join(c for c in KEY_COLUMNS if c in columns)
+            raise SpecError(
+                f"{spec.where_is(f'{field_path}.{column}')}: {field_path}.{column}: unknown key "
+                f"column '{column}'; filters may use: {present}"
+            )
+        col = frame[column].astype(str)
+        hit = col.isin(values).to_numpy()
+        if not hit.any():
+            lower = {v.lower() for v in values}
+            hit = col.str.lower().isin(lower).to_numpy()
+        if not hit.any():
+            sample = ", ".join(sorted(col.unique().tolist())[:12])
+            raise SpecError(
+                f"{spec.where_is(f'{field_path}.{column}')}: {field_path}.{column}: no row has "
+                f"{column} in {list(values)}; values include: {sample}"
+            )
+        mask &= hit
+    return frame[mask]
+
+
+def load_space(spec_path: str | Path) -> DesignSpace:
+    """Load a spec file and compile its design space (convenience)."""
+    from carin.spec import load_spec
+
+    return compile_space(load_spec(spec_path))
