@@ -208,3 +208,9 @@ def test_rejected_write_keeps_old_file_and_leaves_no_temp(tmp_path):
         write_profiles(bad, path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["g.csv", "out.csv"]
+
+
+def test_duplicated_column(tmp_path):
+    text = "model,precision,processor,latency_ms,latency_ms\na,f,cpu,1,2\n"
+    with pytest.raises(ProfileError, match="duplicated column.*latency_ms"):
+        load_profiles(write_text(tmp_path / "dup.csv", text))

@@ -50,6 +50,9 @@ def _read_csv(path: Path, suffix: str) -> pd.DataFrame:
         header = next(csv.reader(fh), None)
     if header is None:
         raise ProfileError(f"{path}: the file is empty; expected a header line with column names")
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        raise ProfileError(f"{path}: line 1: duplicated column(s) {', '.join(duplicated)}")
     keys = set(KEY_COLUMNS)
     # Key columns keep their text ("NA" is a valid name); only an empty cell is missing.
     na_values = {
