@@ -41,33 +41,29 @@ def nondominated(costs: np.ndarray) -> np.ndarray:
     return moocore.is_nondominated(costs, keep_weakly=True)
 
 
-def nondominated_reference(costs: np.ndarray, block: int = 2048) -> np.ndarray:
+def nondominated_reference(costs: np.ndarray, block: int = 256) -> np.ndarray:
     """Plain numpy reference of :func:`nondominated` (simple cull against a growing front).
 
     Kept for tests and the exhaustive solver so that they do not share code with
-    the fast path.
+    the fast path. Rows are visited in lexicographic order, so a row can only be
+    dominated by rows visited before it or in its own block.
     """
     costs = np.asarray(costs, dtype=np.float64)
     n = len(costs)
-    keep = np.ones(n, dtype=bool)
-    order = np.lexsort(costs.T[::-1])  # sorted: a row can only be dominated by earlier rows
-    front: list[int] = []
+    keep = np.zeros(n, dtype=bool)
+    if n == 0:
+        return keep
+    order = np.lexsort(costs.T[::-1])
+    front = np.zeros((0, costs.shape[1]))
     for start in range(0, n, block):
         chunk = order[start : start + block]
+        chunk = chunk[~dominated_by_any(costs[chunk], front)]
         c = costs[chunk]
-        # dominated by the front found so far
-        if front:
-            f = costs[np.array(front)]
-            dom = dominated_by_any(c, f)
-        else:
-            dom = np.zeros(len(chunk), dtype=bool)
-        # dominated within the chunk (earlier rows only, by sort order)
         le = (c[:, None, :] <= c[None, :, :]).all(axis=2)  # le[i, j]: i weakly better than j
         lt = (c[:, None, :] < c[None, :, :]).any(axis=2)
-        within = (le & lt).any(axis=0)
-        dom |= within
-        keep[chunk[dom]] = False
-        front.extend(chunk[~dom].tolist())
+        chunk = chunk[~(le & lt).any(axis=0)]
+        keep[chunk] = True
+        front = np.concatenate([front, costs[chunk]])
     return keep
 
 
