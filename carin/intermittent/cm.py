@@ -1,0 +1,229 @@
+"""Checkpointing mechanisms (CMs) and how a per-layer CM plan compiles to atomic work.
+
+A CM plan is a string with one code per layer:
+
+======  =====================  =====================================================
+code    mechanism              cost model
+======  =====================  =====================================================
+``R``   restart                no checkpoint; the output stays in SRAM (or is spilled
+                               to FRAM when larger than ``sram_fmap_bytes``) and a
+                               failure loses everything since the last commit
+``L``   layer checkpoint       the output feature map (plus a commit marker) is
+                               written to FRAM at the end of the layer
+``T``   loop/tile continuation the layer runs in tiles of about ``tile_j`` joules;
+                               each tile writes its outputs and a progress counter to
+                               FRAM, so a failure loses at most one tile; a volatile
+                               input is first persisted
+``J``   just-in-time           the layer runs with a low-voltage interrupt armed: a
+                               reserve of energy is kept in the capacitor to write the
+                               volatile state (input, output, registers) to FRAM when
+                               the voltage falls, and it is read back after reboot; the
+                               output is written at the end like ``L``
+``D``   depth-first slice      a run of consecutive ``D`` layers is one slice executed
+                               tile by tile: inner feature maps never reach FRAM, inner
+                               layers pay ``df_recompute`` extra compute (halo), the
+                               slice's last output is written and committed; a failure
+                               loses the slice in progress
+======  =====================  =====================================================
+
+A plan compiles to a sequence of **atoms** (:class:`Atoms`): pieces of work with their
+energy, time and FRAM bytes written, a flag saying whether the atom ends with a commit
+(a consistent state in FRAM to resume from), and for ``J`` atoms the checkpoint and
+restore costs. The simulator executes atoms; the analytical model and the CM search cost
+the same atoms, so all three agree on what a plan does.
+
+A layer whose input is in FRAM (the model input, a committed or spilled output) reads it
+by DMA; an input still in SRAM is free. The model's input sample is in FRAM.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from carin.errors import CarinError
+from carin.intermittent.device import Device
+from carin.intermittent.layers import LayerCosts
+
+__all__ = ["CMError", "CODES", "CM_NAMES", "Atoms", "compile_plan", "compile_layers",
+           "validate_plan", "uniform_plan"]
+
+CODES = "RLTJD"
+CM_NAMES = {"R": "restart", "L": "layer", "T": "tile", "J": "jit", "D": "depth-first"}
+
+
+class CMError(CarinError):
+    """A CM plan string is malformed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Atoms:
+    """A compiled plan: arrays indexed by atom.
+
+    Attributes:
+        energy_j: Energy of each atom.
+        time_s: Time of each atom.
+        nvm_bytes: FRAM bytes each atom writes.
+        commit: True when the atom ends with a commit.
+        jit: True for atoms of ``J`` layers (a failure keeps progress).
+        ckpt_j, ckpt_s: JIT checkpoint energy and time at a failure (0 elsewhere).
+        ckpt_bytes: FRAM bytes a JIT checkpoint writes.
+        restore_j, restore_s: Restore cost after a reboot that follows a JIT failure.
+        layer: Layer index of each atom.
+    """
+
+    energy_j: np.ndarray
+    time_s: np.ndarray
+    nvm_bytes: np.ndarray
+    commit: np.ndarray
+    jit: np.ndarray
+    ckpt_j: np.ndarray
+    ckpt_s: np.ndarray
+    ckpt_bytes: np.ndarray
+    restore_j: np.ndarray
+    restore_s: np.ndarray
+    layer: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.energy_j.size)
+
+    @property
+    def total_energy_j(self) -> float:
+        """Energy of one failure-free run."""
+        return float(self.energy_j.sum())
+
+    @property
+    def total_time_s(self) -> float:
+        """Time of one failure-free run."""
+        return float(self.time_s.sum())
+
+    @property
+    def total_nvm_bytes(self) -> float:
+        """FRAM bytes written by one failure-free run."""
+        return float(self.nvm_bytes.sum())
+
+
+def validate_plan(plan: str, n_layers: int) -> str:
+    """Check a plan string: ``n_layers`` codes from ``RLTJD`` (a single code means uniform).
+
+    Raises:
+        CMError: Wrong length or unknown code.
+    """
+    p = plan.strip().upper()
+    if len(p) == 1 and p in CODES:
+        p = p * n_layers
+    if not re.fullmatch(f"[{CODES}]+", p or "-"):
+        raise CMError(f"CM plan {plan!r}: codes must be from {CODES} "
+                      "(R restart, L layer, T tile, J jit, D depth-first)")
+    if len(p) != n_layers:
+        raise CMError(f"CM plan {plan!r} has {len(p)} codes; the model has {n_layers} layers")
+    return p
+
+
+def uniform_plan(code: str, n_layers: int) -> str:
+    """The plan that uses one CM for every layer."""
+    return validate_plan(code, n_layers)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.rows: list[tuple[float, ...]] = []
+
+    def add(self, layer: int, e: float, d: float, nvm: float = 0.0, commit: bool = False,
+            jit: tuple[float, float, float, float, float] | None = None) -> None:
+        ck = jit or (0.0, 0.0, 0.0, 0.0, 0.0)
+        self.rows.append((e, d, nvm, float(commit), float(jit is not None), *ck, layer))
+
+    def build(self) -> Atoms:
+        a = np.array(self.rows, dtype=float).reshape(-1, 11)
+        return Atoms(energy_j=a[:, 0], time_s=a[:, 1], nvm_bytes=a[:, 2],
+                     commit=a[:, 3].astype(bool), jit=a[:, 4].astype(bool),
+                     ckpt_j=a[:, 5], ckpt_s=a[:, 6], ckpt_bytes=a[:, 7], restore_j=a[:, 8],
+                     restore_s=a[:, 9], layer=a[:, 10].astype(int))
+
+
+def compile_layers(plan: str, costs: LayerCosts, device: Device, *, start: int = 0,
+                   input_in_fram: bool = True, is_model_end: bool = True) -> Atoms:
+    """Compile the layers ``start .. start+len(plan)-1`` under ``plan`` to atoms.
+
+    Args:
+        plan: One code per layer of the range.
+        costs: The model's per-layer computation costs.
+        device: The device (DMA costs, SRAM size, tile size).
+        start: Index of the first layer of the range.
+        input_in_fram: Whether the range's input is in FRAM (true after a commit).
+        is_model_end: Whether a ``D`` run reaching the end of the range ends its slice.
+    """
+    b = _Builder()
+    eb = float(device.element_bytes)
+    in_fram = input_in_fram
+    n = len(plan)
+    for k, code in enumerate(plan):
+        i = start + k
+        e, d = float(costs.energy_j[i]), float(costs.time_s[i])
+        n_in, n_out = float(costs.in_elems[i]), float(costs.out_elems[i])
+        read_e, read_d = device.dma_read(n_in) if in_fram else (0.0, 0.0)
+        if code == "R":
+            if n_out * eb <= device.sram_fmap_bytes:
+                b.add(i, e + read_e, d + read_d)
+                in_fram = False
+            else:
+                we, wd = device.dma_write(n_out)
+                b.add(i, e + read_e + we, d + read_d + wd, nvm=n_out * eb)
+                in_fram = True
+        elif code == "L":
+            we, wd = device.dma_write(n_out + 1, 2)
+            b.add(i, e + read_e + we, d + read_d + wd, nvm=(n_out + 1) * eb, commit=True)
+            in_fram = True
+        elif code == "T":
+            if not in_fram:
+                we, wd = device.dma_write(n_in)
+                b.add(i, we, wd, nvm=n_in * eb, commit=True)
+            r_e, r_d = device.dma_read(n_in)
+            w_e, w_d = device.dma_write(n_out)
+            whole = e + r_e + w_e
+            tiles = int(min(max(1, math.ceil(whole / device.tile_j)), max(1, n_out)))
+            te = e / tiles + device.dma_read(n_in / tiles)[0] + \
+                device.dma_write(n_out / tiles + 1, 2)[0]
+            td = d / tiles + device.dma_read(n_in / tiles)[1] + \
+                device.dma_write(n_out / tiles + 1, 2)[1]
+            for _ in range(tiles):
+                b.add(i, te, td, nvm=(n_out / tiles + 1) * eb, commit=True)
+            in_fram = True
+        elif code == "J":
+            state = (0.0 if in_fram else n_in) + n_out + device.jit_state_extra_bytes / eb
+            ck_e, ck_d = device.dma_write(state)
+            rs_e, rs_d = device.dma_read(state)
+            we, wd = device.dma_write(n_out + 1, 2)
+            b.add(i, e + read_e + we, d + read_d + wd, nvm=(n_out + 1) * eb, commit=True,
+                  jit=(ck_e, ck_d, state * eb, rs_e, rs_d))
+            in_fram = True
+        elif code == "D":
+            first = k == 0 or plan[k - 1] != "D"
+            last = (k + 1 < n and plan[k + 1] != "D") or (k + 1 == n and is_model_end)
+            if not first:
+                read_e, read_d = 0.0, 0.0
+            if last:
+                we, wd = device.dma_write(n_out + 1, 2)
+                b.add(i, e + read_e + we, d + read_d + wd, nvm=(n_out + 1) * eb, commit=True)
+                in_fram = True
+            else:
+                f = 1.0 + device.df_recompute
+                b.add(i, e * f + read_e, d * f + read_d)
+                in_fram = False
+        else:  # pragma: no cover - validated before
+            raise CMError(f"unknown CM code {code!r}")
+    return b.build()
+
+
+def compile_plan(plan: str, costs: LayerCosts, device: Device) -> Atoms:
+    """Compile a whole-model plan (one code per layer) to atoms.
+
+    Raises:
+        CMError: The plan does not match the model.
+    """
+    plan = validate_plan(plan, costs.energy_j.size)
+    return compile_layers(plan, costs, device)
