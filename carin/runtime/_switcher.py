@@ -1,0 +1,627 @@
+"""The runtime switcher: pick the best-ranked design feasible under current conditions."""
+
+from __future__ import annotations
+
+import json
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._errors import PlanError
+from ._model import DesignModel, factor
+from ._monitor import MonitorConfig, SlowdownFilter, miss_probability
+from ._validate import CONDITION_KEYS, check_conditions, validate_plan
+
+__all__ = ["Decision", "Switcher"]
+
+_KEYS = frozenset(CONDITION_KEYS)
+_INF = math.inf
+
+
+class Decision:
+    """What the switcher decided.
+
+    Attributes:
+        design_id: Id of the design to run, or None when nothing meets the SLOs and
+            the plan declares no fallback.
+        design: The design object from the plan (None with ``design_id``).
+        rank: The design's rank, or None.
+        meets_slo: True when the design is feasible under the conditions; False when
+            it is the declared fallback returned because no design is.
+        conditions: The conditions the decision was made under, including the drift
+            monitor's slowdown when it is active.
+        monitor: The drift monitor's slowdown condition that was applied ({} if none).
+        reason: A one-line explanation (computed on first access).
+    """
+
+    __slots__ = (
+        "design_id",
+        "design",
+        "rank",
+        "meets_slo",
+        "conditions",
+        "monitor",
+        "_switcher",
+        "_reason",
+    )
+
+    def __init__(
+        self,
+        *,
+        switcher: Switcher,
+        rank: int | None,
+        meets_slo: bool,
+        conditions: Mapping[str, Any] | None,
+        monitor: Mapping[str, float] | None = None,
+    ) -> None:
+        self._switcher = switcher
+        self.monitor = monitor or {}
+        self.rank = rank
+        self.meets_slo = meets_slo
+        self.conditions = conditions or {}
+        model = None if rank is None else switcher._models[rank]
+        self.design_id = None if model is None else model.id
+        self.design = None if model is None else model.raw
+        self._reason: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why this design: which better-ranked designs were excluded and by what."""
+        if self._reason is None:
+            self._reason = self._switcher.explain(self)
+        return self._reason
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: design, rank, meets_slo, reason."""
+        return {
+            "design": self.design_id,
+            "rank": self.rank,
+            "meets_slo": self.meets_slo,
+            "reason": self.reason,
+        }
+
+    def __repr__(self) -> str:
+        return f"Decision(design_id={self.design_id!r}, meets_slo={self.meets_slo})"
+
+
+def _prefix_masks(order: list[int]) -> list[int]:
+    """``masks[k]`` = bits of the first ``k`` designs of ``order``."""
+    masks = [0]
+    acc = 0
+    for i in order:
+        acc |= 1 << i
+        masks.append(acc)
+    return masks
+
+
+def _merge(a: Mapping[str, float] | None, b: Mapping[str, float]) -> dict[str, float]:
+    out = dict(a) if a else {}
+    for proc, f in b.items():
+        if not out.get(proc, 1.0) >= f:
+            out[proc] = f
+    return out
+
+
+class Switcher:
+    """Selects designs of a ``carin-plan/1`` plan as run-time conditions change.
+
+    Build it with :meth:`from_file` or :meth:`from_dict`. :meth:`select` answers
+    for a condition set; :meth:`observe` feeds measured latencies to the drift
+    monitor, which may add a slowdown condition of its own.
+
+    Feasibility follows ``docs/plan-format.md``. The work is done at load time:
+    every design gets a bit (bit ``i`` = rank ``i``, so the lowest set bit is the
+    best design); the designs that meet the non-latency constraints at nominal
+    conditions form one mask, each processor a mask of the designs that use it,
+    and sorted memory, power-band and per-processor latency thresholds map a
+    number to a mask by bisection. Only multi-part designs under a slowdown or
+    latency budget are evaluated one by one, and only those ranked above the answer.
+    """
+
+    def __init__(
+        self,
+        *,
+        plan: Mapping[str, Any],
+        monitor: MonitorConfig | None = None,
+        validate: bool = True,
+    ) -> None:
+        """Load a plan.
+
+        Args:
+            plan: The decoded plan.
+            monitor: Drift monitor parameters (defaults of :class:`MonitorConfig`).
+            validate: Validate the plan first (turn off only for plans already validated).
+
+        Raises:
+            PlanError: When the plan is malformed; the message names the field.
+        """
+        if validate:
+            validate_plan(plan)
+        self.plan = plan
+        self.monitor_config = monitor or MonitorConfig()
+        self._callbacks: list[Callable[[Decision, Decision | None], Any]] = []
+        self._current: Decision | None = None
+        self._build(plan)
+        self._conditions: Mapping[str, Any] | None = None
+        self.reset_monitor()
+        self._cache: dict[tuple, int | None] = {}
+        self.cache_mismatches: list[str] = []
+        for i, entry in enumerate(plan["conditions"]):
+            when = check_conditions(entry["when"], f"conditions[{i}].when")
+            rank = self._choose(when, None)
+            self._cache[self._key(when)] = rank
+            got = None if rank is None else self._models[rank].id
+            if got != entry["design"]:
+                self.cache_mismatches.append(
+                    f"conditions[{i}]: plan says {entry['design']!r}, the feasibility rule gives {got!r}"
+                )
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any], *, monitor: MonitorConfig | None = None) -> Switcher:
+        """Validate and load a plan given as a decoded JSON object."""
+        return cls(plan=obj, monitor=monitor)
+
+    @classmethod
+    def from_file(cls, path: str, *, monitor: MonitorConfig | None = None) -> Switcher:
+        """Read, validate and load ``plan.json``.
+
+        Raises:
+            PlanError: When the file cannot be read or parsed, or the plan is malformed;
+                the message starts with the path.
+        """
+        try:
+            with open(path, encoding="utf-8") as fh:
+                obj = json.load(fh)
+        except OSError as exc:
+            raise PlanError(f"{path}: cannot read plan ({exc.strerror})") from None
+        except json.JSONDecodeError as exc:
+            raise PlanError(
+                f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
+            ) from None
+        try:
+            return cls(plan=obj, monitor=monitor)
+        except PlanError as exc:
+            raise PlanError(f"{path}: {exc}") from None
+
+    def _build(self, plan: Mapping[str, Any]) -> None:
+        models = [DesignModel(index=i, raw=d, plan=plan) for i, d in enumerate(plan["designs"])]
+        self._models = models
+        self._ids = {m.id: m.index for m in models}
+        n = len(models)
+        self._all = (1 << n) - 1
+        lat_metric = plan["latency"]["metric"]
+        limit = _INF
+        others = []
+        for c in plan["constraints"]:
+            if c["metric"] == lat_metric and c["op"] == "<=":
+                limit = min(limit, float(c["value"]))
+            else:
+                others.append((c["metric"], c["op"], float(c["value"])))
+        self._limit = limit
+        self._others = others
+        static = 0
+        for m in models:
+            if self._static_failure(m) is None:
+                static |= 1 << m.index
+        self._static = static
+        # processor -> mask of designs that do NOT use it
+        procs = sorted({p for m in models for p in m.processors})
+        self._keep = {
+            p: self._all & ~sum(1 << m.index for m in models if p in m.processor_set) for p in procs
+        }
+        # memory budget: designs sorted by app memory
+        with_mem = sorted((m.memory, m.index) for m in models if m.memory is not None)
+        self._mem_values = [v for v, _ in with_mem]
+        self._mem_masks = _prefix_masks([i for _, i in with_mem])
+        # power bands: masks per segment between consecutive band endpoints
+        no_band = sum(1 << m.index for m in models if m.band is None)
+        self._no_band = no_band
+        breaks = sorted({x for m in models if m.band for x in m.band if x != _INF})
+        self._power_breaks = breaks
+        self._has_bands = no_band != self._all
+        seg_masks = [no_band]
+        for k in range(len(breaks)):
+            lo = breaks[k]
+            hi = breaks[k + 1] if k + 1 < len(breaks) else _INF
+            mask = no_band
+            for m in models:
+                if m.band and m.band[0] <= lo and hi <= m.band[1]:
+                    mask |= 1 << m.index
+            seg_masks.append(mask)
+        self._power_masks = seg_masks
+        # latency: single-part designs sorted by base latency per processor
+        singles: dict[str, list[tuple[float, int]]] = {}
+        multi = 0
+        for m in models:
+            if m.single:
+                base = m.part_latency[0] if m.part_latency else m.nominal_latency
+                if base is not None:
+                    singles.setdefault(m.processors[0], []).append((base, m.index))
+            else:
+                multi |= 1 << m.index
+        self._multi = multi
+        self._singles = [
+            (p, [v for v, _ in rows], _prefix_masks([i for _, i in rows]))
+            for p, rows in sorted((p, sorted(rows)) for p, rows in singles.items())
+        ]
+        self._nominal_latency = [m.latency() for m in models]
+        fallback = plan["fallback"]
+        self._fallback = None if fallback is None else self._ids[fallback]
+
+    def _static_failure(self, m: DesignModel) -> str | None:
+        """Why ``m`` fails at nominal conditions (None when it does not)."""
+        nominal = m.latency()
+        if self._limit < _INF and (nominal is None or not nominal <= self._limit):
+            shown = "unknown" if nominal is None else f"{nominal:g} ms"
+            return f"latency {shown} > limit {self._limit:g} ms"
+        metrics = m.raw["metrics"]
+        lat_metric = self.plan["latency"]["metric"]
+        for metric, op, value in self._others:
+            got = metrics.get(metric)
+            if metric == self.plan["memory"]["metric"] and got is None:
+                got = m.memory
+            if metric == lat_metric:
+                got = nominal
+            if not isinstance(got, int | float) or isinstance(got, bool) or math.isnan(got):
+                return f"{metric} unknown (constraint {metric} {op} {value:g})"
+            if not (got <= value if op == "<=" else got >= value):
+                return f"{metric} {got:g} violates {metric} {op} {value:g}"
+        return None
+
+    # ------------------------------------------------------------------ selection
+    @staticmethod
+    def _key(conditions: Mapping[str, Any]) -> tuple:
+        items = []
+        for k in sorted(conditions):
+            v = conditions[k]
+            if k == "unavailable":
+                v = tuple(sorted(set(v)))
+            elif k == "slowdown":
+                v = tuple(sorted((p, f) for p, f in v.items() if f > 1.0))
+            items.append((k, v))
+        return tuple(items)
+
+    def _choose(self, conditions: Mapping[str, Any] | None, extra: Mapping | None) -> int | None:
+        """Rank of the best feasible design, or None. ``extra`` = monitor slowdown."""
+        mask = self._static
+        slowdown = budget = None
+        if conditions:
+            if not conditions.keys() <= _KEYS:
+                bad = sorted(set(conditions) - _KEYS)
+                raise ValueError(
+                    f"unknown condition {bad[0]!r}; allowed: {', '.join(CONDITION_KEYS)}"
+                )
+            get = conditions.get
+            gone = get("unavailable")
+            if gone:
+                keep = self._keep
+                if isinstance(gone, str):
+                    gone = (gone,)
+                for proc in gone:
+                    k = keep.get(proc)
+                    if k is not None:
+                        mask &= k
+            mem = get("memory_budget_mb")
+            if mem is not None:
+                mask &= self._mem_masks[bisect_right(self._mem_values, mem)] if mem == mem else 0
+            power = get("power_mw")
+            if power is not None and self._has_bands:
+                if power == power:
+                    mask &= self._power_masks[bisect_right(self._power_breaks, power)]
+                else:
+                    mask &= self._no_band
+            slowdown = get("slowdown")
+            budget = get("latency_budget_ms")
+        if extra:
+            slowdown = _merge(slowdown, extra)
+        if mask and (slowdown or budget is not None):
+            limit = self._limit
+            if budget is not None:
+                if budget != budget:
+                    limit = -_INF
+                elif budget < limit:
+                    limit = budget
+            if limit < _INF:
+                ok = self._multi
+                for proc, lats, masks in self._singles:
+                    f = slowdown.get(proc, 1.0) if slowdown else 1.0
+                    if f > 1.0:
+                        k = bisect_right(lats, limit / f)
+                        n = len(lats)
+                        # make the cut exact for the product the reference computes
+                        while k < n and lats[k] * f <= limit:
+                            k += 1
+                        while k and not lats[k - 1] * f <= limit:
+                            k -= 1
+                    else:
+                        k = bisect_right(lats, limit)
+                    ok |= masks[k]
+                mask &= ok
+                multi = self._multi
+                models = self._models
+                while mask & multi:
+                    low = mask & -mask
+                    if not low & multi:
+                        break
+                    lat = models[low.bit_length() - 1].latency(slowdown)
+                    if lat is not None and lat <= limit:
+                        break
+                    mask ^= low
+        if mask:
+            return (mask & -mask).bit_length() - 1
+        return None
+
+    def select(self, conditions: Mapping[str, Any] | None = None) -> Decision:
+        """Pick the design to run under ``conditions``.
+
+        Args:
+            conditions: A condition set (see ``docs/plan-format.md``): any of
+                ``unavailable`` (iterable of processor names), ``memory_budget_mb``,
+                ``slowdown`` (processor -> factor; factors <= 1 count as 1),
+                ``latency_budget_ms`` and ``power_mw``. None or ``{}`` = nominal.
+
+        Returns:
+            The best-ranked feasible design, or the plan's fallback with
+            ``meets_slo=False`` when none is feasible. The drift monitor's slowdown is
+            applied on top when it is active.
+
+        Raises:
+            ValueError: Only for an unknown condition key (a typo); well-typed input never raises.
+        """
+        self._conditions = conditions
+        extra = self._active or None
+        rank = self._choose(conditions, extra)
+        return self._decide(rank, conditions, extra)
+
+    def _decide(
+        self, rank: int | None, conditions: Mapping | None, extra: Mapping | None
+    ) -> Decision:
+        if extra:
+            effective = dict(conditions) if conditions else {}
+            effective["slowdown"] = _merge(effective.get("slowdown"), extra)
+        else:
+            effective = conditions
+        if rank is None:
+            decision = Decision(
+                switcher=self,
+                rank=self._fallback,
+                meets_slo=False,
+                conditions=effective,
+                monitor=extra,
+            )
+        else:
+            decision = Decision(
+                switcher=self, rank=rank, meets_slo=True, conditions=effective, monitor=extra
+            )
+        previous = self._current
+        self._current = decision
+        if self._callbacks and (previous is None or previous.rank != decision.rank):
+            for callback in self._callbacks:
+                callback(decision, previous)
+        return decision
+
+    def select_cached(self, conditions: Mapping[str, Any]) -> Decision:
+        """Like :meth:`select`, answering anticipated condition sets from the plan's table.
+
+        The table holds the answers the feasibility rule gives for the plan's
+        ``conditions`` entries (checked at load; see ``cache_mismatches``). Building
+        the lookup key costs about as much as the mask path, so this pays off
+        only for plans with many multi-part designs.
+        """
+        self._conditions = conditions
+        if self._active:
+            return self.select(conditions)
+        key = self._key(conditions)
+        if key in self._cache:
+            return self._decide(self._cache[key], conditions, None)
+        return self._decide(self._choose(conditions, None), conditions, None)
+
+    @property
+    def current(self) -> Decision | None:
+        """The last decision (None before the first :meth:`select` or :meth:`observe`)."""
+        return self._current
+
+    def on_change(
+        self, callback: Callable[[Decision, Decision | None], Any]
+    ) -> Callable[[Decision, Decision | None], Any]:
+        """Call ``callback(new, previous)`` whenever the selected design changes.
+
+        Also usable as a decorator; returns ``callback``.
+        """
+        self._callbacks.append(callback)
+        return callback
+
+    def design(self, design_id: str) -> dict[str, Any]:
+        """The design object with this id (``KeyError`` if unknown)."""
+        return self._models[self._ids[design_id]].raw
+
+    # ------------------------------------------------------------------ explanation
+    def why_infeasible(self, rank: int, conditions: Mapping[str, Any] | None) -> str | None:
+        """Why the design of ``rank`` is infeasible under ``conditions`` (None if feasible)."""
+        m = self._models[rank]
+        cond = conditions or {}
+        gone = cond.get("unavailable") or ()
+        if isinstance(gone, str):
+            gone = (gone,)
+        lost = sorted(set(gone) & m.processor_set)
+        if lost:
+            return f"{', '.join(lost)} unavailable"
+        failure = self._static_failure(m)
+        if failure:
+            return failure
+        mem = cond.get("memory_budget_mb")
+        if mem is not None and (m.memory is None or not m.memory <= mem):
+            shown = "unknown" if m.memory is None else f"{m.memory:g} MB"
+            return f"memory {shown} > budget {mem:g} MB"
+        power = cond.get("power_mw")
+        if power is not None and m.band is not None:
+            lo, hi = m.band
+            if not lo <= power < hi:
+                return f"power {power:g} mW outside band [{lo:g}, {hi:g})"
+        slowdown = cond.get("slowdown")
+        budget = cond.get("latency_budget_ms")
+        limit = self._limit
+        if budget is not None:
+            limit = -_INF if budget != budget else min(limit, budget)
+        if limit < _INF and (slowdown or budget is not None):
+            lat = m.latency(slowdown)
+            if lat is None or not lat <= limit:
+                shown = "unknown" if lat is None else f"{lat:.4g} ms"
+                slowed = {p: factor(slowdown, p) for p in m.processor_set}
+                note = ", ".join(f"{p} x{f:g}" for p, f in sorted(slowed.items()) if f > 1.0)
+                return f"latency {shown} > {limit:g} ms" + (f" (slowdown {note})" if note else "")
+        return None
+
+    def explain(self, decision: Decision) -> str:
+        """A one-line reason for ``decision``."""
+        cond = decision.conditions
+        upto = (
+            len(self._models) if decision.rank is None or not decision.meets_slo else decision.rank
+        )
+        skipped = []
+        for rank in range(upto):
+            why = self.why_infeasible(rank, cond)
+            if why is not None:
+                skipped.append(f"{self._models[rank].id} ({why})")
+            if len(skipped) == 3:
+                break
+        more = upto - len(skipped)
+        tail = "; ".join(skipped) + (f"; +{more} more" if more > 0 and skipped else "")
+        note = ""
+        if decision.monitor:
+            shown = ", ".join(f"{p} x{f:.3g}" for p, f in sorted(decision.monitor.items()))
+            note = f" [drift monitor: slowdown {shown}]"
+        if decision.meets_slo:
+            if decision.rank == 0:
+                return f"{decision.design_id}: best-ranked design, feasible{note}"
+            return (
+                f"{decision.design_id}: best feasible design; better-ranked excluded: {tail}{note}"
+            )
+        if decision.rank is None:
+            return f"no design meets the SLOs and the plan declares no fallback: {tail}{note}"
+        return f"no design meets the SLOs; running declared fallback {decision.design_id}: {tail}{note}"
+
+    # ------------------------------------------------------------------ drift monitor
+    def reset_monitor(self) -> None:
+        """Forget all drift estimates and drop the monitor's condition."""
+        self._filters: dict[str, SlowdownFilter] = {}
+        self._active: dict[str, float] = {}
+        self._streak = 0
+
+    @property
+    def monitor_slowdown(self) -> dict[str, float]:
+        """The slowdown condition the monitor currently adds ({} when inactive)."""
+        return dict(self._active)
+
+    def estimates(self) -> dict[str, tuple[float, float]]:
+        """Per-processor slowdown estimates as ``{processor: (mean, variance)}``."""
+        return {p: (f.x, f.p) for p, f in sorted(self._filters.items())}
+
+    def _means(self) -> dict[str, float]:
+        return {p: f.x for p, f in self._filters.items()}
+
+    def _filter(self, proc: str) -> SlowdownFilter:
+        f = self._filters.get(proc)
+        if f is None:
+            f = self._filters[proc] = SlowdownFilter(p=self.monitor_config.p0)
+        return f
+
+    def miss_probability(self, rank: int) -> float:
+        """Predicted probability that the next run of design ``rank`` misses its latency limit."""
+        cfg = self.monitor_config
+        cond = self._conditions or {}
+        limit = self._limit
+        budget = cond.get("latency_budget_ms")
+        if budget is not None:
+            limit = -_INF if budget != budget else min(limit, budget)
+        if limit == _INF:
+            return 0.0
+        mean, grad = self._models[rank].latency_gradient(self._means())
+        if mean is None:
+            return 1.0
+        variance = 0.0
+        for proc, g in grad.items():
+            f = self._filters.get(proc)
+            p = cfg.p0 if f is None else f.p
+            variance += g * g * (p + cfg.q + cfg.r)
+        return miss_probability(mean, variance, limit)
+
+    def _quantiles(self, level: float) -> dict[str, float]:
+        cfg = self.monitor_config
+        z = cfg.z(level)
+        out = {}
+        for proc, f in sorted(self._filters.items()):
+            value = f.quantile(z, q=cfg.q, r=cfg.r)
+            if value > 1.0:
+                out[proc] = value
+        return out
+
+    def observe(self, design_id: str | None, latency_ms: float) -> Decision:
+        """Feed one measured app latency of a design to the drift monitor.
+
+        Updates the per-processor filters (see :mod:`carin.runtime._monitor` for
+        the equations and how a multi-part design's latency is attributed), then:
+
+        * when the current design's miss probability exceeds ``threshold``, the
+          monitor's condition becomes (at least) the per-processor upper quantiles
+          at that level and the switcher re-selects;
+        * while the condition is active, when a better-ranked design would hold
+          at the ``release`` level for ``revert_after`` consecutive observations,
+          the condition is lowered to the ``release`` quantiles (or dropped when
+          that changes nothing) and the switcher re-selects.
+
+        Args:
+            design_id: The design that ran (None = the current one).
+            latency_ms: Its measured app latency. Non-positive or non-finite values
+                are ignored.
+
+        Returns:
+            The current decision after the observation.
+        """
+        cfg = self.monitor_config
+        if self._current is None:
+            self.select(self._conditions)
+        if design_id is None:
+            rank = None if self._current is None else self._current.rank
+        else:
+            rank = self._ids.get(design_id)
+        ok = isinstance(latency_ms, int | float) and 0.0 < latency_ms < _INF
+        if rank is not None and ok:
+            model = self._models[rank]
+            means = self._means()
+            predicted, grad = model.latency_gradient(means)
+            if predicted is not None and predicted > 0.0:
+                ratio = latency_ms / predicted
+                seen = set()
+                for proc, g in grad.items():
+                    share = g * means.get(proc, 1.0) / predicted
+                    if share > 0.0:
+                        f = self._filter(proc)
+                        f.update(f.x * ratio, q=cfg.q, noise=cfg.r / share)
+                        seen.add(proc)
+                for proc, f in self._filters.items():
+                    if proc not in seen:
+                        f.relax(rho=cfg.relax, q=cfg.q)
+        current = self._current
+        if current is None or current.rank is None:
+            return self.select(self._conditions)
+        if self.miss_probability(current.rank) > cfg.threshold:
+            raised = _merge(self._active, self._quantiles(cfg.threshold))
+            self._streak = 0
+            if raised != self._active:
+                self._active = raised
+                return self.select(self._conditions)
+            return current
+        if self._active:
+            release = self._quantiles(cfg.release)
+            candidate = self._choose(self._conditions, release)
+            better = candidate is not None and (not current.meets_slo or candidate < current.rank)
+            self._streak = self._streak + 1 if better else 0
+            if self._streak >= cfg.revert_after:
+                self._streak = 0
+                plain = self._choose(self._conditions, None)
+                self._active = {} if plain == candidate else release
+                return self.select(self._conditions)
+        return current

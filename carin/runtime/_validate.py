@@ -1,0 +1,237 @@
+"""Hand-written validation of ``carin-plan/1`` plans and of condition sets.
+
+The JSON Schema in ``docs/plan.schema.json`` describes the same structure; this
+module exists because the runtime may use only the standard library. It also
+checks what a schema cannot: ranks equal list positions, ids are unique,
+``parts`` follow ``tasks`` and every referenced design id exists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import PlanError
+
+PLAN_FORMAT = "carin-plan/1"
+GOALS = ("min", "max")
+OPS = ("<=", ">=")
+AGGREGATES = ("max", "sum", "mean", "min")
+CONTENTIONS = ("time-share", "none")
+CONDITION_KEYS = ("unavailable", "memory_budget_mb", "slowdown", "latency_budget_ms", "power_mw")
+
+__all__ = ["PLAN_FORMAT", "CONDITION_KEYS", "check_conditions", "validate_plan"]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fail(where: str, what: str) -> PlanError:
+    return PlanError(f"{where}: {what}")
+
+
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(where, "expected an object")
+    return value
+
+
+def _list(value: Any, where: str, *, nonempty: bool = False) -> list[Any]:
+    if not isinstance(value, list):
+        raise _fail(where, "expected a list")
+    if nonempty and not value:
+        raise _fail(where, "expected a non-empty list")
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(where, "expected a string")
+    if not value:
+        raise _fail(where, "expected a non-empty string")
+    return value
+
+
+def _num(value: Any, where: str, *, nullable: bool = False) -> float | None:
+    if value is None and nullable:
+        return None
+    if not _is_number(value):
+        raise _fail(where, "expected a number or null" if nullable else "expected a number")
+    return float(value)
+
+
+def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise _fail(where, f"expected one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return value
+
+
+def _required(obj: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in obj:
+        raise _fail(f"{where}.{key}" if where else key, "missing required field")
+    return obj[key]
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def check_conditions(obj: Any, where: str = "conditions", *, error: type = PlanError) -> dict:
+    """Validate a condition set and return it as a plain dict with normalised values.
+
+    Args:
+        obj: The condition set: an object with any of ``unavailable`` (list of
+            processor names), ``memory_budget_mb`` (number), ``slowdown`` (object
+            processor -> number), ``latency_budget_ms`` (number) and ``power_mw`` (number).
+        where: The field path used in error messages.
+        error: The exception class to raise (``PlanError`` for plans, ``EventsError``
+            for timelines).
+
+    Returns:
+        A new dict holding the same keys, numbers as floats and lists as lists of strings.
+
+    Raises:
+        PlanError: (or ``error``) naming the field that is wrong and what is allowed.
+    """
+    try:
+        cond = _obj(obj, where)
+        out: dict[str, Any] = {}
+        for key, value in cond.items():
+            here = _join(where, str(key))
+            if key == "unavailable":
+                names = _list(value, here)
+                out[key] = [_str(name, f"{here}[{i}]") for i, name in enumerate(names)]
+            elif key == "slowdown":
+                factors = _obj(value, here)
+                out[key] = {}
+                for proc, factor in factors.items():
+                    number = _num(factor, f"{here}.{proc}")
+                    if not number >= 1.0:
+                        raise _fail(f"{here}.{proc}", f"expected a factor >= 1, got {factor!r}")
+                    out[key][_str(proc, here)] = number
+            elif key in ("memory_budget_mb", "latency_budget_ms", "power_mw"):
+                number = _num(value, here)
+                if math.isnan(number):
+                    raise _fail(here, "expected a number, got NaN")
+                out[key] = number
+            else:
+                raise _fail(here, f"unknown condition; allowed: {', '.join(CONDITION_KEYS)}")
+        return out
+    except PlanError as exc:
+        if error is PlanError:
+            raise
+        raise error(str(exc)) from None
+
+
+def _check_metrics(value: Any, where: str) -> None:
+    metrics = _obj(value, where)
+    for key, number in metrics.items():
+        _num(number, f"{where}.{key}", nullable=True)
+
+
+def _check_part(part: Any, where: str, task: str) -> None:
+    part = _obj(part, where)
+    got = _str(_required(part, "task", where), f"{where}.task")
+    if got != task:
+        raise _fail(f"{where}.task", f"expected {task!r} (parts follow the order of tasks)")
+    _str(_required(part, "processor", where), f"{where}.processor")
+    _num(_required(part, "latency_ms", where), f"{where}.latency_ms", nullable=True)
+    _num(_required(part, "memory_mb", where), f"{where}.memory_mb", nullable=True)
+    if "config" in part:
+        _obj(part["config"], f"{where}.config")
+
+
+def _check_design(design: Any, where: str, rank: int, tasks: list[str]) -> str:
+    design = _obj(design, where)
+    design_id = _str(_required(design, "id", where), f"{where}.id")
+    got_rank = _required(design, "rank", where)
+    if not isinstance(got_rank, int) or isinstance(got_rank, bool):
+        raise _fail(f"{where}.rank", "expected an integer")
+    if got_rank != rank:
+        raise _fail(f"{where}.rank", f"expected {rank} (designs are listed best first)")
+    if not isinstance(_required(design, "pareto", where), bool):
+        raise _fail(f"{where}.pareto", "expected true or false")
+    parts = _list(_required(design, "parts", where), f"{where}.parts", nonempty=True)
+    if len(parts) != len(tasks):
+        raise _fail(f"{where}.parts", f"expected {len(tasks)} parts, one per task")
+    for i, part in enumerate(parts):
+        _check_part(part, f"{where}.parts[{i}]", tasks[i])
+    _check_metrics(_required(design, "metrics", where), f"{where}.metrics")
+    if "power_band_mw" in design:
+        here = f"{where}.power_band_mw"
+        band = _list(design["power_band_mw"], here)
+        if len(band) != 2:
+            raise _fail(here, "expected [lo, hi]")
+        lo = _num(band[0], f"{here}[0]")
+        hi = _num(band[1], f"{here}[1]", nullable=True)
+        if hi is not None and not hi >= lo:
+            raise _fail(here, "expected lo <= hi")
+    return design_id
+
+
+def validate_plan(obj: Any) -> None:
+    """Check that ``obj`` is a well-formed ``carin-plan/1`` plan.
+
+    Unknown keys are ignored so that later minor additions stay readable.
+
+    Args:
+        obj: The decoded JSON plan.
+
+    Raises:
+        PlanError: naming the first offending field, e.g.
+            ``designs[3].parts[0].processor: expected a string``.
+    """
+    plan = _obj(obj, "plan")
+    fmt = _required(plan, "format", "")
+    if fmt != PLAN_FORMAT:
+        raise _fail("format", f"expected {PLAN_FORMAT!r}, got {fmt!r}")
+    _str(_required(plan, "name", ""), "name")
+    for i, objective in enumerate(_list(_required(plan, "objectives", ""), "objectives")):
+        where = f"objectives[{i}]"
+        objective = _obj(objective, where)
+        _str(_required(objective, "metric", where), f"{where}.metric")
+        _choice(_required(objective, "goal", where), f"{where}.goal", GOALS)
+    for i, constraint in enumerate(_list(_required(plan, "constraints", ""), "constraints")):
+        where = f"constraints[{i}]"
+        constraint = _obj(constraint, where)
+        _str(_required(constraint, "metric", where), f"{where}.metric")
+        _choice(_required(constraint, "op", where), f"{where}.op", OPS)
+        _num(_required(constraint, "value", where), f"{where}.value")
+    latency = _obj(_required(plan, "latency", ""), "latency")
+    _str(_required(latency, "metric", "latency"), "latency.metric")
+    _choice(_required(latency, "aggregate", "latency"), "latency.aggregate", AGGREGATES)
+    _choice(_required(latency, "contention", "latency"), "latency.contention", CONTENTIONS)
+    memory = _obj(_required(plan, "memory", ""), "memory")
+    _str(_required(memory, "metric", "memory"), "memory.metric")
+    _choice(_required(memory, "aggregate", "memory"), "memory.aggregate", AGGREGATES)
+    tasks = _list(_required(plan, "tasks", ""), "tasks", nonempty=True)
+    for i, task in enumerate(tasks):
+        _str(task, f"tasks[{i}]")
+    if len(set(tasks)) != len(tasks):
+        raise _fail("tasks", "expected unique task names")
+    designs = _list(_required(plan, "designs", ""), "designs", nonempty=True)
+    ids: set[str] = set()
+    for rank, design in enumerate(designs):
+        design_id = _check_design(design, f"designs[{rank}]", rank, tasks)
+        if design_id in ids:
+            raise _fail(f"designs[{rank}].id", f"duplicate id {design_id!r}")
+        ids.add(design_id)
+    primary = _str(_required(plan, "primary", ""), "primary")
+    if primary not in ids:
+        raise _fail("primary", f"unknown design id {primary!r}")
+    fallback = _required(plan, "fallback", "")
+    if fallback is not None:
+        _str(fallback, "fallback")
+        if fallback not in ids:
+            raise _fail("fallback", f"unknown design id {fallback!r}")
+    for i, entry in enumerate(_list(_required(plan, "conditions", ""), "conditions")):
+        where = f"conditions[{i}]"
+        entry = _obj(entry, where)
+        check_conditions(_required(entry, "when", where), f"{where}.when")
+        design = _required(entry, "design", where)
+        if design is not None:
+            _str(design, f"{where}.design")
+            if design not in ids:
+                raise _fail(f"{where}.design", f"unknown design id {design!r}")

@@ -1,0 +1,143 @@
+"""Property tests: select agrees with a brute-force scan for random plans and conditions."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_runtime_conformance import ref_select
+
+from carin.runtime import Switcher
+
+PROCS = ["cpu", "gpu", "npu", "dsp"]
+# values on a coarse grid so that ties and exact boundaries are common
+LAT = st.sampled_from([0.5, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 8.0, 10.0, 12.5, 20.0, 33.3])
+MEM = st.sampled_from([1.0, 5.0, 10.0, 12.5, 20.0, 40.0, 80.0])
+FACTOR = st.sampled_from([0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 10.0])
+POWER = st.sampled_from([0.0, 0.1, 0.5, 1.0, 2.0, 3.5, 10.0])
+
+
+@st.composite
+def plans(draw):
+    tasks = [f"t{i}" for i in range(draw(st.integers(1, 3)))]
+    n = draw(st.integers(1, 14))
+    designs = []
+    for rank in range(n):
+        parts = []
+        for task in tasks:
+            parts.append(
+                {
+                    "task": task,
+                    "processor": draw(st.sampled_from(PROCS)),
+                    "latency_ms": draw(st.one_of(LAT, st.none()) if draw(st.booleans()) else LAT),
+                    "memory_mb": draw(st.one_of(MEM, st.none()) if draw(st.booleans()) else MEM),
+                    "config": {"model": f"m{rank}"},
+                }
+            )
+        metrics = {"accuracy": draw(st.sampled_from([60.0, 65.0, 70.0, 75.0]))}
+        if draw(st.booleans()):
+            metrics["latency_ms"] = draw(LAT)
+        if draw(st.booleans()):
+            metrics["memory_mb"] = draw(MEM)
+        design = {
+            "id": f"d{rank}",
+            "rank": rank,
+            "pareto": True,
+            "parts": parts,
+            "metrics": metrics,
+        }
+        if draw(st.integers(0, 3)) == 0:
+            lo = draw(POWER)
+            hi = draw(st.one_of(st.none(), POWER.filter(lambda v, lo=lo: v >= lo)))
+            design["power_band_mw"] = [lo, hi]
+        designs.append(design)
+    constraints = []
+    if draw(st.booleans()):
+        constraints.append({"metric": "latency_ms", "op": "<=", "value": draw(LAT)})
+    if draw(st.booleans()):
+        constraints.append({"metric": "latency_ms", "op": "<=", "value": draw(LAT)})
+    if draw(st.booleans()):
+        constraints.append({"metric": "accuracy", "op": ">=", "value": 65.0})
+    if draw(st.booleans()):
+        constraints.append({"metric": "memory_mb", "op": "<=", "value": draw(MEM)})
+    cpu_only = [d["id"] for d in designs if {p["processor"] for p in d["parts"]} == {"cpu"}]
+    return {
+        "format": "carin-plan/1",
+        "name": "random",
+        "objectives": [{"metric": "accuracy", "goal": "max"}],
+        "constraints": constraints,
+        "latency": {
+            "metric": "latency_ms",
+            "aggregate": draw(st.sampled_from(["max", "sum", "mean", "min"])),
+            "contention": draw(st.sampled_from(["time-share", "none"])),
+        },
+        "memory": {"metric": "memory_mb", "aggregate": draw(st.sampled_from(["sum", "max"]))},
+        "tasks": tasks,
+        "designs": designs,
+        "primary": "d0",
+        "fallback": cpu_only[0] if cpu_only else None,
+        "conditions": [],
+    }
+
+
+@st.composite
+def conditions(draw):
+    cond = {}
+    if draw(st.booleans()):
+        cond["unavailable"] = draw(st.lists(st.sampled_from(PROCS + ["tpu"]), max_size=3))
+    if draw(st.booleans()):
+        cond["memory_budget_mb"] = draw(st.one_of(MEM, st.floats(0, 200, allow_nan=False)))
+    if draw(st.booleans()):
+        cond["slowdown"] = draw(st.dictionaries(st.sampled_from(PROCS), FACTOR, max_size=4))
+    if draw(st.booleans()):
+        cond["latency_budget_ms"] = draw(st.one_of(LAT, st.floats(0, 100, allow_nan=False)))
+    if draw(st.booleans()):
+        cond["power_mw"] = draw(st.one_of(POWER, st.floats(0, 20, allow_nan=False)))
+    return cond
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans(), conds=st.lists(conditions(), min_size=1, max_size=6))
+def test_select_is_best_ranked_feasible(plan, conds):
+    switcher = Switcher.from_dict(plan)
+    for cond in conds:
+        decision = switcher.select(cond)
+        assert (decision.design_id, decision.meets_slo) == ref_select(plan, cond), cond
+        assert switcher.current is decision
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans(), conds=st.lists(conditions(), min_size=1, max_size=4))
+def test_plan_condition_table_is_used_and_checked(plan, conds):
+    """A plan's precomputed answers filled from the reference load without mismatches."""
+    plan = copy.deepcopy(plan)
+    plan["conditions"] = [
+        {
+            "when": {
+                k: v for k, v in c.items() if k != "slowdown" or all(f >= 1 for f in v.values())
+            },
+            "design": None,
+        }
+        for c in conds
+    ]
+    for entry in plan["conditions"]:
+        design, meets = ref_select(plan, entry["when"])
+        entry["design"] = design if meets else None
+    switcher = Switcher.from_dict(plan)
+    assert switcher.cache_mismatches == []
+    for entry in plan["conditions"]:
+        decision = switcher.select_cached(entry["when"])
+        assert decision.meets_slo == (entry["design"] is not None)
+        if entry["design"] is not None:
+            assert decision.design_id == entry["design"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(plan=plans(), cond=conditions())
+def test_reason_names_the_exclusions(plan, cond):
+    decision = Switcher.from_dict(plan).select(cond)
+    reason = decision.reason
+    assert isinstance(reason, str) and reason
+    if decision.meets_slo and decision.rank:
+        assert "d0 (" in reason
