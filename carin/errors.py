@@ -28,6 +28,15 @@ class PlanError(CarinError):
 
 
 class InfeasibleError(CarinError):
-    """No configuration meets the constraints (exit code 3)."""
+    """No configuration meets the constraints (exit code 3).
+
+    Attributes:
+        misses: The nearest misses: each a dict with ``design`` and ``broken`` (the
+            constraints it breaks, its value and by how much).
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, misses: list | None = None) -> None:
+        super().__init__(message)
+        self.misses = list(misses or [])

@@ -1,0 +1,166 @@
+"""ParetoSet + anticipated conditions -> a ``carin-plan/1`` plan (see docs/plan-format.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from carin.profiles import KEY_COLUMNS
+from carin.space import LATENCY, MEMORY, POWER_HI, POWER_LO
+
+if TYPE_CHECKING:
+    from carin.space import DesignSpace
+
+__all__ = ["PLAN_FORMAT", "build_plan", "write_json", "round_sig"]
+
+PLAN_FORMAT = "carin-plan/1"
+
+
+def round_sig(x: Any, digits: int = 6) -> float | None:
+    """Round to ``digits`` significant digits; NaN/None -> None (JSON null)."""
+    if x is None:
+        return None
+    x = float(x)
+    if not np.isfinite(x):
+        return None
+    return float(f"{x:.{digits}g}")
+
+
+def _config(space: DesignSpace, t: int, row: int) -> dict[str, Any]:
+    frame = space.tasks[t].frame
+    out: dict[str, Any] = {}
+    for c in KEY_COLUMNS:
+        if c in frame.columns and c != "processor":
+            v = frame[c].iloc[row]
+            if isinstance(v, str) and v == "":
+                continue
+            out[c] = v.item() if hasattr(v, "item") else v
+    return out
+
+
+def build_plan(
+    space: DesignSpace,
+    designs: np.ndarray,
+    pareto_flags: np.ndarray,
+    primary: int | None,
+    fallback: int | None,
+    conditions: list[tuple[dict, int | None]],
+) -> dict[str, Any]:
+    """Assemble the plan dict.
+
+    Args:
+        space: The design space.
+        designs: ``(n, k)`` row positions of every plan design, best-ranked first.
+        pareto_flags: ``(n,)`` whether each design is in the nominal Pareto set.
+        primary: Position in ``designs`` of the design to start with.
+        fallback: Position of the safe fallback, or None.
+        conditions: ``(condition set, position or None)`` per anticipated condition.
+
+    Returns:
+        A JSON-ready dict in the ``carin-plan/1`` format.
+    """
+    spec = space.spec
+    single = space.single
+    ev = space.evaluate(designs) if len(designs) else None
+    metric_labels = space.objective_labels() + [
+        c for c in space.constraint_labels() if c not in space.objective_labels()
+    ]
+    out_designs = []
+    for i in range(len(designs)):
+        parts = []
+        band_lo, band_hi = -np.inf, np.inf
+        for t, task in enumerate(space.tasks):
+            row = int(designs[i, t])
+            part: dict[str, Any] = {
+                "task": task.name,
+                "processor": str(task.processor[row]),
+                LATENCY: round_sig(task.values(LATENCY)[row]),
+                MEMORY: round_sig(task.values(MEMORY)[row]),
+                "config": _config(space, t, row),
+            }
+            limits = [c.value for c in task.constraints if c.target.metric == LATENCY and c.op == "<="]
+            if limits:
+                part["max_latency_ms"] = round_sig(min(limits))
+            lo, hi = task.values(POWER_LO)[row], task.values(POWER_HI)[row]
+            if np.isfinite(lo):
+                band_lo = max(band_lo, lo)
+            if np.isfinite(hi):
+                band_hi = min(band_hi, hi)
+            parts.append(part)
+        metrics: dict[str, Any] = {}
+        values = list(ev.objectives[i]) + [
+            ev.constraints[i, j]
+            for j, c in enumerate(space.constraint_labels())
+            if c not in space.objective_labels()
+        ]
+        for label, v in zip(metric_labels, values, strict=True):
+            metrics[label] = round_sig(v)
+        lat_label = space.latency_target.label(single)
+        if lat_label not in metrics and LATENCY in space.table.metric_columns:
+            lat = space.aggregate(space.latency_target, designs[i : i + 1], space.part_latency(designs[i : i + 1]))
+            metrics[lat_label] = round_sig(lat[0])
+        mem_label = space.memory_target.label(single)
+        if mem_label not in metrics and MEMORY in space.table.metric_columns:
+            metrics[mem_label] = round_sig(space.aggregate(space.memory_target, designs[i : i + 1])[0])
+        design: dict[str, Any] = {
+            "id": f"d{i}",
+            "rank": i,
+            "pareto": bool(pareto_flags[i]),
+            "parts": parts,
+            "metrics": metrics,
+        }
+        if np.isfinite(band_lo) or np.isfinite(band_hi):
+            design["power_band_mw"] = [
+                round_sig(band_lo) if np.isfinite(band_lo) else 0.0,
+                round_sig(band_hi) if np.isfinite(band_hi) else None,
+            ]
+        out_designs.append(design)
+    constraints = [
+        {"metric": c.target.label(single), "op": c.op, "value": round_sig(c.value)}
+        for c in spec.constraints
+    ]
+    return {
+        "format": PLAN_FORMAT,
+        "name": spec.name,
+        "objectives": [
+            {"metric": o.target.label(single), "goal": o.goal} for o in spec.objectives
+        ],
+        "constraints": constraints,
+        "latency": {
+            "metric": space.latency_target.label(single),
+            "aggregate": space.latency_target.aggregate,
+            "contention": spec.contention if not single else "none",
+        },
+        "memory": {
+            "metric": space.memory_target.label(single),
+            "aggregate": space.memory_target.aggregate,
+        },
+        "tasks": [t.name for t in space.tasks],
+        "designs": out_designs,
+        "primary": f"d{primary}" if primary is not None else None,
+        "fallback": f"d{fallback}" if fallback is not None else None,
+        "conditions": [
+            {"when": cond, "design": f"d{pos}" if pos is not None else None}
+            for cond, pos in conditions
+        ],
+    }
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    """Write JSON atomically and deterministically (sorted keys, 2-space indent)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,323 @@
+"""The solve facade: spec -> design space -> Pareto set -> ranked designs and plan."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from carin.errors import CarinError, InfeasibleError
+from carin.pareto import (
+    ParetoSet,
+    Preference,
+    design_frame,
+    make_preference,
+    rank_order,
+    to_costs,
+)
+from carin.plan import build_plan, round_sig, write_json
+from carin.solvers import Solver, get_solver
+from carin.space import DesignSpace, compile_space
+from carin.spec import Spec, load_spec
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["Result", "solve", "nearest_misses", "write_csv"]
+
+
+@dataclass(eq=False)
+class Result:
+    """Everything a solve produced.
+
+    Attributes:
+        spec: The spec solved.
+        space: Its compiled design space.
+        front: The nominal Pareto set, ranked best first.
+        preference: The order used to rank designs.
+        designs: ``(n, k)`` row positions of every plan design, best first.
+        conditions: ``(condition set, position in designs or None)`` per anticipated
+            condition.
+        plan: The ``carin-plan/1`` dict.
+        timings: Seconds spent compiling, solving and solving the conditions.
+    """
+
+    spec: Spec
+    space: DesignSpace
+    front: ParetoSet
+    preference: Preference
+    designs: np.ndarray
+    conditions: list[tuple[dict, int | None]]
+    plan: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pareto(self) -> pd.DataFrame:
+        """The Pareto set as a table, best-ranked first, with a ``rank`` column.
+
+        Example:
+            >>> import carin
+            >>> result = carin.solve("spaces/phone-classifier.yaml")  # doctest: +SKIP
+            >>> result.pareto.columns[:3].tolist()  # doctest: +SKIP
+            ['rank', 'model', 'precision']
+        """
+        frame = self.front.to_frame()
+        frame.insert(0, "rank", np.arange(len(frame)))
+        return frame
+
+    @property
+    def primary(self) -> dict[str, Any] | None:
+        """The plan's design to start with (None when nothing is feasible)."""
+        pid = self.plan.get("primary")
+        return next((d for d in self.plan["designs"] if d["id"] == pid), None)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, timings and the chosen design, as written to ``summary.json``."""
+        space = self.space
+        return {
+            "name": self.spec.name,
+            "solver": self.front.solver,
+            "exact": self.front.exact,
+            "tasks": {t.name: len(t) for t in space.tasks},
+            "raw_designs": space.raw_size,
+            "evaluations": self.front.evaluations,
+            "pareto_designs": len(self.front),
+            "plan_designs": len(self.designs),
+            "conditions": len(self.conditions),
+            "conditions_without_design": sum(1 for _, p in self.conditions if p is None),
+            "objectives": space.objective_labels(),
+            "constraints": [c.describe(space.single) for c in space.constraints],
+            "preference": self.spec.preference,
+            "primary": self.primary,
+            "feasible": True,
+            "timings_s": {k: round(v, 6) for k, v in self.timings.items()},
+        }
+
+    def save(self, out_dir: str | Path) -> None:
+        """Write ``pareto.csv``, ``plan.json`` and ``summary.json`` into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(self.pareto, out / "pareto.csv")
+        write_json(self.plan, out / "plan.json")
+        write_json(self.summary(), out / "summary.json")
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Plot the front (see :mod:`carin.report`)."""
+        from carin import report
+
+        return report.plot_result(self, **kwargs)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table atomically with stable float formatting."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _as_spec(spec: Spec | str | Path) -> Spec:
+    return spec if isinstance(spec, Spec) else load_spec(spec)
+
+
+def solve(
+    spec: Spec | str | Path,
+    *,
+    solver: str | Solver = "rass",
+    space: DesignSpace | None = None,
+    **solver_options: Any,
+) -> Result:
+    """Solve an SLO spec: the ranked Pareto set, a design per anticipated condition, a plan.
+
+    Args:
+        spec: A spec or the path of its YAML file.
+        solver: Solver name (``rass``, ``exhaustive``, or a baseline) or instance.
+            Designs for anticipated conditions are always solved by RASS, so the plan
+            is exact whichever solver produced the nominal front.
+        space: A precompiled design space (optional).
+        **solver_options: Passed to the solver's constructor (``seed``, ``budget``).
+
+    Returns:
+        The :class:`Result`.
+
+    Raises:
+        SpecError, ProfileError: Invalid input (exit code 2 in the CLI).
+        InfeasibleError: No design meets the constraints (exit code 3); its message
+            lists the nearest misses.
+
+    Example:
+        >>> import carin
+        >>> result = carin.solve("spaces/phone-classifier.yaml")  # doctest: +SKIP
+        >>> result.plan["format"]  # doctest: +SKIP
+        'carin-plan/1'
+    """
+    spec = _as_spec(spec)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if space is None:
+        space = compile_space(spec)
+    timings["compile"] = time.perf_counter() - t0
+    engine = solver if isinstance(solver, Solver) else get_solver(solver, **solver_options)
+    front = engine.solve(space)
+    timings["solve"] = front.seconds
+    if len(front) == 0:
+        misses = nearest_misses(space)
+        raise InfeasibleError(_infeasible_message(space, misses), misses=misses)
+
+    preference = make_preference(space, front.costs)
+    front = front.sorted(preference)
+    exact = engine if engine.exact else get_solver("rass")
+    t1 = time.perf_counter()
+    chosen: list[tuple[dict, np.ndarray | None]] = []
+    for cond in spec.anticipate.condition_sets():
+        cf = exact.solve(space, condition=cond)
+        chosen.append((cond, cf.sorted(preference).index[0] if len(cf) else None))
+    # safe fallback: the best design that needs only the CPU
+    others = [p for p in space.processors if p != "cpu"]
+    fallback_row = None
+    if "cpu" in space.processors:
+        fb = exact.solve(space, condition={"unavailable": others} if others else {})
+        if len(fb):
+            fallback_row = fb.sorted(preference).index[0]
+    timings["conditions"] = time.perf_counter() - t1
+
+    designs, pareto_flags = _merge_designs(space, front, chosen, fallback_row, preference)
+    position = {tuple(r): i for i, r in enumerate(designs.tolist())}
+    conditions = [(c, None if r is None else position[tuple(r.tolist())]) for c, r in chosen]
+    fallback = None if fallback_row is None else position[tuple(fallback_row.tolist())]
+    plan = build_plan(space, designs, pareto_flags, 0, fallback, conditions)
+    return Result(
+        spec=spec,
+        space=space,
+        front=front,
+        preference=preference,
+        designs=designs,
+        conditions=conditions,
+        plan=plan,
+        timings=timings,
+    )
+
+
+def _merge_designs(
+    space: DesignSpace,
+    front: ParetoSet,
+    chosen: list[tuple[dict, np.ndarray | None]],
+    fallback_row: np.ndarray | None,
+    preference: Preference,
+) -> tuple[np.ndarray, np.ndarray]:
+    rows = [tuple(r) for r in front.index.tolist()]
+    in_front = set(rows)
+    extra = [r for _, r in chosen if r is not None]
+    if fallback_row is not None:
+        extra.append(fallback_row)
+    for r in extra:
+        t = tuple(r.tolist())
+        if t not in in_front and t not in rows:
+            rows.append(t)
+    designs = np.array(rows, dtype=np.int64).reshape(-1, len(space.tasks))
+    costs = to_costs(space.evaluate(designs).objectives, space.maximise)
+    order = rank_order(costs, space.design_keys(designs), preference)
+    designs = designs[order]
+    flags = np.array([tuple(r) in in_front for r in designs.tolist()], dtype=bool)
+    return designs, flags
+
+
+def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
+    """Designs closest to feasible, with each broken constraint and by how much.
+
+    Closeness is the sum over broken limits of the relative excess
+    ``|value - limit| / max(|limit|, 1e-9)``. Single-DNN specs scan every
+    configuration; multi-DNN specs scan the Pareto set of the spec without its
+    constraints (the designs that trade best), found by RASS.
+    """
+    from dataclasses import replace
+
+    if space.single:
+        index = np.arange(len(space.tasks[0]))[:, None]
+    else:
+        relaxed_spec = replace(space.spec, constraints=(), tasks=tuple(
+            replace(t, constraints=()) for t in space.spec.tasks))
+        relaxed = compile_space(relaxed_spec, space.table)
+        index = get_solver("rass").solve(relaxed).index
+        if len(index) == 0:
+            return []
+    ev = space.evaluate(index)
+    checks: list[tuple[str, np.ndarray, str, float]] = []
+    for j, c in enumerate(space.constraints):
+        checks.append((c.describe(space.single), ev.constraints[:, j], c.op, c.value))
+    lat = space.part_latency(index)
+    for t, task in enumerate(space.tasks):
+        for c in task.constraints:
+            v = lat[:, t] if c.target.metric == "latency_ms" else task.values(c.target.metric)[index[:, t]]
+            label = c.describe() if space.single else f"{task.name}: {c.describe()}"
+            checks.append((label, v, c.op, c.value))
+    if not checks:
+        return []
+    excess = np.zeros(len(index))
+    unknown = ~np.isfinite(ev.objectives).all(axis=1)
+    for _, v, op, lim in checks:
+        over = (v - lim) if op == "<=" else (lim - v)
+        unknown |= np.isnan(v)
+        excess += np.where(over > 0, over, 0.0) / max(abs(lim), 1e-9)
+    excess[unknown] = np.inf
+    order = np.lexsort((np.arange(len(index)), excess))[:limit]
+    out = []
+    keys = space.design_keys(index[order])
+    for pos, key in zip(order, keys, strict=True):
+        if not np.isfinite(excess[pos]):
+            continue
+        broken = []
+        for label, v, op, lim in checks:
+            val = v[pos]
+            over = (val - lim) if op == "<=" else (lim - val)
+            if over > 0:
+                broken.append({"constraint": label, "value": round_sig(val),
+                               "by": round_sig(over)})
+        out.append({"design": str(key), "broken": broken})
+    return out
+
+
+def _infeasible_message(space: DesignSpace, misses: list[dict[str, Any]]) -> str:
+    src = space.spec.path or space.spec.name
+    lines = [f"{src}: no design meets the constraints "
+             f"({space.raw_size} designs considered). Nearest misses:"]
+    for m in misses:
+        broken = "; ".join(f"{b['constraint']} (is {b['value']:g}, off by {b['by']:g})"
+                           for b in m["broken"])
+        lines.append(f"  {m['design']}: {broken}")
+    if not misses:
+        lines.append("  (none: every design lacks a value the objectives or constraints need)")
+    return "\n".join(lines)
+
+
+def load_result_dir(path: str | Path) -> dict[str, Any]:
+    """Read a solve's output folder (``summary.json``, ``plan.json``, ``pareto.csv``)."""
+    p = Path(path)
+    if not p.is_dir():
+        raise CarinError(f"{p}: no such folder; give the --out folder of a 'carin solve' run")
+    out: dict[str, Any] = {}
+    for name in ("summary.json", "plan.json"):
+        f = p / name
+        if f.exists():
+            try:
+                out[name] = json.loads(f.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise CarinError(f"{f}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if "summary.json" not in out:
+        raise CarinError(f"{p}: no summary.json; is this the --out folder of 'carin solve'?")
+    csv = p / "pareto.csv"
+    out["pareto.csv"] = pd.read_csv(csv) if csv.exists() else None
+    return out
