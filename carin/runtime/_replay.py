@@ -70,7 +70,7 @@ def parse_events(lines: Iterable[str], *, source: str = "events") -> list[dict[s
         event: dict[str, Any] = {"line": number, "t": float(t)}
         if kinds[0] == "conditions":
             event["conditions"] = check_conditions(
-                obj["conditions"], "conditions", error=EventsError
+                obj["conditions"], f"{where}: conditions", error=EventsError
             )
         else:
             obs = obj["observe"]
