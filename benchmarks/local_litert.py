@@ -55,9 +55,26 @@ def measure(zoo: Path, table: Path) -> None:
     if not models:
         sys.exit(f"{zoo}: no .tflite files; run 'carin zoo build -o {zoo}' first")
     code = main(
-        ["profile", *models, "--dataset", str(zoo / "data.npz"), "--threads", "1,2",
-         "--delegate", "xnnpack,none", "--runs", "200", "--warmup", "20",
-         "--device", DEVICE, "--task", "digits_classification", "-o", str(table)]
+        [
+            "profile",
+            *models,
+            "--dataset",
+            str(zoo / "data.npz"),
+            "--threads",
+            "1,2",
+            "--delegate",
+            "xnnpack,none",
+            "--runs",
+            "200",
+            "--warmup",
+            "20",
+            "--device",
+            DEVICE,
+            "--task",
+            "digits_classification",
+            "-o",
+            str(table),
+        ]
     )
     if code != 0:
         sys.exit(code)
@@ -100,21 +117,27 @@ def markdown(frame: pd.DataFrame, front: np.ndarray, png_name: str) -> str:
         "(`data.npz`), evaluated through the same interpreter."
     )
     add("")
-    add("Regenerate: `python benchmarks/local_litert.py` (table from `spaces/local-litert.csv`), "
-        "or `python benchmarks/local_litert.py --measure zoo/` to measure again.")
+    add(
+        "Regenerate: `python benchmarks/local_litert.py` (table from `spaces/local-litert.csv`), "
+        "or `python benchmarks/local_litert.py --measure zoo/` to measure again."
+    )
     add("")
     add("## Pareto front (max accuracy, min mean latency)")
     add("")
     add(f"![Pareto front]({png_name})")
     add("")
-    add("| model | precision | runtime | threads | latency (us) | p95 (us) | memory (MB) | "
-        "size (KB) | accuracy (%) |")
+    add(
+        "| model | precision | runtime | threads | latency (us) | p95 (us) | memory (MB) | "
+        "size (KB) | accuracy (%) |"
+    )
     add("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     pf = f[mask].sort_values(["accuracy", "latency_ms"], ascending=[False, True])
     for _, r in pf.iterrows():
-        add(f"| {r.model} | {r.precision} | {r.runtime} | {r.threads} | {_us(r.latency_ms)} | "
+        add(
+            f"| {r.model} | {r.precision} | {r.runtime} | {r.threads} | {_us(r.latency_ms)} | "
             f"{_us(r.latency_p95_ms)} | {r.memory_mb:.2f} | {r.size_mb * 1000:.1f} | "
-            f"{r.accuracy:.2f} |")
+            f"{r.accuracy:.2f} |"
+        )
     add("")
     add("## What the measurements say")
     add("")
@@ -125,61 +148,90 @@ def markdown(frame: pd.DataFrame, front: np.ndarray, png_name: str) -> str:
     big = f[f["model"].isin(["cnn_m", "cnn_l"])]
     piv_big = big.pivot_table(index=key, columns="runtime", values="latency_ms")
     ratio_big = (piv_big["litert"] / piv_big["litert-xnnpack"]).dropna()
-    add(f"- **XNNPACK** is faster than the built-in kernels in {int((ratio > 1).sum())} of "
+    add(
+        f"- **XNNPACK** is faster than the built-in kernels in {int((ratio > 1).sum())} of "
         f"{len(ratio)} pairs (median speed-up {np.median(ratio):.2f}x; "
         f"{np.median(ratio_big):.2f}x on the two larger CNNs). It costs init time (median "
         f"{f[f.runtime == 'litert-xnnpack'].init_ms.median():.2f} ms vs "
         f"{f[f.runtime == 'litert'].init_ms.median():.2f} ms) and about "
         f"{(f[f.runtime == 'litert-xnnpack'].memory_mb.median() - f[f.runtime == 'litert'].memory_mb.median()):.1f} MB "
-        "more peak memory.")
-    piv_t = f.pivot_table(index=["model", "precision", "runtime"], columns="threads",
-                          values="latency_ms")
+        "more peak memory."
+    )
+    piv_t = f.pivot_table(
+        index=["model", "precision", "runtime"], columns="threads", values="latency_ms"
+    )
     if 1 in piv_t.columns and 2 in piv_t.columns:
         tr = (piv_t[1] / piv_t[2]).dropna()
         worst = tr.idxmin()
         helped = tr[tr > 1.3]
-        add(f"- **Two threads** help (>5% faster) in {int((tr > 1.05).sum())} of {len(tr)} "
+        add(
+            f"- **Two threads** help (>5% faster) in {int((tr > 1.05).sum())} of {len(tr)} "
             f"configurations and hurt (>5% slower) in {int((tr < 0.95).sum())}; a clear gain "
             f"(>1.3x) only for {', '.join(f'{m} {p} {r}' for m, p, r in helped.index)}. On this "
             "shared 2-core VM the second worker thread often waits for a busy core; the worst "
             f"case is {worst[0]} {worst[1]} {worst[2]} ({_us(piv_t.loc[worst, 1])} us -> "
-            f"{_us(piv_t.loc[worst, 2])} us).")
+            f"{_us(piv_t.loc[worst, 2])} us)."
+        )
     acc = f.groupby(["model", "precision"])["accuracy"].mean().unstack("precision")
-    acc = acc.reindex(index=[m for m in MODEL_ORDER if m in acc.index],
-                      columns=[p for p in PRECISION_ORDER if p in acc.columns])
+    acc = acc.reindex(
+        index=[m for m in MODEL_ORDER if m in acc.index],
+        columns=[p for p in PRECISION_ORDER if p in acc.columns],
+    )
     size = f.groupby(["model", "precision"])["size_mb"].mean().unstack("precision")
     shrink = size["fp32"] / size["int8"]
     spread = (acc.max(axis=1) - acc.min(axis=1)).max()
-    add(f"- **Quantisation** moves held-out accuracy by at most {spread:.2f} points on this easy "
+    add(
+        f"- **Quantisation** moves held-out accuracy by at most {spread:.2f} points on this easy "
         f"task (1 sample = {100 / 360:.2f} points; per precision below), while full-int8 files "
         f"are {shrink.min():.1f}x to {shrink.max():.1f}x smaller than fp32 (the larger the "
-        "model, the more of the file is weights).")
+        "model, the more of the file is weights)."
+    )
     add("")
-    add("| model | " + " | ".join(f"{p} acc (%)" for p in acc.columns) + " | " +
-        " | ".join(f"{p} size (KB)" for p in acc.columns) + " |")
+    add(
+        "| model | "
+        + " | ".join(f"{p} acc (%)" for p in acc.columns)
+        + " | "
+        + " | ".join(f"{p} size (KB)" for p in acc.columns)
+        + " |"
+    )
     add("| --- | " + " | ".join("---:" for _ in range(2 * len(acc.columns))) + " |")
     for m in acc.index:
-        add(f"| {m} | " + " | ".join(f"{acc.loc[m, p]:.2f}" for p in acc.columns) + " | " +
-            " | ".join(f"{size.loc[m, p] * 1000:.1f}" for p in acc.columns) + " |")
+        add(
+            f"| {m} | "
+            + " | ".join(f"{acc.loc[m, p]:.2f}" for p in acc.columns)
+            + " | "
+            + " | ".join(f"{size.loc[m, p] * 1000:.1f}" for p in acc.columns)
+            + " |"
+        )
     add("")
-    add("- Latencies of the MLPs (1-10 us) are close to the cost of one `invoke()` call from "
-        "Python; they rank the runtimes' call overhead more than the arithmetic.")
-    add("- `memory_mb` is the peak resident-set growth of a fresh process while it creates "
+    add(
+        "- Latencies of the MLPs (1-10 us) are close to the cost of one `invoke()` call from "
+        "Python; they rank the runtimes' call overhead more than the arithmetic."
+    )
+    add(
+        "- `memory_mb` is the peak resident-set growth of a fresh process while it creates "
         "the interpreter, allocates tensors and runs (see docs/profiling.md); even the "
         f"smallest model grows it by {f.memory_mb.min():.2f} MB, the runtime's own cost, and "
-        f"the largest by {f.memory_mb.max():.2f} MB.")
+        f"the largest by {f.memory_mb.max():.2f} MB."
+    )
     add("")
     add("## All configurations")
     add("")
-    add("| model | precision | runtime | threads | latency (us) | std (us) | p50 (us) | p95 (us) "
-        "| first (us) | init (ms) | memory (MB) | size (KB) | accuracy (%) | Pareto |")
-    add("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| :---: |")
+    add(
+        "| model | precision | runtime | threads | latency (us) | std (us) | p50 (us) | p95 (us) "
+        "| first (us) | init (ms) | memory (MB) | size (KB) | accuracy (%) | Pareto |"
+    )
+    add(
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| :---: |"
+    )
     for i, r in f.iterrows():
-        add(f"| {r.model} | {r.precision} | {r.runtime} | {r.threads} | {_us(r.latency_ms)} | "
+        add(
+            f"| {r.model} | {r.precision} | {r.runtime} | {r.threads} | {_us(r.latency_ms)} | "
             f"{_us(r.latency_std_ms)} | {_us(r.latency_p50_ms)} | {_us(r.latency_p95_ms)} | "
             f"{_us(r.first_inference_ms)} | {r.init_ms:.2f} | {r.memory_mb:.2f} | "
-            f"{r.size_mb * 1000:.1f} | {r.accuracy:.2f} | {'*' if mask[i] else ''} |")
+            f"{r.size_mb * 1000:.1f} | {r.accuracy:.2f} | {'*' if mask[i] else ''} |"
+        )
     add("")
     return "\n".join(lines)
 
@@ -192,18 +244,40 @@ def plot(frame: pd.DataFrame) -> bytes:
     colors = dict(zip(PRECISION_ORDER, ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"], strict=True))
     markers = {"litert": "o", "litert-xnnpack": "^"}
     for (prec, rt), g in f.groupby(["precision", "runtime"], sort=True):
-        ax.scatter(g["latency_ms"] * 1000, g["accuracy"], s=28, alpha=0.65,
-                   color=colors.get(prec, "grey"), marker=markers.get(rt, "s"),
-                   label=f"{prec}, {rt}")
+        ax.scatter(
+            g["latency_ms"] * 1000,
+            g["accuracy"],
+            s=28,
+            alpha=0.65,
+            color=colors.get(prec, "grey"),
+            marker=markers.get(rt, "s"),
+            label=f"{prec}, {rt}",
+        )
     front = f[mask].sort_values("latency_ms")
-    ax.step(front["latency_ms"] * 1000, front["accuracy"], where="post", color="black", lw=1.2,
-            label="Pareto front")
-    ax.scatter(front["latency_ms"] * 1000, front["accuracy"], s=70, facecolors="none",
-               edgecolors="black", linewidths=1.2)
+    ax.step(
+        front["latency_ms"] * 1000,
+        front["accuracy"],
+        where="post",
+        color="black",
+        lw=1.2,
+        label="Pareto front",
+    )
+    ax.scatter(
+        front["latency_ms"] * 1000,
+        front["accuracy"],
+        s=70,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=1.2,
+    )
     for _, r in front.iterrows():
-        ax.annotate(f"{r.model} {r.precision}\n{r.runtime} t{r.threads}",
-                    (r.latency_ms * 1000, r.accuracy), textcoords="offset points",
-                    xytext=(6, -10), fontsize=7)
+        ax.annotate(
+            f"{r.model} {r.precision}\n{r.runtime} t{r.threads}",
+            (r.latency_ms * 1000, r.accuracy),
+            textcoords="offset points",
+            xytext=(6, -10),
+            fontsize=7,
+        )
     ax.set_xscale("log")
     ax.set_xlabel("mean latency per inference (us, log scale)")
     ax.set_ylabel("held-out top-1 accuracy (%)")
