@@ -15,7 +15,6 @@ from carin.errors import CarinError, InfeasibleError
 from carin.pareto import (
     ParetoSet,
     Preference,
-    design_frame,
     make_preference,
     rank_order,
     to_costs,

@@ -7,8 +7,8 @@ capacitor). Every field can be overridden from YAML with :meth:`Device.from_yaml
 
 Capacitor: the device turns on when the capacitor reaches ``v_on`` and browns out at
 ``v_off``; one power cycle therefore holds ``C (v_on^2 - v_off^2) / 2`` joules above the
-brown-out level. The capacitor stores nothing above ``v_on`` (harvest beyond what the
-device draws while the capacitor is full is lost). ``leakage_w`` is a constant drain
+brown-out level. While on, harvest beyond the device's draw charges the capacitor up to
+``v_max`` (harvest beyond that is lost). ``leakage_w`` is a constant drain
 subtracted from harvested power (never below zero).
 """
 
@@ -40,6 +40,8 @@ class Device:
         capacitance_f: Storage capacitor.
         v_on: Turn-on voltage.
         v_off: Brown-out voltage.
+        v_max: Highest capacitor voltage: while on, harvest above the device's draw keeps
+            charging the capacitor up to ``v_max`` (set it to ``v_on`` for no headroom).
         leakage_w: Constant capacitor/harvester leakage subtracted from harvest.
         harvester_efficiency: Fraction of trace power that reaches the capacitor.
         sleep_w: Power drawn while on and idle (waiting for a job).
@@ -65,6 +67,7 @@ class Device:
     capacitance_f: float = 100e-6
     v_on: float = 2.8
     v_off: float = 2.4
+    v_max: float = 3.3
     leakage_w: float = 0.0
     harvester_efficiency: float = 1.0
     sleep_w: float = 5e-6
@@ -97,8 +100,9 @@ class Device:
                 continue
             if not isinstance(v, int | float) or v != v or v < 0:
                 raise DeviceError(f"device field {f.name!r} must be a number >= 0, got {v!r}")
-        if not self.v_on > self.v_off > 0:
-            raise DeviceError(f"device: need v_on > v_off > 0, got {self.v_on}, {self.v_off}")
+        if not self.v_max >= self.v_on > self.v_off > 0:
+            raise DeviceError(f"device: need v_max >= v_on > v_off > 0, got {self.v_max}, "
+                              f"{self.v_on}, {self.v_off}")
         if not 0 < self.harvester_efficiency <= 1:
             raise DeviceError("device field 'harvester_efficiency' must be in (0, 1]")
         if self.capacitance_f <= 0 or self.clock_hz <= 0 or self.element_bytes < 1:
@@ -170,6 +174,11 @@ class Device:
     def cycle_energy_j(self) -> float:
         """Energy stored between ``v_off`` and ``v_on``: ``C (v_on^2 - v_off^2) / 2``."""
         return 0.5 * self.capacitance_f * (self.v_on**2 - self.v_off**2)
+
+    @property
+    def max_energy_j(self) -> float:
+        """Energy stored between ``v_off`` and ``v_max``."""
+        return 0.5 * self.capacitance_f * (self.v_max**2 - self.v_off**2)
 
     @property
     def active_w(self) -> float:

@@ -60,9 +60,11 @@ class Decision:
         self.rank = rank
         self.meets_slo = meets_slo
         self.conditions = conditions or {}
-        model = None if rank is None else switcher._models[rank]
-        self.design_id = None if model is None else model.id
-        self.design = None if model is None else model.raw
+        if rank is None:
+            self.design_id = self.design = None
+        else:
+            self.design_id = switcher._id_list[rank]
+            self.design = switcher.plan["designs"][rank]
         self._reason: str | None = None
 
     @property
@@ -93,6 +95,18 @@ def _prefix_masks(order: list[int]) -> list[int]:
         acc |= 1 << i
         masks.append(acc)
     return masks
+
+
+def _cut(lats: list[float], f: float, limit: float) -> int:
+    """Number of leading ``lats`` (sorted) with ``lat * f <= limit``, computed exactly."""
+    k = bisect_right(lats, limit / f)
+    n = len(lats)
+    # the division can round either way: settle the cut on the product itself
+    while k < n and lats[k] * f <= limit:
+        k += 1
+    while k and not lats[k - 1] * f <= limit:
+        k -= 1
+    return k
 
 
 def _merge(a: Mapping[str, float] | None, b: Mapping[str, float]) -> dict[str, float]:
@@ -246,6 +260,15 @@ class Switcher:
             (p, [v for v, _ in rows], _prefix_masks([i for _, i in rows]))
             for p, rows in sorted((p, sorted(rows)) for p, rows in singles.items())
         ]
+        self._single_by_proc = {
+            p: (
+                lats,
+                masks,
+                self._all & ~sum(1 << m.index for m in models if m.single and m.processors[0] == p),
+            )
+            for p, lats, masks in self._singles
+        }
+        self._id_list = [m.id for m in models]
         self._nominal_latency = [m.latency() for m in models]
         fallback = plan["fallback"]
         self._fallback = None if fallback is None else self._ids[fallback]
@@ -324,20 +347,20 @@ class Switcher:
                 elif budget < limit:
                     limit = budget
             if limit < _INF:
-                ok = self._multi
-                for proc, lats, masks in self._singles:
-                    f = slowdown.get(proc, 1.0) if slowdown else 1.0
-                    if f > 1.0:
-                        k = bisect_right(lats, limit / f)
-                        n = len(lats)
-                        # make the cut exact for the product the reference computes
-                        while k < n and lats[k] * f <= limit:
-                            k += 1
-                        while k and not lats[k - 1] * f <= limit:
-                            k -= 1
-                    else:
-                        k = bisect_right(lats, limit)
-                    ok |= masks[k]
+                if budget is None and limit == self._limit:
+                    # nominal limits already hold (static mask): re-cut slowed processors only
+                    ok = self._all
+                    for proc, f in slowdown.items():
+                        if f > 1.0:
+                            info = self._single_by_proc.get(proc)
+                            if info is not None:
+                                lats, masks, drop = info
+                                ok = (ok & drop) | masks[_cut(lats, f, limit)]
+                else:
+                    ok = self._multi
+                    for proc, lats, masks in self._singles:
+                        f = slowdown.get(proc, 1.0) if slowdown else 1.0
+                        ok |= masks[_cut(lats, f, limit) if f > 1.0 else bisect_right(lats, limit)]
                 mask &= ok
                 multi = self._multi
                 models = self._models

@@ -10,7 +10,6 @@ import yaml
 from carin.errors import SpecError
 
 
-
 class LineDict(dict):
     """A dict that knows the 1-based line of itself and of each key."""
 
