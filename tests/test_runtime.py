@@ -126,6 +126,7 @@ def test_select_never_raises_on_well_typed_odd_values():
         {"latency_budget_ms": float("nan")},
         {"latency_budget_ms": 0.0},
         {"power_mw": float("nan")},
+        {"power_mw": float("inf")},
         {"unavailable": []},
         {"unavailable": ("npu",)},
         {"slowdown": {}},

@@ -96,8 +96,9 @@ def ref_feasible(plan, design, conditions):
             return False
     band = design.get("power_band_mw")
     if "power_mw" in cond and band is not None:
-        hi = float("inf") if band[1] is None else band[1]
-        if not band[0] <= cond["power_mw"] < hi:
+        power = cond["power_mw"]
+        # [lo, hi) with hi null meaning no upper bound, so even an infinite power is in
+        if not (band[0] <= power and (band[1] is None or power < band[1])):
             return False
     return True
 

@@ -6,7 +6,7 @@ import copy
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_runtime_conformance import ref_select
+from test_runtime_conformance import ref_feasible, ref_select
 
 from carin.runtime import Switcher
 
@@ -16,6 +16,7 @@ LAT = st.sampled_from([0.5, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 8.0, 10.0, 12.5, 
 MEM = st.sampled_from([1.0, 5.0, 10.0, 12.5, 20.0, 40.0, 80.0])
 FACTOR = st.sampled_from([0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 10.0])
 POWER = st.sampled_from([0.0, 0.1, 0.5, 1.0, 2.0, 3.5, 10.0])
+INF = st.just(float("inf"))
 
 
 @st.composite
@@ -87,13 +88,13 @@ def conditions(draw):
     if draw(st.booleans()):
         cond["unavailable"] = draw(st.lists(st.sampled_from(PROCS + ["tpu"]), max_size=3))
     if draw(st.booleans()):
-        cond["memory_budget_mb"] = draw(st.one_of(MEM, st.floats(0, 200, allow_nan=False)))
+        cond["memory_budget_mb"] = draw(st.one_of(MEM, st.floats(0, 200, allow_nan=False), INF))
     if draw(st.booleans()):
         cond["slowdown"] = draw(st.dictionaries(st.sampled_from(PROCS), FACTOR, max_size=4))
     if draw(st.booleans()):
-        cond["latency_budget_ms"] = draw(st.one_of(LAT, st.floats(0, 100, allow_nan=False)))
+        cond["latency_budget_ms"] = draw(st.one_of(LAT, st.floats(0, 100, allow_nan=False), INF))
     if draw(st.booleans()):
-        cond["power_mw"] = draw(st.one_of(POWER, st.floats(0, 20, allow_nan=False)))
+        cond["power_mw"] = draw(st.one_of(POWER, st.floats(0, 20, allow_nan=False), INF))
     return cond
 
 
@@ -141,3 +142,13 @@ def test_reason_names_the_exclusions(plan, cond):
     assert isinstance(reason, str) and reason
     if decision.meets_slo and decision.rank:
         assert "d0 (" in reason
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans(), cond=conditions())
+def test_why_infeasible_agrees_with_the_scan(plan, cond):
+    """The per-design explanation names a reason exactly for the designs the scan rejects."""
+    switcher = Switcher.from_dict(plan)
+    for rank, design in enumerate(plan["designs"]):
+        why = switcher.why_infeasible(rank, cond)
+        assert (why is None) == ref_feasible(plan, design, cond), (rank, why)

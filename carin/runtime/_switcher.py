@@ -270,6 +270,8 @@ class Switcher:
         }
         self._id_list = [m.id for m in models]
         self._nominal_latency = [m.latency() for m in models]
+        # an unknown latency fails every latency limit, even an infinite budget
+        self._lat_known = sum(1 << m.index for m in models if m.latency() is not None)
         fallback = plan["fallback"]
         self._fallback = None if fallback is None else self._ids[fallback]
 
@@ -342,6 +344,7 @@ class Switcher:
         if mask and (slowdown or budget is not None):
             limit = self._limit
             if budget is not None:
+                mask &= self._lat_known
                 if budget != budget:
                     limit = -_INF
                 elif budget < limit:
@@ -481,14 +484,14 @@ class Switcher:
         power = cond.get("power_mw")
         if power is not None and m.band is not None:
             lo, hi = m.band
-            if not lo <= power < hi:
+            if not (lo <= power and (power < hi or hi == _INF)):
                 return f"power {power:g} mW outside band [{lo:g}, {hi:g})"
         slowdown = cond.get("slowdown")
         budget = cond.get("latency_budget_ms")
         limit = self._limit
         if budget is not None:
             limit = -_INF if budget != budget else min(limit, budget)
-        if limit < _INF and (slowdown or budget is not None):
+        if budget is not None or (limit < _INF and slowdown):
             lat = m.latency(slowdown)
             if lat is None or not lat <= limit:
                 shown = "unknown" if lat is None else f"{lat:.4g} ms"
