@@ -42,8 +42,9 @@ def _table(frame: pd.DataFrame, top: int) -> str:
     drop = [c for c in frame.columns if c == "row" or c.endswith(".row")]
     shown = frame.drop(columns=drop).head(top)
     shown = shown.loc[:, [c for c in shown.columns if not (shown[c].astype(str) == "").all()]]
-    with pd.option_context("display.width", 160, "display.max_columns", 40,
-                           "display.max_colwidth", 40):
+    with pd.option_context(
+        "display.width", 160, "display.max_columns", 40, "display.max_colwidth", 40
+    ):
         text = shown.to_string(index=False, float_format=lambda x: f"{x:.4g}")
     more = len(frame) - len(shown)
     return text + (f"\n... {more} more (see pareto.csv)" if more > 0 else "")
@@ -71,11 +72,7 @@ def format_plan_summary(summary: dict[str, Any], plan: dict[str, Any] | None) ->
 
 def format_result(result: Result, top: int = 15) -> str:
     """Render a fresh result: ranked Pareto table, then the plan summary."""
-    return (
-        _table(result.pareto, top)
-        + "\n\n"
-        + format_plan_summary(result.summary(), result.plan)
-    )
+    return _table(result.pareto, top) + "\n\n" + format_plan_summary(result.summary(), result.plan)
 
 
 def format_saved(saved: dict[str, Any], top: int = 15) -> str:

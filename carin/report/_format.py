@@ -1,0 +1,78 @@
+"""Shared helpers of the reports: units, metric labels and numbers as text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from carin.errors import CarinError
+
+#: Unit of a metric, by the suffix of its profile column (see the profile-table contract).
+_SUFFIX_UNITS = {
+    "_ms": "ms",
+    "_mj": "mJ",
+    "_mb": "MB",
+    "_mw": "mW",
+    "_fps": "fps",
+    "_db": "dB",
+    "_m": "M",
+}
+_NAMED_UNITS = {"accuracy": "%", "success_rate": "fraction"}
+_LABEL_RE = re.compile(r"^\s*(sum|max|min|mean)\s*\(\s*([A-Za-z_]\w*)\s*\)\s*$")
+
+
+def base_metric(label: str) -> str:
+    """The profile column of a metric label: ``max(latency_ms)`` -> ``latency_ms``."""
+    m = _LABEL_RE.match(label)
+    return m.group(2) if m else label.strip()
+
+
+def unit_of(label: str) -> str:
+    """The unit of a metric label (``ms`` for ``latency_ms``), or ``""`` when unknown.
+
+    Example:
+        >>> unit_of("max(latency_ms)"), unit_of("accuracy"), unit_of("ssim")
+        ('ms', '%', '')
+    """
+    metric = base_metric(label)
+    if metric in _NAMED_UNITS:
+        return _NAMED_UNITS[metric]
+    if metric.startswith("accuracy"):
+        return "%"
+    for suffix, unit in _SUFFIX_UNITS.items():
+        if metric.endswith(suffix):
+            return unit
+    return ""
+
+
+def with_unit(label: str) -> str:
+    """``latency_ms (ms)``-style header text for a metric label."""
+    unit = unit_of(label)
+    return f"{label} ({unit})" if unit else label
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A number as short text (``-`` for missing values)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return "-"
+        return f"{float(value):.{digits}g}"
+    return str(value)
+
+
+def resolve_metric(label: str, choices: list[str], what: str) -> str:
+    """Match a metric the user typed to one of ``choices`` (exact label or bare column).
+
+    Raises:
+        CarinError: Nothing matches; the message lists the choices.
+    """
+    if label in choices:
+        return label
+    hits = [c for c in choices if base_metric(c) == base_metric(label)]
+    if len(hits) >= 1:
+        return hits[0]
+    raise CarinError(f"{what}: unknown metric {label!r}; choose one of: {', '.join(choices)}")
