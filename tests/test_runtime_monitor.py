@@ -160,3 +160,22 @@ def test_bad_observations_are_ignored():
         assert switcher.observe(None, value).design_id == "d0"
     assert switcher.estimates() == {}
     assert switcher.observe("no-such-design", 99.0).design_id == "d0"
+
+
+def test_without_fallback_the_monitor_never_leaves_nothing_running():
+    """All designs on one processor, no fallback: a slowdown ruling all out keeps one running."""
+    plan = _plan([[("npu", 12.0)], [("npu", 16.0)]])
+    plan["fallback"] = None
+    rng = random.Random(11)
+    switcher = Switcher.from_dict(plan)
+    switcher.select({})
+    slow = _feed(switcher, {"npu": 3.0}, 30, rng)
+    assert None not in slow  # observations keep flowing, so recovery stays possible
+    recovered = _feed(switcher, {"npu": 1.0}, 40, rng)
+    assert recovered[-1] == "d0" and switcher.monitor_slowdown == {}
+    # with a fallback the same slowdown moves to it, flagged
+    plan["fallback"] = "d1"
+    switcher = Switcher.from_dict(plan)
+    switcher.select({})
+    _feed(switcher, {"npu": 3.0}, 5, rng)
+    assert switcher.current.design_id == "d1" and not switcher.current.meets_slo

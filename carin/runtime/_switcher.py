@@ -592,7 +592,10 @@ class Switcher:
 
         * when the current design's miss probability exceeds ``threshold``, the
           monitor's condition becomes (at least) the per-processor upper quantiles
-          at that level and the switcher re-selects;
+          at that level and the switcher re-selects; except that, in a plan with no
+          fallback, a condition under which no design at all remains is not applied
+          (nothing would run, so no latency could ever show that the slowdown ended),
+          and the current design keeps running;
         * while the condition is active, when a better-ranked design would hold
           at the ``release`` level for ``revert_after`` consecutive observations,
           the condition is lowered to the ``release`` quantiles (or dropped when
@@ -637,6 +640,10 @@ class Switcher:
             raised = _merge(self._active, self._quantiles(cfg.threshold))
             self._streak = 0
             if raised != self._active:
+                if self._fallback is None and self._choose(self._conditions, raised) is None:
+                    # nothing would run, so nothing would be observed and the estimate could
+                    # never come back down: keep the current design running instead
+                    return current
                 self._active = raised
                 return self.select(self._conditions)
             return current
