@@ -19,11 +19,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "2 on invalid input, 3 when no design meets the constraints.",
     )
     p.add_argument("spec", type=Path, help="SLO spec (YAML)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: out/<spec name>)")
-    p.add_argument("--solver", default="rass",
-                   help="rass (default, exact), exhaustive (exact reference), or a baseline "
-                   "(see 'carin solvers')")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: out/<spec name>)"
+    )
+    p.add_argument(
+        "--solver",
+        default="rass",
+        help="rass (default, exact), exhaustive (exact reference), or a baseline "
+        "(see 'carin solvers')",
+    )
     p.add_argument("--budget", type=int, default=None, help="evaluation budget (baselines)")
     p.add_argument("--seed", type=int, default=None, help="random seed (baselines)")
     p.add_argument("--top", type=int, default=15, help="rows of the table to print")
@@ -42,11 +46,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = solve(spec, solver=args.solver, **options)
     except InfeasibleError as exc:
+        from carin.report.explain import relaxation_advice
+
         write_json(
-            {"name": spec.name, "feasible": False, "nearest_misses": exc.misses},
+            {
+                "name": spec.name,
+                "spec": str(spec.path) if spec.path is not None else None,
+                "feasible": False,
+                "nearest_misses": exc.misses,
+            },
             out / "summary.json",
         )
-        raise
+        advice = relaxation_advice(spec)
+        raise InfeasibleError(
+            f"{exc}\n{advice}\nSee 'carin explain {out}' for details.", misses=exc.misses
+        ) from None
     result.save(out)
     print(format_result(result, top=args.top))
     print(f"\nwrote {out}/pareto.csv, {out}/plan.json, {out}/summary.json")

@@ -76,3 +76,35 @@ def resolve_metric(label: str, choices: list[str], what: str) -> str:
     if len(hits) >= 1:
         return hits[0]
     raise CarinError(f"{what}: unknown metric {label!r}; choose one of: {', '.join(choices)}")
+
+
+def design_text(space: Any, index: np.ndarray) -> list[str]:
+    """Short readable designs: model, precision, processor and the key columns that vary.
+
+    Key columns with one value in the whole task (the device, say) are left out; the
+    parts of a multi-DNN design are joined by `` | `` and prefixed by the task name.
+    """
+    from carin.profiles import KEY_COLUMNS
+
+    index = np.asarray(index, dtype=np.int64).reshape(len(index), len(space.tasks))
+    texts: list[list[str]] = []
+    for t, task in enumerate(space.tasks):
+        frame = task.frame
+        cols = [
+            c
+            for c in KEY_COLUMNS
+            if c in frame.columns
+            and (c in ("model", "precision", "processor") or frame[c].nunique() > 1)
+        ]
+        rows = frame.iloc[index[:, t]]
+        parts = []
+        for values in zip(*(rows[c].astype(str).tolist() for c in cols), strict=True):
+            bits = [
+                f"{v} threads" if c == "threads" else v
+                for c, v in zip(cols, values, strict=True)
+                if v
+            ]
+            parts.append(" ".join(bits))
+        prefix = "" if space.single else f"{task.name}: "
+        texts.append([prefix + p for p in parts])
+    return [" | ".join(p) for p in zip(*texts, strict=True)]

@@ -1,0 +1,636 @@
+"""Why a design won, and what to relax when nothing is feasible.
+
+For a feasible solve, :func:`explain_front` says where the primary design ranks
+under the spec's preference, what decided it, what the next two designs trade
+against it, and which constraints are *active* (dropping one would let another
+design win). For an infeasible solve, :func:`explain_infeasible` lists the
+constraints, how many designs meet each on its own, the nearest misses, and for
+each constraint the smallest relaxation of its bound alone (the others kept)
+that makes some design feasible.
+
+Relaxations are exact: spaces of up to
+:data:`carin.report.plots.ENUMERATE_LIMIT` designs are scanned in full
+(vectorised, in chunks); larger multi-DNN products are solved with RASS using
+the constrained metric as the first objective, which covers app-level
+constraints (task-level limits of such products are reported as not computed).
+
+Example:
+    >>> import carin
+    >>> from carin.report.explain import explain, format_explanation
+    >>> result = carin.solve("spaces/local-litert.yaml")
+    >>> info = explain(result)
+    >>> info["primary"]["id"], info["primary"]["rank"]
+    ('d0', 0)
+    >>> print(format_explanation(info).splitlines()[0])
+    local-litert: primary design d0 = cnn_l/int8-dynamic/cpu/...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from carin.errors import CarinError
+from carin.pareto import make_preference, rank_order, to_costs
+from carin.report._format import design_text, fmt, unit_of
+from carin.report.plots import (
+    _CHUNK,
+    ENUMERATE_LIMIT,
+    FrontData,
+    _condition_short,
+    front_data,
+    load_front_data,
+    recorded_spec,
+)
+from carin.space import LATENCY, compile_space
+from carin.spec import Constraint, Objective, Spec
+
+if TYPE_CHECKING:
+    from carin.result import Result
+    from carin.space import DesignSpace
+
+__all__ = [
+    "Relaxation",
+    "explain",
+    "explain_front",
+    "explain_infeasible",
+    "explain_result_dir",
+    "format_explanation",
+    "relaxation_advice",
+    "relaxations",
+    "relaxed_spec",
+]
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The smallest change of one constraint's bound that makes some design feasible.
+
+    Attributes:
+        constraint: The constraint as written, e.g. ``latency_ms <= 2`` (task-level
+            ones prefixed by the task: ``detect: accuracy >= 38``).
+        task: Task name for a task-level limit, None for an app-level one.
+        position: Index in the spec's (or the task's) constraint list.
+        op: ``<=`` or ``>=``.
+        value: The current bound.
+        needed: The bound that admits the best design meeting every other
+            constraint (None when relaxing this constraint alone cannot help, or
+            when it was not computed).
+        suggest: ``needed`` rounded outward to 4 significant digits, safe to
+            write in the spec.
+        design: Key text of a design that the suggested bound makes feasible.
+        met_by: Designs meeting this constraint on its own (None if not counted).
+        computed: False when the space was too large to compute this relaxation.
+    """
+
+    constraint: str
+    task: str | None
+    position: int
+    op: str
+    value: float
+    needed: float | None
+    suggest: float | None
+    design: str | None
+    met_by: int | None
+    computed: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "constraint": self.constraint,
+            "task": self.task,
+            "op": self.op,
+            "value": self.value,
+            "needed": self.needed,
+            "suggest": self.suggest,
+            "design": self.design,
+            "met_by": self.met_by,
+            "computed": self.computed,
+        }
+
+
+def _outward(value: float, op: str, digits: int = 4) -> float:
+    """Round a bound outward (up for ``<=``, down for ``>=``) so it still admits ``value``."""
+    d = Decimal(repr(float(value)))
+    if d == 0:
+        return 0.0
+    exp = d.adjusted() - (digits - 1)
+    q = Decimal(1).scaleb(exp)
+    r = d.quantize(q, rounding=ROUND_CEILING if op == "<=" else ROUND_FLOOR)
+    out = float(r)
+    if (op == "<=" and out < value) or (op == ">=" and out > value):
+        return float(value)
+    return out
+
+
+def _checks(space: DesignSpace) -> list[tuple[str, str | None, int, Constraint]]:
+    out: list[tuple[str, str | None, int, Constraint]] = []
+    for i, c in enumerate(space.constraints):
+        out.append((c.describe(space.single), None, i, c))
+    for task in space.tasks:
+        for i, c in enumerate(task.constraints):
+            label = c.describe() if space.single else f"{task.name}: {c.describe()}"
+            out.append((label, task.name, i, c))
+    return out
+
+
+def _check_values(space: DesignSpace, index: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Finite-objective mask and the value of each check for designs ``index``."""
+    ev = space.evaluate(index)
+    base = np.isfinite(ev.objectives).all(axis=1)
+    values = [ev.constraints[:, j] for j in range(len(space.constraints))]
+    lat = space.part_latency(index)
+    for t, task in enumerate(space.tasks):
+        for c in task.constraints:
+            if c.target.metric == LATENCY:
+                values.append(lat[:, t])
+            else:
+                values.append(task.values(c.target.metric)[index[:, t]])
+    return base, values
+
+
+def _holds(v: np.ndarray, op: str, limit: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return v <= limit if op == "<=" else v >= limit
+
+
+def relaxations(space: DesignSpace) -> list[Relaxation]:
+    """For each constraint, the smallest relaxation of it alone that makes a design feasible.
+
+    Args:
+        space: A compiled design space (usually one with no feasible design).
+
+    Returns:
+        One :class:`Relaxation` per app-level constraint, then per task-level limit.
+    """
+    checks = _checks(space)
+    if not checks:
+        return []
+    shape = tuple(len(t) for t in space.tasks)
+    total = space.raw_size
+    n = len(checks)
+    if total > ENUMERATE_LIMIT:
+        return [_relax_by_solving(space, c) for c in checks]
+    best = [np.inf if c[3].op == "<=" else -np.inf for c in checks]
+    best_id = [-1] * n
+    met = [0] * n
+    for start in range(0, total, _CHUNK):
+        ids = np.arange(start, min(total, start + _CHUNK), dtype=np.int64)
+        index = np.stack(np.unravel_index(ids, shape), axis=1)
+        base, values = _check_values(space, index)
+        oks = [_holds(v, c[3].op, c[3].value) for v, c in zip(values, checks, strict=True)]
+        fails = np.sum([~ok for ok in oks], axis=0)
+        for i, (v, c, ok) in enumerate(zip(values, checks, oks, strict=True)):
+            met[i] += int((ok & base).sum())
+            others = base & (fails - (~ok) == 0) & np.isfinite(v)
+            if not others.any():
+                continue
+            cand = np.flatnonzero(others)
+            pick = cand[np.argmin(v[cand])] if c[3].op == "<=" else cand[np.argmax(v[cand])]
+            better = v[pick] < best[i] if c[3].op == "<=" else v[pick] > best[i]
+            if better:
+                best[i] = float(v[pick])
+                best_id[i] = int(ids[pick])
+    out = []
+    for i, (label, task, pos, c) in enumerate(checks):
+        if best_id[i] < 0:
+            out.append(Relaxation(label, task, pos, c.op, c.value, None, None, None, met[i]))
+            continue
+        design = np.array(np.unravel_index(best_id[i], shape), dtype=np.int64)[None, :]
+        key = design_text(space, design)[0]
+        out.append(
+            Relaxation(
+                label, task, pos, c.op, c.value, best[i], _outward(best[i], c.op), key, met[i]
+            )
+        )
+    return out
+
+
+def _relax_by_solving(
+    space: DesignSpace, check: tuple[str, str | None, int, Constraint]
+) -> Relaxation:
+    from carin.solvers import get_solver
+
+    label, task, pos, c = check
+    if task is not None:
+        return Relaxation(label, task, pos, c.op, c.value, None, None, None, None, computed=False)
+    spec = space.spec
+    goal = "min" if c.op == "<=" else "max"
+    objectives = (Objective(c.target, goal),) + tuple(
+        o for o in spec.objectives if o.target != c.target
+    )
+    others = tuple(x for j, x in enumerate(spec.constraints) if j != pos)
+    probe = compile_space(
+        replace(
+            spec, objectives=objectives, constraints=others, anticipate=type(spec.anticipate)()
+        ),
+        space.table,
+    )
+    front = get_solver("rass").solve(probe)
+    if len(front) == 0:
+        return Relaxation(label, task, pos, c.op, c.value, None, None, None, None)
+    vals = front.objectives[:, 0]
+    k = int(np.argmin(vals) if goal == "min" else np.argmax(vals))
+    key = design_text(space, front.index[k : k + 1])[0]
+    needed = float(vals[k])
+    return Relaxation(label, task, pos, c.op, c.value, needed, _outward(needed, c.op), key, None)
+
+
+def relaxed_spec(spec: Spec, relaxation: Relaxation) -> Spec:
+    """The spec with one constraint's bound moved to ``relaxation.suggest``.
+
+    Raises:
+        CarinError: The relaxation has no suggested bound.
+    """
+    if relaxation.suggest is None:
+        raise CarinError(f"{relaxation.constraint}: relaxing it alone makes nothing feasible")
+    if relaxation.task is None:
+        cons = list(spec.constraints)
+        cons[relaxation.position] = replace(cons[relaxation.position], value=relaxation.suggest)
+        return replace(spec, constraints=tuple(cons))
+    tasks = []
+    for t in spec.tasks:
+        if t.name == relaxation.task:
+            cons = list(t.constraints)
+            cons[relaxation.position] = replace(cons[relaxation.position], value=relaxation.suggest)
+            t = replace(t, constraints=tuple(cons))
+        tasks.append(t)
+    return replace(spec, tasks=tuple(tasks))
+
+
+# -- infeasible ----------------------------------------------------------------------
+
+
+def explain_infeasible(space: DesignSpace, misses: list[dict[str, Any]] | None = None) -> dict:
+    """Why nothing is feasible: constraints, nearest misses and the relaxation of each.
+
+    Args:
+        space: The compiled design space.
+        misses: Nearest misses as saved by ``carin solve`` (recomputed when None).
+
+    Returns:
+        A JSON-ready dict (see :func:`format_explanation`).
+    """
+    from carin.result import nearest_misses
+
+    if misses is None:
+        misses = nearest_misses(space)
+    relax = relaxations(space)
+    binding = [r.constraint for r in relax if r.needed is not None]
+    return {
+        "name": space.spec.name,
+        "feasible": False,
+        "designs": space.raw_size,
+        "enumerated": space.raw_size <= ENUMERATE_LIMIT,
+        "binding": binding,
+        "relaxations": [r.as_dict() for r in relax],
+        "nearest_misses": misses,
+    }
+
+
+def relaxation_advice(spec: Spec) -> str:
+    """Short text for the exit-3 message of ``carin solve``: one relaxation per constraint."""
+    space = compile_space(spec)
+    lines = ["Smallest single relaxations (each alone, the other limits kept):"]
+    lines += [f"  {_relax_line(r)}" for r in relaxations(space)]
+    return "\n".join(lines)
+
+
+def _relax_line(r: Relaxation | dict) -> str:
+    d = r.as_dict() if isinstance(r, Relaxation) else r
+    metric = d["constraint"].rsplit(d["op"], 1)[0].strip()
+    if not d["computed"]:
+        return f"{d['constraint']}: not computed (space too large to scan task limits)"
+    if d["suggest"] is None:
+        return f"{d['constraint']}: relaxing it alone makes nothing feasible"
+    unit = unit_of(metric)
+    return (
+        f"{d['constraint']} -> {metric} {d['op']} {d['suggest']:g}"
+        f"{' ' + unit if unit else ''} (admits {d['design']})"
+    )
+
+
+# -- feasible -------------------------------------------------------------------------
+
+
+def _objective_phrase(space: DesignSpace, j: int, value: float) -> str:
+    o = space.objectives[j]
+    label = o.target.label(space.single)
+    unit = unit_of(label)
+    return f"{'highest' if o.maximise else 'lowest'} {label} ({fmt(value)}{' ' + unit if unit else ''})"
+
+
+def _trade(space: DesignSpace, primary: np.ndarray, other: np.ndarray) -> dict[str, Any]:
+    gains, losses, same = [], [], []
+    for j, o in enumerate(space.objectives):
+        label = o.target.label(space.single)
+        unit = unit_of(label)
+        delta = float(other[j] - primary[j])
+        rel = f", {delta / abs(primary[j]) * 100:+.1f}%" if primary[j] else ""
+        text = f"{label} {fmt(other[j])}{' ' + unit if unit else ''} ({delta:+.4g}{rel})"
+        if delta == 0:
+            same.append(text)
+        elif (delta > 0) == o.maximise:
+            gains.append(text)
+        else:
+            losses.append(text)
+    return {"gains": gains, "losses": losses, "same": same}
+
+
+def _active_constraints(data: FrontData, primary_key: str) -> list[dict[str, Any]]:
+    """Constraints whose removal would let another design win."""
+    from carin.solvers import get_solver
+
+    space = data.space
+    spec = space.spec
+    out = []
+    idx = data.pareto[:1]
+    _, values = _check_values(space, idx)
+    for n, (label, task, pos, c) in enumerate(_checks(space)):
+        v = float(values[n][0])
+        if task is None:
+            probe_spec = replace(
+                spec,
+                constraints=tuple(x for j, x in enumerate(spec.constraints) if j != pos),
+                anticipate=type(spec.anticipate)(),
+            )
+        else:
+            probe_spec = replace(
+                spec,
+                anticipate=type(spec.anticipate)(),
+                tasks=tuple(
+                    replace(
+                        t,
+                        constraints=tuple(x for j, x in enumerate(t.constraints) if j != pos),
+                    )
+                    if t.name == task
+                    else t
+                    for t in spec.tasks
+                ),
+            )
+        probe = compile_space(probe_spec, space.table)
+        front = get_solver("rass").solve(probe)
+        winner = None
+        if len(front):
+            pref = make_preference(probe, front.costs)
+            top = front.sorted(pref)
+            key = str(top.keys()[0])
+            if key != primary_key:
+                winner = {
+                    "design": design_text(space, top.index[:1])[0],
+                    "objectives": {
+                        lab: float(top.objectives[0, j])
+                        for j, lab in enumerate(probe.objective_labels())
+                    },
+                    "value": float(_check_values(probe, top.index[:1])[1][n][0]),
+                }
+        out.append(
+            {
+                "constraint": label,
+                "value": v,
+                "slack": abs(c.value - v),
+                "active": winner is not None,
+                "without_it": winner,
+            }
+        )
+    return out
+
+
+def explain_front(data: FrontData, *, active: bool = True) -> dict[str, Any]:
+    """Why the primary design won: its rank, the deciding objective, the next two trades.
+
+    Args:
+        data: The front to explain (:func:`~carin.report.plots.front_data`).
+        active: Also re-solve without each constraint to tell which are active.
+
+    Returns:
+        A JSON-ready dict (see :func:`format_explanation`).
+    """
+    space = data.space
+    if len(data.pareto) == 0:
+        raise CarinError(f"{data.source}: the Pareto set is empty; nothing to explain")
+    ev = space.evaluate(data.pareto)
+    objs = ev.objectives
+    costs = to_costs(objs, space.maximise)
+    keys = space.design_keys(data.pareto)
+    short = design_text(space, data.pareto)
+    pref = make_preference(space, costs)
+    order = rank_order(costs, keys, pref)
+    ids = {tuple(v.tolist()): k for k, v in data.plan_index.items()}
+    plan = data.plan or {}
+    primary_id = plan.get("primary")
+    p = int(order[0])
+    labels = space.objective_labels()
+
+    def describe(i: int) -> dict[str, Any]:
+        return {
+            "id": ids.get(tuple(data.pareto[i].tolist())),
+            "rank": int(np.flatnonzero(order == i)[0]),
+            "design": str(short[i]),
+            "objectives": {lab: float(objs[i, j]) for j, lab in enumerate(labels)},
+        }
+
+    reason: dict[str, Any] = {"preference": pref.method}
+    if pref.method == "weighted":
+        scores = pref.score(costs)
+        reason["weights"] = {lab: float(w) for lab, w in zip(labels, pref.weights, strict=True)}
+        reason["scores"] = [float(scores[i]) for i in order[:3]]
+        reason["text"] = (
+            f"lowest weighted score {scores[p]:.3g} (each objective scaled to 0-1 between its "
+            f"best and worst value on the front, weights "
+            + ", ".join(f"{lab} {w:g}" for lab, w in zip(labels, pref.weights, strict=True))
+            + ")"
+        )
+    else:
+        j = 0
+        if len(order) > 1:
+            r = int(order[1])
+            while j < len(labels) - 1 and costs[p, j] == costs[r, j]:
+                j += 1
+        text = _objective_phrase(space, j, objs[p, j])
+        if j == 0:
+            text = f"has the {text}, the spec's first objective"
+        else:
+            tied = ", ".join(labels[:j])
+            text = (
+                f"ties with the runner-up on {tied} and has the {text}; objectives are compared "
+                "in the order the spec lists them"
+            )
+        reason["deciding_objective"] = labels[j]
+        reason["text"] = text
+    nxt = []
+    for i in order[1:3]:
+        d = describe(int(i))
+        d["trade"] = _trade(space, objs[p], objs[int(i)])
+        nxt.append(d)
+    primary = describe(p)
+    if primary_id is not None:
+        primary["id"] = primary_id
+    conditions: dict[str, list[str]] = {}
+    for entry in plan.get("conditions", []):
+        conditions.setdefault(entry.get("design") or "none", []).append(
+            _condition_short(entry["when"])
+        )
+    by_id = {d["id"]: d for d in plan.get("designs", [])}
+    cond_out = [
+        {
+            "design": did,
+            "summary": _plan_design_text(by_id[did]) if did in by_id else None,
+            "when": whens,
+        }
+        for did, whens in conditions.items()
+    ]
+    return {
+        "name": space.spec.name,
+        "feasible": True,
+        "pareto_designs": len(data.pareto),
+        "designs": space.raw_size,
+        "reason": reason,
+        "primary": primary,
+        "next": nxt,
+        "constraints": _active_constraints(data, str(keys[p])) if active else [],
+        "conditions": cond_out,
+    }
+
+
+def _plan_design_text(design: dict[str, Any]) -> str:
+    parts = []
+    for part in design["parts"]:
+        cfg = part["config"]
+        bits = [str(cfg.get("model", "?")), str(cfg.get("precision", "")), part["processor"]]
+        if "runtime" in cfg:
+            bits.append(str(cfg["runtime"]))
+        parts.append(("" if part["task"] == "main" else part["task"] + ": ") + " ".join(bits))
+    return " | ".join(parts)
+
+
+# -- entry points ---------------------------------------------------------------------
+
+
+def explain(result: Result, *, active: bool = True) -> dict[str, Any]:
+    """Explain a fresh :class:`~carin.result.Result` (see :func:`explain_front`)."""
+    return explain_front(front_data(result), active=active)
+
+
+def explain_result_dir(result_dir: str | Path) -> dict[str, Any]:
+    """Explain a ``carin solve`` output folder, feasible or not.
+
+    Raises:
+        CarinError: The folder or the spec it records cannot be read.
+    """
+    from carin.result import load_result_dir
+    from carin.spec import load_spec
+
+    folder = Path(result_dir)
+    saved = load_result_dir(folder)
+    summary = saved["summary.json"]
+    if summary.get("feasible", True):
+        return explain_front(load_front_data(folder))
+    misses = summary.get("nearest_misses", [])
+    try:
+        spec_path = recorded_spec(folder, summary)
+    except CarinError as exc:
+        return {
+            "name": summary.get("name", str(folder)),
+            "feasible": False,
+            "binding": [],
+            "relaxations": summary.get("relaxations", []),
+            "nearest_misses": misses,
+            "note": str(exc),
+        }
+    return explain_infeasible(compile_space(load_spec(spec_path)), misses)
+
+
+def _value(label: str, v: float) -> str:
+    unit = unit_of(label)
+    return f"{fmt(v)}{' ' + unit if unit else ''}"
+
+
+def format_explanation(info: dict[str, Any]) -> str:
+    """Render an explanation dict as text."""
+    if not info["feasible"]:
+        return _format_infeasible(info)
+    p = info["primary"]
+    objs = ", ".join(f"{k} {_value(k, v)}" for k, v in p["objectives"].items())
+    pref = info["reason"]["preference"]
+    verb = "" if pref == "weighted" else "it "
+    lines = [
+        f"{info['name']}: primary design {p['id']} = {p['design']}",
+        f"  {objs}",
+        "",
+        f"Why it won: of {info['pareto_designs']} Pareto designs ({info['designs']:,} designs in "
+        f"the space), it ranks first under the {pref} preference: {verb}{info['reason']['text']}.",
+    ]
+    if info["next"]:
+        lines += ["", "The next designs trade:"]
+        for d in info["next"]:
+            t = d["trade"]
+            lines.append(f"  #{d['rank'] + 1} {d['id'] or '-'}: {d['design']}")
+            if t["losses"]:
+                lines.append(f"      gives up: {'; '.join(t['losses'])}")
+            if t["gains"]:
+                lines.append(f"      for:      {'; '.join(t['gains'])}")
+            if t["same"]:
+                lines.append(f"      same:     {'; '.join(t['same'])}")
+    if info["constraints"]:
+        lines += ["", "Constraints at the primary design:"]
+        for c in info["constraints"]:
+            label = c["constraint"]
+            metric = label.split(" <= ")[0].split(" >= ")[0].split(": ")[-1]
+            state = (
+                f"active: without it {c['without_it']['design']} would win ("
+                + ", ".join(f"{k} {_value(k, v)}" for k, v in c["without_it"]["objectives"].items())
+                + ")"
+                if c["active"]
+                else "not active: dropping it changes nothing"
+            )
+            lines.append(
+                f"  {label}: {_value(metric, c['value'])}, slack {fmt(c['slack'])}; {state}"
+            )
+    if info["conditions"]:
+        lines += ["", "Anticipated conditions:"]
+        for c in info["conditions"]:
+            what = f"{c['design']} ({c['summary']})" if c["summary"] else "no feasible design"
+            whens = "; ".join(c["when"][:6]) + (
+                f"; +{len(c['when']) - 6} more" if len(c["when"]) > 6 else ""
+            )
+            lines.append(f"  {what}: {whens}")
+    return "\n".join(lines)
+
+
+def _format_infeasible(info: dict[str, Any]) -> str:
+    lines = [f"{info['name']}: no design meets the constraints."]
+    if info.get("note"):
+        lines.append(f"  ({info['note']})")
+    relax = info.get("relaxations", [])
+    if relax:
+        lines += ["", "Constraints (designs meeting each on its own):"]
+        for r in relax:
+            met = f"met by {r['met_by']:,}" if r.get("met_by") is not None else "met by ?"
+            lines.append(f"  {r['constraint']}: {met} of {info.get('designs', 0):,}")
+        binding = info.get("binding", [])
+        if binding:
+            lines += ["", "Binding: relaxing any one of these alone makes a design feasible:"]
+            lines += [f"  {b}" for b in binding]
+        else:
+            lines += [
+                "",
+                "No single constraint is binding on its own: relax several together "
+                "(see the nearest misses).",
+            ]
+        lines += ["", "Smallest single relaxations (the other limits kept):"]
+        lines += [f"  {_relax_line(r)}" for r in relax]
+    misses = info.get("nearest_misses", [])
+    if misses:
+        lines += ["", "Nearest misses (closest to feasible first):"]
+        for m in misses:
+            broken = "; ".join(
+                f"{b['constraint']} (is {fmt(b['value'])}, off by {fmt(b['by'])})"
+                for b in m["broken"]
+            )
+            lines.append(f"  {m['design']}: {broken}")
+    return "\n".join(lines)
