@@ -4,10 +4,21 @@ The public API is loaded lazily so that ``import carin.runtime`` (which must run
 with the standard library alone inside apps) does not pull in numpy or pandas.
 
 Example:
-    >>> import carin
-    >>> result = carin.solve("spaces/phone-classifier.yaml")  # doctest: +SKIP
-    >>> result.plan["primary"]  # doctest: +SKIP
-    'd0'
+    Load a spec, solve it, and look at the result (paths are relative to the
+    repository root)::
+
+        >>> import carin
+        >>> spec = carin.load_spec("spaces/phone-classifier.yaml")
+        >>> result = carin.solve(spec)
+        >>> result.pareto[["model", "runtime", "accuracy", "latency_ms"]].head(2)
+               model runtime  accuracy  latency_ms
+        0  resnext50    onnx      80.6       1.051
+        1  resnext50  tflite      80.5       0.674
+        >>> result.plan["format"], result.plan["primary"]
+        ('carin-plan/1', 'd0')
+        >>> fig = result.plot()            # a matplotlib Figure; result.plot("front.html") for plotly
+        >>> carin.explain(result)["reason"]["deciding_objective"]
+        'accuracy'
 """
 
 from __future__ import annotations
@@ -34,6 +45,8 @@ _LAZY = {
     "SpecError": "carin.errors",
     "ProfileError": "carin.errors",
     "InfeasibleError": "carin.errors",
+    "explain": "carin.report.explain",
+    "load_result_dir": "carin.result",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

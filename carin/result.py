@@ -61,8 +61,8 @@ class Result:
 
         Example:
             >>> import carin
-            >>> result = carin.solve("spaces/phone-classifier.yaml")  # doctest: +SKIP
-            >>> result.pareto.columns[:3].tolist()  # doctest: +SKIP
+            >>> result = carin.solve("spaces/phone-classifier.yaml")
+            >>> result.pareto.columns[:3].tolist()
             ['rank', 'model', 'precision']
         """
         frame = self.front.to_frame()
@@ -106,11 +106,24 @@ class Result:
         write_json(self.plan, out / "plan.json")
         write_json(self.summary(), out / "summary.json")
 
-    def plot(self, **kwargs: Any) -> Any:
-        """Plot the front (see :mod:`carin.report`)."""
+    def plot(self, out: str | Path | None = None, **kwargs: Any) -> Any:
+        """Plot the front; write it to ``out`` (``.png`` or ``.html``) when given.
+
+        Keywords ``x``, ``y``, ``kind``, ``max_points`` and ``seed`` are those of
+        :func:`carin.report.plots.plot_front`.
+
+        Returns:
+            A matplotlib Figure (PNG, the default) or a plotly Figure (HTML).
+
+        Example:
+            >>> import carin
+            >>> fig = carin.solve("spaces/local-litert.yaml").plot(kind="html")
+            >>> {t.meta["kind"] for t in fig.data} >= {"pareto", "front", "infeasible"}
+            True
+        """
         from carin import report
 
-        return report.plot_result(self, **kwargs)
+        return report.plot_result(self, out, **kwargs)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -160,8 +173,8 @@ def solve(
 
     Example:
         >>> import carin
-        >>> result = carin.solve("spaces/phone-classifier.yaml")  # doctest: +SKIP
-        >>> result.plan["format"]  # doctest: +SKIP
+        >>> result = carin.solve("spaces/phone-classifier.yaml")
+        >>> result.plan["format"]
         'carin-plan/1'
     """
     spec = _as_spec(spec)

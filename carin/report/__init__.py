@@ -1,4 +1,4 @@
-"""Reports: text tables now; plots are added by :mod:`carin.report.plots`."""
+"""Reports: text tables (:mod:`.text`), plots (:mod:`.plots`) and explanations (:mod:`.explain`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 __all__ = ["plot_result"]
 
 
-def plot_result(result: Any, **kwargs: Any) -> Any:
+def plot_result(result: Any, out: Any = None, **kwargs: Any) -> Any:
     """Plot a result's front (implemented in :mod:`carin.report.plots`)."""
-    from carin.report import plots  # type: ignore[attr-defined]
+    from carin.report import plots
 
-    return plots.plot_result(result, **kwargs)
+    return plots.plot_result(result, out, **kwargs)

@@ -21,8 +21,8 @@ Example:
     >>> info = explain(result)
     >>> info["primary"]["id"], info["primary"]["rank"]
     ('d0', 0)
-    >>> print(format_explanation(info).splitlines()[0])
-    local-litert: primary design d0 = cnn_l/int8-dynamic/cpu/...
+    >>> print(format_explanation(info).splitlines()[0])  # doctest: +ELLIPSIS
+    local-litert: primary design d0 = cnn_l int8-dynamic cpu ...
 """
 
 from __future__ import annotations

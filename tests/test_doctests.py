@@ -1,0 +1,51 @@
+"""The examples in the public API's docstrings run and print what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MODULES = [
+    "carin",
+    "carin.result",
+    "carin.spec._parse",
+    "carin.report._format",
+    "carin.report.plots",
+    "carin.report.explain",
+    "carin.report.text",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the examples use paths relative to the repository root
+    module = importlib.import_module(name)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(module, optionflags=flags, verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed"
+
+
+def test_public_api_examples_exist() -> None:
+    """The notebook API documents itself with runnable (not skipped) examples."""
+    import carin
+    from carin.result import Result, solve
+
+    finder = doctest.DocTestFinder()
+    for name, obj in (
+        ("carin", carin),
+        ("Result.pareto", Result.pareto),
+        ("Result.plot", Result.plot),
+        ("solve", solve),
+    ):
+        examples = [
+            ex
+            for test in finder.find(obj, name=name)
+            for ex in test.examples
+            if not ex.options.get(doctest.SKIP)
+        ]
+        assert examples, f"{name} has no runnable example"
