@@ -179,3 +179,16 @@ def test_without_fallback_the_monitor_never_leaves_nothing_running():
     switcher.select({})
     _feed(switcher, {"npu": 3.0}, 5, rng)
     assert switcher.current.design_id == "d1" and not switcher.current.meets_slo
+
+
+def test_flagged_fallback_that_misses_too_is_released_when_another_design_holds():
+    """Nothing holds under x3, so the fallback d0 runs flagged; at x1.3 it still misses, d1 holds."""
+    plan = _plan([[("cpu", 18.0)], [("cpu", 8.0)]])  # fallback d0
+    rng = random.Random(5)
+    switcher = Switcher.from_dict(plan)
+    switcher.select({})
+    _feed(switcher, {"cpu": 3.0}, 20, rng)
+    assert switcher.current.design_id == "d0" and not switcher.current.meets_slo
+    eased = _feed(switcher, {"cpu": 1.3}, 40, rng)
+    assert eased[-1] == "d1" and switcher.current.meets_slo
+    assert _changes(eased) == 1

@@ -596,7 +596,8 @@ class Switcher:
           fallback, a condition under which no design at all remains is not applied
           (nothing would run, so no latency could ever show that the slowdown ended),
           and the current design keeps running;
-        * while the condition is active, when a better-ranked design would hold
+        * while the condition is active (also while the flagged fallback runs and
+          misses its limit itself), when a better-ranked design would hold
           at the ``release`` level for ``revert_after`` consecutive observations,
           the condition is lowered to the ``release`` quantiles (or dropped when
           that changes nothing) and the switcher re-selects.
@@ -638,15 +639,18 @@ class Switcher:
             return self.select(self._conditions)
         if self.miss_probability(current.rank) > cfg.threshold:
             raised = _merge(self._active, self._quantiles(cfg.threshold))
-            self._streak = 0
-            if raised != self._active:
-                if self._fallback is None and self._choose(self._conditions, raised) is None:
-                    # nothing would run, so nothing would be observed and the estimate could
-                    # never come back down: keep the current design running instead
-                    return current
+            # in a plan with no fallback, a condition that leaves no design is not applied:
+            # nothing would run, so no latency could ever show that the slowdown ended
+            if raised != self._active and (
+                self._fallback is not None or self._choose(self._conditions, raised) is not None
+            ):
+                self._streak = 0
                 self._active = raised
                 return self.select(self._conditions)
-            return current
+            if current.meets_slo:
+                self._streak = 0
+                return current
+            # the flagged fallback is running and misses too: only a release can help
         if self._active:
             release = self._quantiles(cfg.release)
             candidate = self._choose(self._conditions, release)
