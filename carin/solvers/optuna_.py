@@ -1,0 +1,391 @@
+"""Optuna baselines: NSGA-II, TPE and (with PyTorch) GP samplers on a carin design space.
+
+Each task of the space is one categorical parameter (the task's name) whose
+choices are the task's row positions; a trial scores its design with
+:meth:`DesignSpace.evaluate` and reports the spec's objectives in their own
+directions. Constraints reach the sampler as graded violations (<= 0 feasible)
+through ``trial.set_constraint`` when the installed Optuna has it, otherwise
+through the sampler's ``constraints_func``. The budget is the number of trials;
+the result is the feasible, mutually non-dominated designs among all trials.
+
+Large studies can run on Optuna's own storage: ``storage`` takes an RDB URL
+(``sqlite:///study.db``, ``postgresql://...``) or a journal file
+(``journal:study.log``, or a path ending in ``.log``/``.journal``), and
+``workers`` starts that many worker processes on the one study. The budget then
+counts every trial in the study, so re-running with the same storage and study
+name resumes it. With one worker and a fresh study the run is reproducible from
+the seed; several workers interleave their trials and are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import multiprocessing
+import shutil
+import tempfile
+import warnings
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from carin.errors import CarinError
+from carin.solvers._baseline import BaselineSolver, History, Scorer
+
+if TYPE_CHECKING:
+    from carin.space import DesignSpace
+
+__all__ = ["OptunaNSGA2", "OptunaTPE", "OptunaGP", "open_storage", "SOLVERS"]
+
+_JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
+
+#: Tasks with more candidate rows than this are one integer parameter (the row
+#: position) instead of a categorical one: Optuna compares every choice of a
+#: categorical distribution on every trial, which costs ~0.1 s a trial at 15,625 choices.
+CATEGORICAL_LIMIT = 1000
+
+
+def _optuna() -> Any:
+    """Import Optuna lazily (it is slow to import) and keep it quiet."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def open_storage(storage: str) -> Any:
+    """Open an Optuna storage from carin's ``--storage`` text.
+
+    Args:
+        storage: An RDB URL (``sqlite:///x.db``, ``postgresql://user@host/db``,
+            ``mysql://...``), or a journal file as ``journal:PATH`` or a path ending
+            in ``.log``, ``.journal`` or ``.jsonl`` (Optuna's JournalStorage, which
+            suits several workers sharing a file system).
+
+    Returns:
+        An Optuna storage object.
+
+    Raises:
+        CarinError: The text is neither a URL nor a journal file path.
+    """
+    optuna = _optuna()
+    text = str(storage).strip()
+    if text.startswith("journal:") or text.endswith(_JOURNAL_SUFFIXES) and "://" not in text:
+        path = Path(text.removeprefix("journal:"))
+        if not path.parent.is_dir():
+            raise CarinError(f"--storage {text}: folder {path.parent} does not exist")
+        journal = optuna.storages.journal
+        backend_cls = getattr(journal, "JournalFileBackend", None)
+        if backend_cls is None:  # Optuna < 4.0 names
+            backend_cls = optuna.storages.JournalFileStorage
+        return optuna.storages.JournalStorage(backend_cls(str(path)))
+    if "://" in text:
+        kwargs: dict[str, Any] = {}
+        if text.startswith("sqlite"):
+            # several worker processes write one file: wait for the lock instead of failing
+            kwargs["engine_kwargs"] = {"connect_args": {"timeout": 120}}
+        try:
+            return optuna.storages.RDBStorage(text, **kwargs)
+        except Exception as exc:  # SQLAlchemy's errors vary by driver
+            raise CarinError(f"--storage {text}: cannot open ({exc})") from None
+    raise CarinError(
+        f"--storage {text}: expected an RDB URL such as sqlite:///study.db or "
+        "postgresql://user@host/db, or a journal file as journal:PATH or PATH.log"
+    )
+
+
+class _OptunaSolver(BaselineSolver):
+    """Shared Optuna adapter; subclasses pick the sampler.
+
+    Args:
+        seed: Random seed (default 0). Worker ``i`` of a distributed run uses ``seed + i``.
+        budget: Number of trials (default 1000); with a storage, trials in the study.
+        storage: Optuna storage (see :func:`open_storage`); None keeps the study in memory.
+        workers: Worker processes on the one study (needs ``storage``; without one, a
+            temporary journal file is used and removed afterwards).
+        study_name: Study name in the storage (default derived from the spec, solver
+            and seed).
+    """
+
+    sampler_label: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        budget: int | None = None,
+        storage: str | None = None,
+        workers: int = 1,
+        study_name: str | None = None,
+    ) -> None:
+        super().__init__(seed=seed, budget=budget)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise CarinError(
+                f"solver {self.name}: --workers must be a whole number >= 1 (got {workers!r})"
+            )
+        self.storage = storage
+        self.workers = workers
+        self.study_name = study_name
+
+    # -- what subclasses choose -------------------------------------------------------
+
+    def make_sampler(self, seed: int, use_constraints_func: bool) -> Any:
+        """The Optuna sampler of this solver (``use_constraints_func`` for Optuna < 5)."""
+        raise NotImplementedError
+
+    def check_available(self) -> None:
+        """Raise :class:`CarinError` when the sampler cannot run here."""
+
+    # -- the solve ----------------------------------------------------------------------
+
+    def _solve(self, space: DesignSpace, condition: dict) -> tuple[np.ndarray, int, dict]:
+        self.check_available()
+        optuna = _optuna()
+        scorer = Scorer(space, condition)
+        started = datetime.now()
+        tmpdir = None
+        storage_text = self.storage
+        if storage_text is None and self.workers > 1:
+            tmpdir = tempfile.mkdtemp(prefix="carin-optuna-")
+            storage_text = f"journal:{Path(tmpdir) / 'study.log'}"
+        try:
+            if storage_text is None:
+                study = _create_study(optuna, self, space, None, "carin")
+                _run_trials(study, scorer, self.budget)
+            else:
+                name = self.study_name or self.default_study_name(space, condition)
+                study = _create_study(optuna, self, space, open_storage(storage_text), name)
+                done = len(study.get_trials(deepcopy=False))
+                remaining = max(0, self.budget - done)
+                if self.workers == 1:
+                    _run_trials(study, scorer, remaining)
+                else:
+                    _run_workers(self, space, condition, storage_text, name, remaining)
+            trials = _finished_trials(optuna, study)
+        finally:
+            if tmpdir is not None:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+        k = len(space.tasks)
+        names = [t.name for t in space.tasks]
+        index = np.array([[tr.params[n] for n in names] for tr in trials], dtype=np.int64)
+        index = index.reshape(-1, k)
+        seconds = np.array(
+            [max(0.0, (tr.datetime_complete - started).total_seconds()) for tr in trials]
+        )
+        feasible = scorer(index)[2] if len(index) else np.zeros(0, dtype=bool)
+        index_out, evaluations, stats = self._finish(space, History(index, seconds, feasible))
+        stats["sampler"] = self.sampler_label
+        if storage_text is not None:
+            stats["study"] = study.study_name
+            stats["workers"] = self.workers
+        return index_out, evaluations, stats
+
+    def default_study_name(self, space: DesignSpace, condition: dict) -> str:
+        """``carin-<spec>-<solver>-seed<seed>`` (plus a digest of a non-nominal condition)."""
+        name = f"carin-{space.spec.name}-{self.name}-seed{self.seed}"
+        if condition:
+            digest = hashlib.sha256(json.dumps(condition, sort_keys=True).encode()).hexdigest()
+            name += f"-{digest[:8]}"
+        return name
+
+
+def _fingerprint(solver: _OptunaSolver, space: DesignSpace) -> dict:
+    return {
+        "spec": space.spec.name,
+        "solver": solver.name,
+        "tasks": {t.name: len(t) for t in space.tasks},
+        "objectives": space.objective_labels(),
+        "constraints": [c.describe(space.single) for c in space.constraints],
+    }
+
+
+def _create_study(
+    optuna: Any,
+    solver: _OptunaSolver,
+    space: DesignSpace,
+    storage: Any,
+    name: str,
+    seed: int | None = None,
+) -> Any:
+    use_cf = not hasattr(optuna.trial.Trial, "set_constraint")
+    sampler = solver.make_sampler(solver.seed if seed is None else seed, use_cf)
+    directions = ["maximize" if m else "minimize" for m in space.maximise]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = optuna.create_study(
+            storage=storage,
+            sampler=sampler,
+            study_name=name,
+            directions=directions,
+            load_if_exists=storage is not None,
+        )
+    if storage is None:
+        return study
+    mine = _fingerprint(solver, space)
+    theirs = study.user_attrs.get("carin")
+    if theirs is None:
+        if study.get_trials(deepcopy=False):
+            raise CarinError(
+                f"study '{name}' in the storage was not made by carin; pick another --study-name"
+            )
+        study.set_user_attr("carin", mine)
+    elif theirs != mine:
+        raise CarinError(
+            f"study '{name}' in the storage belongs to another problem ({theirs['spec']}, "
+            f"{theirs['solver']}, tasks {theirs['tasks']}); pick another --study-name or storage"
+        )
+    return study
+
+
+def _run_trials(study: Any, scorer: Scorer, n_trials: int) -> None:
+    if n_trials <= 0:
+        return
+    space = scorer.space
+    names = [t.name for t in space.tasks]
+    sizes = [len(t) for t in space.tasks]
+    choices = [list(range(n)) if n <= CATEGORICAL_LIMIT else None for n in sizes]
+    maximise = space.maximise
+    use_cf = not hasattr(_optuna().trial.Trial, "set_constraint")
+    labels = [c.describe(space.single) for c in space.constraints] + ["task limits", "other"]
+    single = len(maximise) == 1
+
+    def objective(trial: Any) -> Any:
+        row = [
+            trial.suggest_categorical(n, c) if c is not None else trial.suggest_int(n, 0, m - 1)
+            for n, c, m in zip(names, choices, sizes, strict=True)
+        ]
+        idx = np.array([row], dtype=np.int64)
+        costs, viol, _ = scorer(idx)
+        values = np.where(maximise, -costs[0], costs[0])
+        if use_cf:
+            trial.set_user_attr("constraints", [float(v) for v in viol[0]])
+        else:
+            for label, v in zip(labels, viol[0], strict=True):
+                trial.set_constraint(label, float(v))
+        return float(values[0]) if single else [float(v) for v in values]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, n_trials=n_trials, gc_after_trial=False)
+
+
+def _finished_trials(optuna: Any, study: Any) -> list:
+    trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return sorted(trials, key=lambda t: t.number)
+
+
+def _constraints_func(trial: Any) -> list[float]:
+    return trial.user_attrs["constraints"]
+
+
+def _run_workers(
+    solver: _OptunaSolver,
+    space: DesignSpace,
+    condition: dict,
+    storage: str,
+    name: str,
+    n_trials: int,
+) -> None:
+    """Run ``n_trials`` on the stored study, split over ``solver.workers`` processes."""
+    if n_trials <= 0:
+        return
+    slim = replace(space, table=None)  # evaluate() needs only the tasks and the spec
+    share = [
+        n_trials // solver.workers + (i < n_trials % solver.workers) for i in range(solver.workers)
+    ]
+    ctx = multiprocessing.get_context("spawn")
+    procs = []
+    for i, n in enumerate(share):
+        if n == 0:
+            continue
+        p = ctx.Process(
+            target=_worker,
+            args=(solver.name, solver.seed + i, slim, condition, storage, name, n),
+            name=f"carin-optuna-worker-{i}",
+        )
+        p.start()
+        procs.append(p)
+    failed = []
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            failed.append(f"{p.name} (exit code {p.exitcode})")
+    if failed:
+        raise CarinError(f"optuna workers failed: {', '.join(failed)}; storage {storage}")
+
+
+def _worker(
+    solver_name: str,
+    seed: int,
+    space: DesignSpace,
+    condition: dict,
+    storage: str,
+    name: str,
+    n_trials: int,
+) -> None:
+    from carin.solvers import get_solver
+
+    solver = get_solver(solver_name, seed=seed)
+    optuna = _optuna()
+    study = _create_study(optuna, solver, space, open_storage(storage), name, seed=seed)
+    _run_trials(study, Scorer(space, condition), n_trials)
+
+
+class OptunaNSGA2(_OptunaSolver):
+    """Optuna's NSGAIISampler (population 50, or budget/10 when smaller; at least 4)."""
+
+    name = "optuna-nsga2"
+    sampler_label = "NSGAIISampler"
+
+    def make_sampler(self, seed: int, use_constraints_func: bool) -> Any:  # noqa: D102
+        optuna = _optuna()
+        pop = max(4, min(50, self.budget // 10))
+        kw = {"constraints_func": _constraints_func} if use_constraints_func else {}
+        return optuna.samplers.NSGAIISampler(population_size=pop, seed=seed, **kw)
+
+
+class OptunaTPE(_OptunaSolver):
+    """Optuna's TPESampler (multivariate, so the tasks' choices are modelled jointly)."""
+
+    name = "optuna-tpe"
+    sampler_label = "TPESampler"
+
+    def make_sampler(self, seed: int, use_constraints_func: bool) -> Any:  # noqa: D102
+        optuna = _optuna()
+        kw = {"constraints_func": _constraints_func} if use_constraints_func else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # multivariate is marked experimental
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, **kw)
+
+
+class OptunaGP(_OptunaSolver):
+    """Optuna's GPSampler (needs PyTorch; cost grows with the cube of the trials)."""
+
+    name = "optuna-gp"
+    sampler_label = "GPSampler"
+    default_budget = 200
+
+    def check_available(self) -> None:  # noqa: D102
+        optuna = _optuna()
+        if not hasattr(optuna.samplers, "GPSampler"):
+            raise CarinError(
+                f"solver optuna-gp needs Optuna >= 3.6 (installed {optuna.__version__})"
+            )
+        if importlib.util.find_spec("torch") is None:
+            raise CarinError(
+                "solver optuna-gp needs PyTorch, which Optuna's GPSampler uses and carin does "
+                "not install; install it (pip install torch, the CPU build is enough) or use "
+                "optuna-nsga2 / optuna-tpe"
+            )
+
+    def make_sampler(self, seed: int, use_constraints_func: bool) -> Any:  # noqa: D102
+        optuna = _optuna()
+        kw = {"constraints_func": _constraints_func} if use_constraints_func else {}
+        return optuna.samplers.GPSampler(seed=seed, deterministic_objective=True, **kw)
+
+
+SOLVERS = (OptunaNSGA2, OptunaTPE, OptunaGP)
