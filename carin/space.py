@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from carin.errors import SpecError
+from carin.errors import ProfileError, SpecError
 from carin.profiles import KEY_COLUMNS, ProfileTable, load_profiles
 from carin.spec import Constraint, Metric, Objective, Spec
 
@@ -278,6 +278,11 @@ def compile_space(spec: Spec, table: ProfileTable | None = None) -> DesignSpace:
         ProfileError: The profile table is missing or malformed.
     """
     if table is None:
+        if not Path(spec.profiles).exists():
+            raise ProfileError(
+                f"{spec.where_is('profiles')}: profiles: no such profile table "
+                f"{spec.profiles}; the path is relative to the spec file"
+            )
         table = load_profiles(spec.profiles)
     frame = table.frame
     columns = set(frame.columns)
