@@ -649,6 +649,7 @@ def render_png(
     all_procs: list[str] = []
     all_precs: list[str] = []
     drawn = [_points(data, cloud, p) for p in panels]
+    n_app = sum(p.task is None for p in panels)
     for p in drawn:
         coloured = p.kind != "infeasible"
         all_procs += [v for v in np.unique(p.proc[coloured]).tolist() if v not in all_procs]
@@ -687,7 +688,7 @@ def render_png(
                         edgecolors="black" if kind == "pareto" else "none",
                         linewidths=0.6 if kind == "pareto" else 0,
                     )
-        if panel.task is None:
+        if panel.task is None and n_app == 1:
             order = _front_order(pts, pts.kind == "pareto")
             ax.plot(pts.x[order], pts.y[order], color="black", lw=1.1, zorder=3)
         for axis, label in (("x", panel.x), ("y", panel.y)):
@@ -753,12 +754,12 @@ def render_png(
         Line2D(
             [],
             [],
-            ls="-",
+            ls="-" if n_app == 1 else "",
             color="black",
             marker="o",
             mfc="white",
             mec="black",
-            label="Pareto front",
+            label="Pareto front" if n_app == 1 else "Pareto set",
         ),
         Line2D([], [], ls="", marker="o", color="#777777", alpha=0.35, label="dominated"),
         Line2D([], [], ls="", marker="o", color=_GREY, label="infeasible"),
@@ -816,6 +817,7 @@ def render_html(
         vertical_spacing=0.12,
     )
     drawn = [_points(data, cloud, p) for p in panels]
+    n_app = sum(p.task is None for p in panels)
     procs = sorted(
         {v for p in drawn for v in p.proc[p.kind != "infeasible"].tolist()},
         key=lambda s: (s not in _PROC_COLOURS, s),
@@ -827,7 +829,10 @@ def render_html(
     app_hover = _hover_parts(space, cloud.index)
     for n, (panel, pts) in enumerate(zip(panels, drawn, strict=True)):
         row, col = n // ncols + 1, n % ncols + 1
-        pname = "app" if panel.task is None else space.tasks[panel.task].name
+        if panel.task is not None:
+            pname = space.tasks[panel.task].name
+        else:
+            pname = "app" if n_app == 1 else f"app: {panel.y} vs {panel.x}"
         ok = np.isfinite(pts.x) & np.isfinite(pts.y)
         if panel.task is None:
             hover = np.array(app_hover, dtype=object)
@@ -890,7 +895,7 @@ def render_html(
                         ),
                         (name if kind == "pareto" else f"{name} (dominated)"),
                     )
-        if panel.task is None:
+        if panel.task is None and n_app == 1:
             order = _front_order(pts, pts.kind == "pareto")
             add(
                 go.Scatter(

@@ -1,0 +1,176 @@
+"""carin explain: why the primary design won, and relaxations checked by re-solving."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import carin
+from carin.cli import main
+from carin.errors import InfeasibleError
+from carin.report.explain import (
+    explain_infeasible,
+    explain_result_dir,
+    relaxations,
+    relaxed_spec,
+)
+from carin.space import compile_space
+from carin.spec import Anticipate, load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _variant(tmp_path: Path, stem: str, name: str, edits: list[tuple[str, str]]) -> Path:
+    """A copy of an example spec with absolute profile path and text edits."""
+    text = (ROOT / "spaces" / f"{stem}.yaml").read_text()
+    spec = load_spec(ROOT / "spaces" / f"{stem}.yaml")
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("profiles:"):
+            line = f"profiles: {spec.profiles}"
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+INFEASIBLE = {
+    # single-DNN: both limits bind
+    "phone-classifier": [
+        ("{metric: latency_ms, max: 2}", "{metric: latency_ms, max: 0.5}"),
+        ('"accuracy >= 75"', '"accuracy >= 80"'),
+    ],
+    "nb201-pixel3": [
+        ('"latency_ms <= 10"', '"latency_ms <= 4"'),
+        ('"accuracy >= 90"', '"accuracy >= 93.5"'),
+    ],
+    # multi-DNN: only the frame budget binds on its own
+    "phone-multi": [('"max(latency_ms) <= 10"', '"max(latency_ms) <= 6"')],
+}
+
+
+def _solve(spec, table, solver: str = "rass"):  # type: ignore[no-untyped-def]
+    """Solve without anticipated conditions, reusing a loaded profile table."""
+    spec = replace(spec, anticipate=Anticipate())
+    return carin.solve(spec, solver=solver, space=compile_space(spec, table))
+
+
+def _tighter(value: float, op: str) -> float:
+    """A bound just beyond ``value`` on the infeasible side."""
+    step = max(abs(value), 1.0) * 1e-9
+    return value - step if op == "<=" else value + step
+
+
+@pytest.mark.parametrize("stem", sorted(INFEASIBLE))
+def test_relaxations_are_smallest_and_sufficient(stem: str, tmp_path: Path) -> None:
+    path = _variant(tmp_path, stem, f"{stem}-tight", INFEASIBLE[stem])
+    spec = load_spec(path)
+    space = compile_space(spec)
+    table = space.table
+    with pytest.raises(InfeasibleError) as caught:
+        _solve(spec, table)
+    info = explain_infeasible(space, caught.value.misses)
+    relax = relaxations(space)
+    assert [r.as_dict() for r in relax] == info["relaxations"]
+    assert any(r.suggest is not None for r in relax)
+    for r in relax:
+        if r.suggest is None:
+            # relaxing this one alone cannot help: even dropping it leaves nothing feasible
+            dropped = _drop(spec, r)
+            with pytest.raises(InfeasibleError):
+                _solve(dropped, table)
+            continue
+        # the suggested bound admits a design ...
+        assert (r.suggest >= r.needed) if r.op == "<=" else (r.suggest <= r.needed)
+        result = _solve(relaxed_spec(spec, r), table)
+        assert len(result.pareto) > 0
+        # ... and any bound tighter than the needed one admits none
+        tight = replace(r, suggest=_tighter(r.needed, r.op))
+        with pytest.raises(InfeasibleError):
+            _solve(relaxed_spec(spec, tight), table)
+    assert set(info["binding"]) == {r.constraint for r in relax if r.suggest is not None}
+
+
+def _drop(spec, r):  # type: ignore[no-untyped-def]
+    if r.task is None:
+        cons = tuple(c for i, c in enumerate(spec.constraints) if i != r.position)
+        return replace(spec, constraints=cons)
+    tasks = tuple(
+        replace(t, constraints=tuple(c for i, c in enumerate(t.constraints) if i != r.position))
+        if t.name == r.task
+        else t
+        for t in spec.tasks
+    )
+    return replace(spec, tasks=tasks)
+
+
+def test_explain_cli_on_infeasible(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = _variant(tmp_path, "phone-classifier", "tight", INFEASIBLE["phone-classifier"])
+    out = tmp_path / "out"
+    assert main(["solve", str(path), "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    # the exit-3 message carries the advice
+    assert "Smallest single relaxations" in err and f"carin explain {out}" in err
+    assert "latency_ms <= 0.5 -> latency_ms <= " in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["feasible"] is False and summary["spec"] == str(path)
+    info = explain_result_dir(out)
+    assert info["nearest_misses"] == summary["nearest_misses"]
+    assert info["relaxations"] == [r.as_dict() for r in relaxations(compile_space(load_spec(path)))]
+    assert main(["explain", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Nearest misses" in text and "Smallest single relaxations" in text
+    assert "latency_ms <= 0.5 -> latency_ms <=" in text
+    assert main(["explain", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {r["constraint"] for r in data["relaxations"]} == {"latency_ms <= 0.5", "accuracy >= 80"}
+
+
+@pytest.mark.parametrize("stem", ["phone-classifier", "local-litert"])
+def test_why_the_primary_won(stem: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    spec_path = ROOT / "spaces" / f"{stem}.yaml"
+    out = tmp_path / "out"
+    assert main(["solve", str(spec_path), "--out", str(out), "--top", "1"]) == 0
+    plan = json.loads((out / "plan.json").read_text())
+    info = explain_result_dir(out)
+    assert info["feasible"] and info["primary"]["id"] == plan["primary"]
+    assert info["primary"]["rank"] == 0
+    assert [d["rank"] for d in info["next"]] == list(range(1, 1 + len(info["next"])))
+    spec = load_spec(spec_path)
+    first = spec.objectives[0]
+    label = first.target.label(True)
+    assert info["reason"]["deciding_objective"] == label
+    for d in info["next"]:
+        # lexicographic: the runners-up are no better on the first objective, and being
+        # Pareto-optimal they must gain on some other objective
+        delta = d["objectives"][label] - info["primary"]["objectives"][label]
+        assert (delta <= 0) if first.maximise else (delta >= 0)
+        assert d["trade"]["gains"]
+    # "active" is checked independently with the exhaustive solver
+    table = compile_space(spec).table
+    reference = _solve(spec, table, "exhaustive").pareto.iloc[0]
+    for n, c in enumerate(info["constraints"]):
+        cons = tuple(x for i, x in enumerate(spec.constraints) if i != n)
+        top = _solve(replace(spec, constraints=cons), table, "exhaustive").pareto.iloc[0]
+        changed = top["row"] != reference["row"]
+        assert c["active"] == changed, c["constraint"]
+    assert main(["explain", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Why it won" in text and "The next designs trade" in text
+
+
+def test_outward_rounding_keeps_the_design() -> None:
+    from carin.report.explain import _outward
+
+    for v in (0.674, 7.636000000000001, 75.3, 1e-7 * 3.3333, 12345.678, 0.1 + 0.2):
+        up, down = _outward(v, "<="), _outward(v, ">=")
+        assert up >= v and down <= v
+        assert math.isclose(up, v, rel_tol=1e-3) and math.isclose(down, v, rel_tol=1e-3)
