@@ -1,12 +1,15 @@
 """Time ``Switcher.select`` on synthetic ranked plans and write results/switcher.md.
 
 Plans of 10, 100, 1,000 and 10,000 designs over four processors (cpu, gpu,
-npu, dsp) ranked best first, as ``carin solve`` writes them; most designs are
-single-DNN, and a second family has two tasks per design (multi-part, the slow
-path). Each select is timed with ``time.perf_counter_ns`` over batches of
-``BATCH`` calls; the median and 99th percentile are over batch means. A plain
-dict lookup (``table.__getitem__(key)``, a call like ``select``) is timed in the
-same loop as the reference.
+npu, dsp) ranked best first, as ``carin solve`` writes them; one family has
+single-DNN designs, a second two tasks per design (multi-part designs, whose
+latency under a slowdown is evaluated one design at a time). The median is over
+batch means (``BATCH`` calls timed together, so the timer's own cost is spread);
+the p99 is over single calls, each timed alone, minus the median cost of an
+empty timing (so it includes preemption by other processes). A plain dict
+lookup (``table.__getitem__(key)``, a call like ``select``) is timed the same
+way in the same run as the reference. The last table is the size of the plan
+``carin solve`` writes for each example spec.
 
 Run: ``python benchmarks/switcher.py [--quick]``.
 """
@@ -14,7 +17,10 @@ Run: ``python benchmarks/switcher.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import gzip
+import io
 import json
 import os
 import random
@@ -104,16 +110,35 @@ def synthetic_plan(n: int, *, tasks: int = 1, seed: int = 0) -> dict:
 
 
 def time_calls(fn, arg, *, batches: int) -> tuple[float, float]:
-    """Median and p99 of the per-call time (ns) over batch means."""
-    samples = []
+    """Median per-call time over batch means and p99 over single timed calls (ns)."""
     clock = time.perf_counter_ns
+    means = []
     for _ in range(batches):
         start = clock()
         for _ in range(BATCH):
             fn(arg)
-        samples.append((clock() - start) / BATCH)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(0.99 * len(samples)))]
+        means.append((clock() - start) / BATCH)
+    singles = []
+    for _ in range(batches * 5):
+        start = clock()
+        fn(arg)
+        singles.append(clock() - start)
+    singles.sort()
+    p99 = singles[min(len(singles) - 1, int(0.99 * len(singles)))] - TIMER_NS
+    return statistics.median(means), max(p99, 0.0)
+
+
+def timer_cost() -> float:
+    """Median cost (ns) of an empty ``perf_counter_ns`` pair."""
+    clock = time.perf_counter_ns
+    samples = []
+    for _ in range(20000):
+        start = clock()
+        samples.append(clock() - start)
+    return statistics.median(samples)
+
+
+TIMER_NS = 0.0
 
 
 def fill_table(plan: dict) -> dict:
@@ -125,32 +150,29 @@ def fill_table(plan: dict) -> dict:
     return plan
 
 
+def _cell(med: float, p99: float) -> str:
+    return f"{med / 1e3:.2f} / {p99 / 1e3:.2f}"
+
+
 def run(quick: bool) -> str:
+    global TIMER_NS
     sizes = [10, 100, 1000] if quick else [10, 100, 1000, 10000]
     batches = 200 if quick else 1000
-    lines = [
-        "# Runtime switcher: time of `select`",
-        "",
-        "Written by `benchmarks/switcher.py` (CPython "
-        f"{sys.version.split()[0]}, {os.cpu_count()} cores shared with other jobs). Each entry "
-        f"is the per-call time over batches of {BATCH} calls, {batches} batches: median / p99 of "
-        "the batch means, in microseconds. `dict` is a plain `table.__getitem__(key)` call timed "
-        "in the same loop; `ratio` = median select / median dict. Conditions: 1 = npu "
-        "unavailable; 3 = + memory budget 60 MB + cpu x2 slowdown; 6 = npu and dsp unavailable, "
-        "memory 60 MB, cpu x2 and gpu x1.5 slowdown, latency budget 25 ms. `cached` is "
-        "`select_cached` (the plan's precomputed table, which holds these condition sets).",
-        "",
-    ]
+    load_before = os.getloadavg()[0]
+    TIMER_NS = timer_cost()
     table = {("a", "key"): 1, ("b", "key"): 2}
     key = ("a", "key")
+    results: dict[tuple[int, int], dict] = {}
+    sections: list[str] = []
     gc.disable()
     try:
         for tasks in (1, 2):
             label = "single-DNN designs (one part)" if tasks == 1 else "two-DNN designs (two parts)"
-            lines += [
+            sections += [
                 f"## {label}",
                 "",
-                "| designs | load ms | nominal | 1 cond | 3 conds | 6 conds | 6 cached | dict | ratio (6 conds) | answer (6) |",
+                "| designs | load ms | nominal | 1 cond | 3 conds | 6 conds | 6, cached "
+                "| dict | 6 conds / dict | answer (6) |",
                 "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
             ]
             for n in sizes:
@@ -158,57 +180,104 @@ def run(quick: bool) -> str:
                 start = time.perf_counter()
                 switcher = Switcher.from_dict(plan)
                 load_ms = (time.perf_counter() - start) * 1e3
-                cells = []
-                dict_med, _ = time_calls(table.__getitem__, key, batches=batches)
-                med, p99 = time_calls(switcher.select, None, batches=batches)
-                cells.append(f"{med / 1e3:.2f} / {p99 / 1e3:.2f}")
+                dict_med, dict_p99 = time_calls(table.__getitem__, key, batches=batches)
+                cells = [_cell(*time_calls(switcher.select, None, batches=batches))]
+                times = {}
                 for k in (1, 3, 6):
-                    med, p99 = time_calls(switcher.select, CONDITIONS[k], batches=batches)
-                    cells.append(f"{med / 1e3:.2f} / {p99 / 1e3:.2f}")
-                    six = med
-                cmed, cp99 = time_calls(switcher.select_cached, CONDITIONS[6], batches=batches)
-                cells.append(f"{cmed / 1e3:.2f} / {cp99 / 1e3:.2f}")
-                answer = switcher.select(CONDITIONS[6])
-                shown = f"{answer.design_id}" + ("" if answer.meets_slo else " (fallback)")
-                lines.append(
-                    f"| {n} | {load_ms:.1f} | "
-                    + " | ".join(cells)
-                    + f" | {dict_med / 1e3:.3f} | {six / dict_med:.0f}x | {shown} |"
+                    times[k] = time_calls(switcher.select, CONDITIONS[k], batches=batches)
+                    cells.append(_cell(*times[k]))
+                cells.append(
+                    _cell(*time_calls(switcher.select_cached, CONDITIONS[6], batches=batches))
                 )
-            lines.append("")
+                answer = switcher.select(CONDITIONS[6])
+                shown = (
+                    str(answer.design_id) if answer.meets_slo else f"{answer.design_id} (flagged)"
+                )
+                results[(tasks, n)] = {"times": times, "dict": dict_med}
+                sections.append(
+                    f"| {n:,} | {load_ms:.1f} | "
+                    + " | ".join(cells)
+                    + f" | {_cell(dict_med, dict_p99)} | {times[6][0] / dict_med:.0f}x | {shown} |"
+                )
+            sections.append("")
     finally:
         gc.enable()
+    load_after = os.getloadavg()[0]
+    target = results[(1, 1000)]
+    worst = max(t[0] for t in target["times"].values())
+    ratio = worst / target["dict"]
+    multi = max(t[0] for t in results[(2, 1000)]["times"].values())
+    verdict = "met" if worst < 5000 else "NOT met"
+    lines = [
+        "# Runtime switcher: time of `select`",
+        "",
+        f"Written by `benchmarks/switcher.py` (CPython {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores shared with other jobs: load average {load_before:.1f} before, "
+        f"{load_after:.1f} after). Entries are median / p99 time per call in microseconds: the "
+        f"median over {batches} batches of {BATCH} calls, the p99 over {batches * 5} single "
+        f"timed calls minus the timer's own median cost ({TIMER_NS:.0f} ns); the p99 includes "
+        "preemption by the other jobs. `dict` is a plain `table.__getitem__(key)` call timed "
+        "the same way in the same run. Conditions: 1 = npu unavailable; 3 = npu unavailable, "
+        "memory budget 60 MB, cpu x2 slowdown; 6 = npu and dsp unavailable, memory 60 MB, "
+        "cpu x2 and gpu x1.5 slowdown, latency budget 25 ms (six entries, four kinds). "
+        "`6, cached` is `select_cached`, which looks the condition set up in the plan's "
+        "precomputed table. `load ms` is `Switcher.from_dict` (validation and precomputation).",
+        "",
+        "## Against the target",
+        "",
+        f"Target: median under 5 us for a 1,000-design plan, about 20x a dict lookup. Measured "
+        f"for 1,000 single-DNN designs: at most {worst / 1e3:.2f} us median over 1, 3 and 6 "
+        f"conditions, so the 5 us target is {verdict}; that is {ratio:.0f}x the "
+        f"{target['dict']:.0f} ns dict lookup of this run, "
+        + (
+            "within the 20x ratio."
+            if ratio <= 20
+            else f"{ratio / 20:.1f} times the 20x ratio (a dict lookup call here costs "
+            f"{target['dict']:.0f} ns, not the ~250 ns that 5 us / 20 assumes)."
+        )
+        + f" Two-DNN plans of 1,000 designs: at most {multi / 1e3:.2f} us, because a slowdown or "
+        "latency budget makes the switcher evaluate multi-part designs one by one from the top "
+        "of the ranking until one holds.",
+        "",
+    ]
+    lines += sections
     lines += plan_sizes()
     return "\n".join(lines) + "\n"
 
 
 def plan_sizes() -> list[str]:
+    """Solve every example spec and report the size of the plan.json it writes."""
+    from carin.cli import main as carin
+
+    specs = sorted((ROOT / "spaces").glob("*.yaml")) + sorted(ROOT.glob("examples/*/*.yaml"))
     rows = []
-    for path in sorted(ROOT.glob("results/**/*.json")) + sorted(ROOT.glob("spaces/**/*.json")):
-        try:
-            obj = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(obj, dict) and obj.get("format") == "carin-plan/1":
-            rows.append((str(path.relative_to(ROOT)), path.stat().st_size, len(obj["designs"])))
-    for path in sorted((ROOT / "tests/conformance").glob("*.json")):
-        plan = json.loads(path.read_text())["plan"]
-        text = json.dumps(plan, sort_keys=True, indent=1)
-        rows.append((f"{path.relative_to(ROOT)} (plan, indent=1)", len(text), len(plan["designs"])))
-    for n in (10, 100, 1000):
-        text = json.dumps(fill_table(synthetic_plan(n, seed=n)), sort_keys=True, indent=1)
-        rows.append((f"synthetic {n}-design plan (indent=1)", len(text), n))
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in specs:
+            out = Path(tmp) / spec.stem
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
+                code = carin(["solve", str(spec), "--out", str(out)])
+            name = str(spec.relative_to(ROOT))
+            if code != 0:
+                rows.append(f"| {name} | - | - | - | solve failed (exit {code}) |")
+                continue
+            data = (out / "plan.json").read_bytes()
+            plan = json.loads(data)
+            rows.append(
+                f"| {name} | {len(plan['designs'])} | {len(plan['conditions'])} | "
+                f"{len(data):,} | {len(gzip.compress(data, mtime=0)):,} |"
+            )
     out = [
         "## Plan size on disk",
         "",
-        "Plan files found under results/ and spaces/ when the benchmark ran, the conformance "
-        "vectors' plans and the synthetic plans above.",
+        "`plan.json` as `carin solve SPEC --out DIR` writes it for each example spec.",
         "",
-        "| plan | designs | bytes |",
-        "| --- | ---: | ---: |",
+        "| spec | designs | condition entries | bytes | gzip bytes |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
-    out += [f"| {name} | {n} | {size:,} |" for name, size, n in rows]
-    return out + [""]
+    return out + rows + [""]
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ import json
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ._errors import PlanError
@@ -17,6 +18,8 @@ __all__ = ["Decision", "Switcher"]
 
 _KEYS = frozenset(CONDITION_KEYS)
 _INF = math.inf
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_SURE = 1.0 - 1e-9
 
 
 class Decision:
@@ -35,37 +38,35 @@ class Decision:
         reason: A one-line explanation (computed on first access).
     """
 
-    __slots__ = (
-        "design_id",
-        "design",
-        "rank",
-        "meets_slo",
-        "conditions",
-        "monitor",
-        "_switcher",
-        "_reason",
-    )
+    __slots__ = ("rank", "meets_slo", "conditions", "monitor", "_switcher", "_reason")
 
     def __init__(
         self,
-        *,
         switcher: Switcher,
         rank: int | None,
         meets_slo: bool,
         conditions: Mapping[str, Any] | None,
         monitor: Mapping[str, float] | None = None,
     ) -> None:
+        # positional and minimal: one Decision is built per select() call
         self._switcher = switcher
-        self.monitor = monitor or {}
         self.rank = rank
         self.meets_slo = meets_slo
-        self.conditions = conditions or {}
-        if rank is None:
-            self.design_id = self.design = None
-        else:
-            self.design_id = switcher._id_list[rank]
-            self.design = switcher.plan["designs"][rank]
+        self.conditions = conditions or _EMPTY
+        self.monitor = monitor or _EMPTY
         self._reason: str | None = None
+
+    @property
+    def design_id(self) -> str | None:
+        """Id of the design to run (None when there is none)."""
+        rank = self.rank
+        return None if rank is None else self._switcher._id_list[rank]
+
+    @property
+    def design(self) -> dict[str, Any] | None:
+        """The design object from the plan (None with ``design_id``)."""
+        rank = self.rank
+        return None if rank is None else self._switcher.plan["designs"][rank]
 
     @property
     def reason(self) -> str:
@@ -256,6 +257,12 @@ class Switcher:
             else:
                 multi |= 1 << m.index
         self._multi = multi
+        multi_rows = sorted(
+            (lat, m.index) for m in models if not m.single and (lat := m.latency()) is not None
+        )
+        self._multi_lats = [v for v, _ in multi_rows]
+        self._multi_masks = _prefix_masks([i for _, i in multi_rows])
+        self._uses = {p: self._all & ~keep for p, keep in self._keep.items()}
         self._singles = [
             (p, [v for v, _ in rows], _prefix_masks([i for _, i in rows]))
             for p, rows in sorted((p, sorted(rows)) for p, rows in singles.items())
@@ -360,21 +367,38 @@ class Switcher:
                                 lats, masks, drop = info
                                 ok = (ok & drop) | masks[_cut(lats, f, limit)]
                 else:
-                    ok = self._multi
+                    # slowdowns only lengthen latencies, so a multi-part design whose nominal
+                    # latency is over the limit is out without being evaluated
+                    ok = self._multi_masks[bisect_right(self._multi_lats, limit)]
                     for proc, lats, masks in self._singles:
                         f = slowdown.get(proc, 1.0) if slowdown else 1.0
                         ok |= masks[_cut(lats, f, limit) if f > 1.0 else bisect_right(lats, limit)]
                 mask &= ok
                 multi = self._multi
-                models = self._models
-                while mask & multi:
-                    low = mask & -mask
-                    if not low & multi:
-                        break
-                    lat = models[low.bit_length() - 1].latency(slowdown)
-                    if lat is not None and lat <= limit:
-                        break
-                    mask ^= low
+                if mask & multi:
+                    # a multi-part design on no slowed processor runs at its nominal latency,
+                    # which the masks above already held to the limit
+                    touched = 0
+                    top = 1.0
+                    if slowdown:
+                        uses = self._uses
+                        for proc, f in slowdown.items():
+                            if f > 1.0:
+                                touched |= uses.get(proc, 0)
+                                if f > top:
+                                    top = f
+                    # nor can one whose nominal latency times the largest factor is well
+                    # within the limit (the margin covers the rounding of the exact sum)
+                    sure = self._multi_masks[bisect_right(self._multi_lats, limit / top * _SURE)]
+                    models = self._models
+                    while mask & multi:
+                        low = mask & -mask
+                        if not low & multi or not low & touched or low & sure:
+                            break
+                        lat = models[low.bit_length() - 1].latency(slowdown)
+                        if lat is not None and lat <= limit:
+                            break
+                        mask ^= low
         if mask:
             return (mask & -mask).bit_length() - 1
         return None
@@ -407,20 +431,11 @@ class Switcher:
         if extra:
             effective = dict(conditions) if conditions else {}
             effective["slowdown"] = _merge(effective.get("slowdown"), extra)
-        else:
-            effective = conditions
+            conditions = effective
         if rank is None:
-            decision = Decision(
-                switcher=self,
-                rank=self._fallback,
-                meets_slo=False,
-                conditions=effective,
-                monitor=extra,
-            )
+            decision = Decision(self, self._fallback, False, conditions, extra)
         else:
-            decision = Decision(
-                switcher=self, rank=rank, meets_slo=True, conditions=effective, monitor=extra
-            )
+            decision = Decision(self, rank, True, conditions, extra)
         previous = self._current
         self._current = decision
         if self._callbacks and (previous is None or previous.rank != decision.rank):
