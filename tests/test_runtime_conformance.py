@@ -37,7 +37,7 @@ def ref_factor(slowdown, proc):
 
 
 def ref_latency(plan, design, slowdown):
-    """App latency of ``design`` under ``slowdown`` per docs/runtime.md, or None if unknown."""
+    """App latency of ``design`` under ``slowdown`` per docs/plan-format.md, or None if unknown."""
     parts = design["parts"]
     procs = [p["processor"] for p in parts]
     lats = [_num(p["latency_ms"]) for p in parts]

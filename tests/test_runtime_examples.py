@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from carin.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "docs/plan.schema.json").read_text())
 SPECS = sorted(p.stem for p in (ROOT / "spaces").glob("*.yaml"))
 
 
@@ -25,6 +27,7 @@ def test_events_replay_switches_on_conditions_and_on_drift(spec, tmp_path, capsy
         pytest.skip("covered by test_every_example_spec_has_an_events_file")
     assert main(["solve", str(ROOT / "spaces" / f"{spec}.yaml"), "--out", str(tmp_path)]) == 0
     plan = json.loads((tmp_path / "plan.json").read_text())
+    jsonschema.Draft202012Validator(SCHEMA).validate(plan)
     out = tmp_path / "decisions.jsonl"
     capsys.readouterr()
     assert (

@@ -19,6 +19,7 @@ PLANS = [
 ]
 PLANS += [json.loads(p.read_text()) for p in sorted(ROOT.glob("results/**/plan*.json"))]
 PLANS += [json.loads(p.read_text()) for p in sorted(ROOT.glob("spaces/**/*plan*.json"))]
+PLANS += [json.loads(p.read_text()) for p in sorted(ROOT.glob("examples/**/plan*.json"))]
 BASE = json.loads((ROOT / "tests/conformance/single_unavailable.json").read_text())["plan"]
 
 

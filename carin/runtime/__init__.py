@@ -10,7 +10,7 @@ relative) to pick designs of a ``carin-plan/1`` plan as conditions change::
     run(decision.design)
     switcher.observe(decision.design_id, measured_latency_ms)
 
-See ``docs/runtime.md``.
+See ``docs/plan-format.md`` (plan, conditions, drift monitor, events, conformance vectors).
 """
 
 from __future__ import annotations
