@@ -41,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="draw at most this many designs besides the front (default 20000)",
     )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="show every point (by default an axis is narrowed to the feasible designs and "
+        "limits when far outliers would squeeze them into a corner)",
+    )
     p.set_defaults(func=run)
 
 
@@ -53,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
         raise CarinError(f"--max-points: got {args.max_points}; expected a positive number")
     out = args.out or args.result_dir / "front.png"
     data = load_front_data(args.result_dir)
-    plot_front(data, out, x=args.x, y=args.y, max_points=args.max_points or MAX_POINTS)
+    plot_front(
+        data,
+        out,
+        x=args.x,
+        y=args.y,
+        max_points=args.max_points or MAX_POINTS,
+        zoom=not args.full,
+    )
     print(f"wrote {out}")
     return 0

@@ -488,6 +488,41 @@ def _log_scale(values: np.ndarray) -> bool:
     return bool(len(v) and (v > 0).all() and v.max() / v.min() > 50)
 
 
+def _view(
+    values: np.ndarray, focus: np.ndarray, marks: list[float], zoom: bool
+) -> tuple[str, tuple[float, float] | None]:
+    """Scale (``linear``/``log``) and limits of one axis.
+
+    With ``zoom``, an axis whose feasible points and limit lines (``focus``,
+    ``marks``) span under 40 % of all points' range is narrowed to them plus a
+    margin, so that a few far outliers do not squeeze the front into a corner.
+    """
+    v = values[np.isfinite(values)]
+    if not len(v):
+        return "linear", None
+    log = _log_scale(v)
+    f = np.concatenate([values[focus & np.isfinite(values)], np.asarray(marks, dtype=float)])
+    if log:
+        f = f[f > 0]
+    if not zoom or not len(f):
+        return ("log" if log else "linear"), None
+    t = np.log10 if log else (lambda a: a)
+    lo_all, hi_all = float(t(v.min())), float(t(v.max()))
+    lo_f, hi_f = float(t(f.min())), float(t(f.max()))
+    span_all, span_f = hi_all - lo_all, hi_f - lo_f
+    if span_all <= 0 or span_f >= 0.4 * span_all:
+        return ("log" if log else "linear"), None
+    margin = max(0.6 * span_f, 0.04 * span_all)
+    lo, hi = max(lo_all, lo_f - margin), min(hi_all, hi_f + margin)
+    pad = 0.04 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    if log:
+        lo, hi = 10.0**lo, 10.0**hi
+        if hi / lo < 50:
+            log = False
+    return ("log" if log else "linear"), (lo, hi)
+
+
 def _hover_parts(space: DesignSpace, index: np.ndarray) -> list[str]:
     """Whole configuration per design as HTML text (keys and every metric of each part)."""
     lines: list[np.ndarray] = []
@@ -604,12 +639,14 @@ def _points(data: FrontData, cloud: Cloud, panel: _Panel) -> _Points:
     )
 
 
-def _suptitle(data: FrontData, cloud: Cloud) -> str:
+def _suptitle(data: FrontData, cloud: Cloud, zoomed: bool = False) -> str:
     space = data.space
     feas = f"{cloud.feasible_total:,} feasible of " if cloud.feasible_total is not None else ""
     text = f"{space.spec.name}: {len(data.pareto)} Pareto designs, {feas}{cloud.total:,} designs"
     if cloud.sampled:
         text += f" (showing a sample of {len(cloud.index):,})"
+    if zoomed:
+        text += "; zoomed to the feasible region"
     return text
 
 
@@ -628,6 +665,7 @@ def render_png(
     y: str | None = None,
     max_points: int = MAX_POINTS,
     seed: int = 0,
+    zoom: bool = True,
 ) -> Any:
     """Draw the front with matplotlib (Agg, no display needed).
 
@@ -659,6 +697,7 @@ def render_png(
     colours = _colours(all_procs)
     markers = {p: _MPL_MARKERS[i % len(_MPL_MARKERS)] for i, p in enumerate(all_precs)}
     any_bound = any_budget = False
+    zoomed = False
     for ax, panel, pts in zip(axes, panels, drawn, strict=False):
         ok = np.isfinite(pts.x) & np.isfinite(pts.y)
         inf = ok & (pts.kind == "infeasible")
@@ -705,6 +744,7 @@ def render_png(
                         xytext=(2, -10),
                         textcoords="offset points",
                         fontsize=7,
+                        zorder=5,
                         color=style["color"],
                     )
                 else:
@@ -716,28 +756,50 @@ def render_png(
                         xytext=(-40, 2),
                         textcoords="offset points",
                         fontsize=7,
+                        zorder=5,
                         color=style["color"],
                     )
                 any_bound |= hard
                 any_budget |= not hard
-        offsets = [(18, 18), (18, -22), (-70, 18), (-70, -22), (30, 0), (-90, 0)]
-        for n, (pos, text) in enumerate(sorted(pts.labels.items())):
-            if not (np.isfinite(pts.x[pos]) and np.isfinite(pts.y[pos])):
-                continue
-            ax.annotate(
-                text,
-                (pts.x[pos], pts.y[pos]),
-                xytext=offsets[n % len(offsets)],
-                textcoords="offset points",
-                fontsize=7.5,
-                zorder=6,
-                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#888888", alpha=0.9),
-                arrowprops=dict(arrowstyle="->", color="#444444", lw=0.8),
-            )
-        if _log_scale(pts.x[ok]):
-            ax.set_xscale("log")
-        if _log_scale(pts.y[ok]):
-            ax.set_yscale("log")
+        focus = ok & (pts.kind != "infeasible")
+        for axis, values, label in (("x", pts.x, panel.x), ("y", pts.y, panel.y)):
+            marks = [b[0] for b in _bounds(space, label, panel.task)]
+            scale, limits = _view(values, focus, marks, zoom)
+            if axis == "x":
+                ax.set_xscale(scale)
+                if limits:
+                    ax.set_xlim(*limits)
+                    zoomed = True
+            else:
+                ax.set_yscale(scale)
+                if limits:
+                    ax.set_ylim(*limits)
+                    zoomed = True
+        to_axes = ax.transData + ax.transAxes.inverted()
+        placed = [
+            (pos, text, *to_axes.transform((pts.x[pos], pts.y[pos])))
+            for pos, text in sorted(pts.labels.items())
+            if np.isfinite(pts.x[pos]) and np.isfinite(pts.y[pos])
+        ]
+        if placed:
+            # labels go in a column on the emptier side, ordered like their points
+            # from top to bottom so that the arrows do not cross
+            right = float(np.mean([p[2] for p in placed])) < 0.5
+            placed.sort(key=lambda p: (-p[3], p[0]))
+            step = min(0.09, 0.8 / len(placed))
+            for n, (pos, text, _fx, _fy) in enumerate(placed):
+                ax.annotate(
+                    text,
+                    (pts.x[pos], pts.y[pos]),
+                    xytext=(0.62 if right else 0.38, 0.92 - n * step),
+                    textcoords="axes fraction",
+                    ha="left" if right else "right",
+                    va="center",
+                    fontsize=7.5,
+                    zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#888888", alpha=0.9),
+                    arrowprops=dict(arrowstyle="->", color="#444444", lw=0.7),
+                )
         suffix = " of the part alone" if panel.task is not None else ""
         ax.set_xlabel(with_unit(panel.x) + (suffix if base_metric(panel.x) == "latency_ms" else ""))
         ax.set_ylabel(with_unit(panel.y))
@@ -776,7 +838,7 @@ def render_png(
         title="processor / precision",
         title_fontsize=8,
     )
-    fig.suptitle(_suptitle(data, cloud), fontsize=11)
+    fig.suptitle(_suptitle(data, cloud, zoomed), fontsize=11)
     fig.tight_layout(rect=(0, 0, 1 - 2.4 / fig.get_figwidth(), 0.96))
     return fig
 
@@ -791,6 +853,7 @@ def render_html(
     y: str | None = None,
     max_points: int = MAX_POINTS,
     seed: int = 0,
+    zoom: bool = True,
 ) -> Any:
     """Draw the front with plotly; hovering a point shows its whole configuration.
 
@@ -826,6 +889,7 @@ def render_html(
     colours = _colours(procs)
     symbols = {p: _PLOTLY_MARKERS[i % len(_PLOTLY_MARKERS)] for i, p in enumerate(precs)}
     shown: set[str] = set()
+    zoomed = False
     app_hover = _hover_parts(space, cloud.index)
     for n, (panel, pts) in enumerate(zip(panels, drawn, strict=True)):
         row, col = n // ncols + 1, n % ncols + 1
@@ -948,12 +1012,19 @@ def render_html(
                 ),
                 "plan designs",
             )
-        xaxis = "log" if _log_scale(finite_x) else "linear"
-        yaxis = "log" if _log_scale(finite_y) else "linear"
-        fig.update_xaxes(title_text=with_unit(panel.x), type=xaxis, row=row, col=col)
-        fig.update_yaxes(title_text=with_unit(panel.y), type=yaxis, row=row, col=col)
+        focus = ok & (pts.kind != "infeasible")
+        for axis, values, label in (("x", pts.x, panel.x), ("y", pts.y, panel.y)):
+            marks = [b[0] for b in _bounds(space, label, panel.task)]
+            scale, limits = _view(values, focus, marks, zoom)
+            options: dict[str, Any] = {"title_text": with_unit(label), "type": scale}
+            if limits:
+                lo, hi = limits
+                options["range"] = [np.log10(lo), np.log10(hi)] if scale == "log" else [lo, hi]
+                zoomed = True
+            update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+            update(row=row, col=col, **options)
     fig.update_layout(
-        title=_suptitle(data, cloud),
+        title=_suptitle(data, cloud, zoomed),
         template="plotly_white",
         width=560 * ncols + 260,
         height=460 * nrows + 80,
@@ -1021,6 +1092,7 @@ def plot_front(
     kind: str | None = None,
     max_points: int = MAX_POINTS,
     seed: int = 0,
+    zoom: bool = True,
 ) -> Any:
     """Draw a front and optionally write it (``.png`` or ``.html``, chosen by suffix).
 
@@ -1032,6 +1104,8 @@ def plot_front(
         kind: ``png`` (matplotlib) or ``html`` (plotly); default from ``out``'s suffix.
         max_points: At most this many designs besides the Pareto set and the plan.
         seed: Seed of the deterministic thinning of large spaces.
+        zoom: Narrow an axis to the feasible designs and limits (plus a margin) when
+            far outliers would squeeze them into a corner; False shows every point.
 
     Returns:
         The matplotlib or plotly figure.
@@ -1039,14 +1113,14 @@ def plot_front(
     path = Path(out) if out is not None else None
     which = _kind_of(path, kind)
     if which == "png":
-        fig = render_png(data, x=x, y=y, max_points=max_points, seed=seed)
+        fig = render_png(data, x=x, y=y, max_points=max_points, seed=seed, zoom=zoom)
         if path is not None:
             _atomic_write(
                 path,
                 lambda tmp: fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None}),
             )
         return fig
-    fig = render_html(data, x=x, y=y, max_points=max_points, seed=seed)
+    fig = render_html(data, x=x, y=y, max_points=max_points, seed=seed, zoom=zoom)
     if path is not None:
         html = fig.to_html(include_plotlyjs=True, full_html=True, div_id="carin-front")
         _atomic_write(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
