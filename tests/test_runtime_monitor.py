@@ -182,7 +182,7 @@ def test_without_fallback_the_monitor_never_leaves_nothing_running():
 
 
 def test_flagged_fallback_that_misses_too_is_released_when_another_design_holds():
-    """Nothing holds under x3, so the fallback d0 runs flagged; at x1.3 it still misses, d1 holds."""
+    """Nothing holds under x3, so fallback d0 runs flagged; at x1.3 it still misses, d1 holds."""
     plan = _plan([[("cpu", 18.0)], [("cpu", 8.0)]])  # fallback d0
     rng = random.Random(5)
     switcher = Switcher.from_dict(plan)

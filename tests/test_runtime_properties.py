@@ -152,3 +152,31 @@ def test_why_infeasible_agrees_with_the_scan(plan, cond):
     for rank, design in enumerate(plan["designs"]):
         why = switcher.why_infeasible(rank, cond)
         assert (why is None) == ref_feasible(plan, design, cond), (rank, why)
+
+
+WILD = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@st.composite
+def wild_conditions(draw):
+    """Well-typed but odd: any float (NaN, infinities, negatives), unknown processor names."""
+    names = st.one_of(st.sampled_from(PROCS), st.text(min_size=1, max_size=4))
+    cond = {}
+    if draw(st.booleans()):
+        cond["unavailable"] = draw(st.lists(names, max_size=3))
+    if draw(st.booleans()):
+        cond["slowdown"] = draw(st.dictionaries(names, WILD, max_size=4))
+    for key in ("memory_budget_mb", "latency_budget_ms", "power_mw"):
+        if draw(st.booleans()):
+            cond[key] = draw(WILD)
+    return cond
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans(), conds=st.lists(wild_conditions(), min_size=1, max_size=4))
+def test_select_never_raises_and_still_agrees_on_odd_values(plan, conds):
+    switcher = Switcher.from_dict(plan)
+    for cond in conds:
+        decision = switcher.select(cond)
+        assert (decision.design_id, decision.meets_slo) == ref_select(plan, cond), cond
+        assert isinstance(decision.reason, str)
