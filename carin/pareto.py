@@ -67,13 +67,30 @@ def nondominated_reference(costs: np.ndarray, block: int = 256) -> np.ndarray:
     return keep
 
 
-def dominated_by_any(costs: np.ndarray, front: np.ndarray, chunk_cells: int = 4_000_000) -> np.ndarray:
-    """For each row of ``costs``, whether some row of ``front`` strictly dominates it."""
+def dominated_by_any(
+    costs: np.ndarray, front: np.ndarray, chunk_cells: int = 4_000_000
+) -> np.ndarray:
+    """For each row of ``costs``, whether some row of ``front`` strictly dominates it.
+
+    Two objectives use an exact sort-and-search (prefix minima of the front sorted by
+    the first cost; ``O((n + f) log f)``). More objectives compare blocks of ``costs``
+    with the whole front (vectorised, ``O(n f)``).
+    """
     costs = np.asarray(costs, dtype=np.float64)
     front = np.asarray(front, dtype=np.float64)
     out = np.zeros(len(costs), dtype=bool)
     if len(front) == 0 or len(costs) == 0:
         return out
+    front = front[np.lexsort(front.T[::-1])]
+    if costs.shape[1] == 1:
+        return costs[:, 0] > front[0, 0]
+    if costs.shape[1] == 2:
+        f1, prefix = front[:, 0], np.minimum.accumulate(front[:, 1])
+        le = np.searchsorted(f1, costs[:, 0], side="right")  # fronts with f1 <= c1
+        lt = np.searchsorted(f1, costs[:, 0], side="left")  # fronts with f1 < c1
+        pad = np.concatenate([[np.inf], prefix])
+        # dominated: some f1 <= c1 with f2 < c2, or some f1 < c1 with f2 <= c2
+        return ((le > 0) & (pad[le] < costs[:, 1])) | ((lt > 0) & (pad[lt] <= costs[:, 1]))
     step = max(1, chunk_cells // max(1, len(front) * costs.shape[1]))
     for s in range(0, len(costs), step):
         c = costs[s : s + step, None, :]
@@ -208,7 +225,9 @@ class ParetoSet:
         return hypervolume(self.costs, ref)
 
 
-def design_frame(space: DesignSpace, index: np.ndarray, condition: dict | None = None) -> pd.DataFrame:
+def design_frame(
+    space: DesignSpace, index: np.ndarray, condition: dict | None = None
+) -> pd.DataFrame:
     """Describe designs as a table: per-task keys and metrics, then app-level metrics."""
     from carin.profiles import KEY_COLUMNS
 

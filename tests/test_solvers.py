@@ -214,3 +214,30 @@ def test_rass_does_not_enumerate_large_products():
     front = get_solver("rass").solve(space)
     assert front.evaluations < space.raw_size / 100
     assert front.exact
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda m: st.tuples(
+            st.lists(
+                st.lists(st.sampled_from([0.0, 1.0, 2.0, np.inf]), min_size=m, max_size=m),
+                min_size=1,
+                max_size=30,
+            ),
+            st.lists(
+                st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.0]), min_size=m, max_size=m),
+                min_size=1,
+                max_size=12,
+            ),
+        )
+    )
+)
+def test_dominated_by_any_matches_pairwise_check(data):
+    from carin.pareto import dominated_by_any
+
+    costs, front = (np.array(x, dtype=float) for x in data)
+    le = (front[None] <= costs[:, None]).all(axis=2)
+    lt = (front[None] < costs[:, None]).any(axis=2)
+    expect = (le & lt).any(axis=1)
+    assert (dominated_by_any(costs, front, chunk_cells=40) == expect).all()
