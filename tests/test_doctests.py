@@ -49,3 +49,17 @@ def test_public_api_examples_exist() -> None:
             if not ex.options.get(doctest.SKIP)
         ]
         assert examples, f"{name} has no runnable example"
+
+
+def test_tutorial_notebook_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``>>>`` session in docs/tutorial.md prints what the tutorial shows."""
+    (tmp_path / "spaces").symlink_to(ROOT / "spaces")
+    monkeypatch.chdir(tmp_path)  # the session writes front.html and out/
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testfile(
+        str(ROOT / "docs" / "tutorial.md"), module_relative=False, optionflags=flags
+    )
+    assert result.attempted >= 5
+    assert result.failed == 0
+    assert (tmp_path / "front.html").stat().st_size > 0
+    assert (tmp_path / "out" / "phone-classifier" / "plan.json").exists()
