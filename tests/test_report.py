@@ -287,3 +287,26 @@ def test_show_sort(solved: dict[str, Path], capsys: pytest.CaptureFixture) -> No
     assert best["accuracy"].is_monotonic_decreasing  # an objective to maximise: best first
     assert main(["show", str(folder), "--sort", "speed"]) == 2
     assert "latency_ms" in capsys.readouterr().err
+
+
+def test_sampled_products(
+    solved: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Products above the enumeration limit are drawn from a deterministic sample."""
+    import carin.report.plots as plots
+
+    monkeypatch.setattr(plots, "ENUMERATE_LIMIT", 1000)
+    folder = solved["phone-multi"]
+    data = plots.load_front_data(folder)
+    cloud = plots.design_cloud(data, max_points=3000)
+    assert cloud.sampled and cloud.usable is None and cloud.feasible_total is None
+    assert cloud.pareto.sum() == len(data.pareto)  # the front is always drawn
+    again = plots.design_cloud(data, max_points=3000)
+    assert np.array_equal(cloud.index, again.index)
+    out = tmp_path / "sampled.html"
+    assert main(["plot", str(folder), "--max-points", "3000", "-o", str(out)]) == 0
+    traces = html_traces(out)
+    assert _points(traces, "app", "pareto") == len(data.pareto)
+    drawn = sum(_points(traces, "app", k) for k in ("pareto", "dominated", "infeasible"))
+    assert drawn <= 3000 + len(data.plan_index) + len(data.pareto)
+    assert "showing a sample" in out.read_text(encoding="utf-8")
