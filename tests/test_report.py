@@ -310,3 +310,19 @@ def test_sampled_products(
     drawn = sum(_points(traces, "app", k) for k in ("pareto", "dominated", "infeasible"))
     assert drawn <= 3000 + len(data.plan_index) + len(data.pareto)
     assert "showing a sample" in out.read_text(encoding="utf-8")
+
+
+def test_relative_spec_path_found_from_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "spaces").symlink_to(ROOT / "spaces")
+    monkeypatch.chdir(tmp_path)
+    assert main(["solve", "spaces/local-litert.yaml", "--top", "1"]) == 0  # out/local-litert
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["plot", str(tmp_path / "out" / "local-litert"), "-o", "f.png"]) == 0
+    (tmp_path / "spaces").unlink()
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "out" / "local-litert")]) == 2
+    assert "does not exist" in capsys.readouterr().err

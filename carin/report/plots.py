@@ -174,6 +174,12 @@ def recorded_spec(folder: Path, summary: dict[str, Any]) -> Path:
             "plot or explain it from Python with carin.solve(spec)"
         )
     path = Path(spec)
+    if not path.exists() and not path.is_absolute():
+        # 'carin solve' records the path as typed; the default --out is out/<name>, so
+        # the folder it ran in is usually two levels above the result folder
+        candidate = folder.resolve().parent.parent / path
+        if candidate.exists():
+            return candidate
     if not path.exists():
         raise CarinError(
             f"{folder}/summary.json: spec: {spec} does not exist (relative paths are read from "
