@@ -194,3 +194,25 @@ def test_large_products_relax_by_solving(tmp_path: Path, monkeypatch: pytest.Mon
         else:
             assert b.needed == pytest.approx(a.needed, rel=1e-12)
             assert b.suggest == a.suggest
+
+
+def test_weighted_preference_is_explained(tmp_path: Path) -> None:
+    path = _variant(
+        tmp_path,
+        "phone-classifier",
+        "weighted",
+        [('  - "min latency_ms"', "  - {metric: latency_ms, goal: min, weight: 3}")],
+    )
+    text = path.read_text() + "preference: weighted\n"
+    path.write_text(text)
+    result = carin.solve(path)
+    info = carin.explain(result, active=False)
+    reason = info["reason"]
+    assert reason["preference"] == "weighted"
+    assert reason["weights"] == {"accuracy": 1.0, "latency_ms": 3.0}
+    assert reason["scores"] == sorted(reason["scores"])  # primary has the lowest score
+    assert info["primary"]["id"] == result.plan["primary"]
+    # latency weighs three times as much: the primary is faster than the lexicographic one
+    lexi = carin.solve(ROOT / "spaces" / "phone-classifier.yaml")
+    assert info["primary"]["objectives"]["latency_ms"] <= lexi.primary["metrics"]["latency_ms"]
+    assert "weighted score" in reason["text"]
