@@ -192,3 +192,18 @@ def test_flagged_fallback_that_misses_too_is_released_when_another_design_holds(
     eased = _feed(switcher, {"cpu": 1.3}, 40, rng)
     assert eased[-1] == "d1" and switcher.current.meets_slo
     assert _changes(eased) == 1
+
+
+def test_slowdown_on_one_processor_does_not_hold_back_an_idle_one():
+    """The gpu was seen at its profiled speed and is idle now: a cpu slowdown must not
+    put a condition on it just because its estimate has grown uncertain."""
+    plan = _plan([[("cpu", 12.0)], [("gpu", 17.8)], [("cpu", 5.0)]])
+    rng = random.Random(2)
+    switcher = Switcher.from_dict(plan)
+    switcher.select({"unavailable": ["cpu"]})
+    assert set(_feed(switcher, {}, 20, rng, jitter=0.01)) == {"d1"}
+    switcher.select({})
+    _feed(switcher, {}, 30, rng, jitter=0.01)  # the gpu estimate relaxes and widens
+    ids = _feed(switcher, {"cpu": 2.5}, 10, rng, jitter=0.01)
+    assert ids[-1] == "d1", ids  # 17.8 ms on the gpu holds; nothing says the gpu is slow
+    assert "gpu" not in switcher.monitor_slowdown

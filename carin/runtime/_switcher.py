@@ -589,14 +589,22 @@ class Switcher:
             variance += g * g * (p + cfg.q + cfg.r)
         return miss_probability(mean, variance, limit)
 
-    def _quantiles(self, level: float) -> dict[str, float]:
+    def _quantiles(self, level: float, running: frozenset[str]) -> dict[str, float]:
+        """Upper quantiles > 1 of the processors the running design uses or that look slow.
+
+        A processor the running design does not use enters only when its estimate is
+        above 1 by more than ``z`` standard deviations of the estimate: one that merely
+        has uncertainty (not observed lately) is left out, so a slowdown seen on one
+        processor does not also hold back designs on processors with no sign of one.
+        """
         cfg = self.monitor_config
         z = cfg.z(level)
         out = {}
         for proc, f in sorted(self._filters.items()):
-            value = f.quantile(z, q=cfg.q, r=cfg.r)
-            if value > 1.0:
-                out[proc] = value
+            if proc in running or f.x - 1.0 > z * math.sqrt(f.p):
+                value = f.quantile(z, q=cfg.q, r=cfg.r)
+                if value > 1.0:
+                    out[proc] = value
         return out
 
     def observe(self, design_id: str | None, latency_ms: float) -> Decision:
@@ -653,7 +661,10 @@ class Switcher:
         if current is None or current.rank is None:
             return self.select(self._conditions)
         if self.miss_probability(current.rank) > cfg.threshold:
-            raised = _merge(self._active, self._quantiles(cfg.threshold))
+            raised = _merge(
+                self._active,
+                self._quantiles(cfg.threshold, self._models[current.rank].processor_set),
+            )
             # in a plan with no fallback, a condition that leaves no design is not applied:
             # nothing would run, so no latency could ever show that the slowdown ended
             if raised != self._active and (
@@ -667,7 +678,7 @@ class Switcher:
                 return current
             # the flagged fallback is running and misses too: only a release can help
         if self._active:
-            release = self._quantiles(cfg.release)
+            release = self._quantiles(cfg.release, self._models[current.rank].processor_set)
             candidate = self._choose(self._conditions, release)
             better = candidate is not None and (not current.meets_slo or candidate < current.rank)
             self._streak = self._streak + 1 if better else 0
