@@ -162,7 +162,7 @@ class _OptunaSolver(BaselineSolver):
                 done = len(study.get_trials(deepcopy=False))
                 remaining = max(0, self.budget - done)
                 if self.workers == 1:
-                    _run_trials(study, scorer, remaining)
+                    _run_trials(study, scorer, remaining, worker=0)
                 else:
                     _run_workers(self, space, condition, storage_text, name, remaining)
             trials = _finished_trials(optuna, study)
@@ -241,7 +241,7 @@ def _create_study(
     return study
 
 
-def _run_trials(study: Any, scorer: Scorer, n_trials: int) -> None:
+def _run_trials(study: Any, scorer: Scorer, n_trials: int, worker: int | None = None) -> None:
     if n_trials <= 0:
         return
     space = scorer.space
@@ -259,6 +259,8 @@ def _run_trials(study: Any, scorer: Scorer, n_trials: int) -> None:
             for n, c, m in zip(names, choices, sizes, strict=True)
         ]
         idx = np.array([row], dtype=np.int64)
+        if worker is not None:
+            trial.set_user_attr("carin_worker", worker)
         costs, viol, _ = scorer(idx)
         values = np.where(maximise, -costs[0], costs[0])
         if use_cf:
@@ -297,14 +299,27 @@ def _run_workers(
     share = [
         n_trials // solver.workers + (i < n_trials % solver.workers) for i in range(solver.workers)
     ]
-    ctx = multiprocessing.get_context("spawn")
+    # fork where the platform has it: a spawned child would re-import the caller's
+    # main module, which fails for interactive and piped sessions
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     procs = []
     for i, n in enumerate(share):
         if n == 0:
             continue
         p = ctx.Process(
             target=_worker,
-            args=(solver.name, solver.seed + i, slim, condition, storage, name, n),
+            args=(
+                solver.name,
+                i,
+                solver.seed + i,
+                solver.budget,
+                slim,
+                condition,
+                storage,
+                name,
+                n,
+            ),
             name=f"carin-optuna-worker-{i}",
         )
         p.start()
@@ -320,7 +335,9 @@ def _run_workers(
 
 def _worker(
     solver_name: str,
+    worker: int,
     seed: int,
+    budget: int,
     space: DesignSpace,
     condition: dict,
     storage: str,
@@ -329,10 +346,10 @@ def _worker(
 ) -> None:
     from carin.solvers import get_solver
 
-    solver = get_solver(solver_name, seed=seed)
+    solver = get_solver(solver_name, seed=seed, budget=budget)
     optuna = _optuna()
     study = _create_study(optuna, solver, space, open_storage(storage), name, seed=seed)
-    _run_trials(study, Scorer(space, condition), n_trials)
+    _run_trials(study, Scorer(space, condition), n_trials, worker)
 
 
 class OptunaNSGA2(_OptunaSolver):
