@@ -42,6 +42,8 @@ def test_events_replay_switches_on_conditions_and_on_drift(spec, tmp_path, capsy
     # the story: anticipated and unanticipated conditions move the design, and so does the
     # drift monitor, which then lets go again once the latencies are back to normal
     assert any(r["changed"] and r["event"] == "conditions" for r in records)
+    if not any(c["metric"] == plan["latency"]["metric"] for c in plan["constraints"]):
+        return  # no latency limit: nothing for the drift monitor to protect
     drift = [r for r in records if r["event"] == "observe" and r["monitor_slowdown"]]
     assert drift, "the silent slowdown never engaged the drift monitor"
     assert any(r["changed"] for r in drift)

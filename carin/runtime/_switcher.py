@@ -131,7 +131,8 @@ class Switcher:
     conditions form one mask, each processor a mask of the designs that use it,
     and sorted memory, power-band and per-processor latency thresholds map a
     number to a mask by bisection. Only multi-part designs under a slowdown or
-    latency budget are evaluated one by one, and only those ranked above the answer.
+    latency budget are evaluated one by one, and only those ranked above the answer
+    that bounds from their nominal latency do not already settle.
     """
 
     def __init__(
