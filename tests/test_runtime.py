@@ -206,3 +206,25 @@ def test_switch_command_bad_plan_exit_2(tmp_path, capsys):
     events = _write(tmp_path / "events.jsonl", [{"t": 0, "conditions": {}}])
     assert main(["switch", path, "--events", events]) == 2
     assert "designs[3].parts[0].processor: expected a string" in capsys.readouterr().err
+
+
+def test_switch_command_monitor_settings(tmp_path, capsys):
+    """--monitor KEY=VALUE reaches the drift monitor; bad settings exit 2 naming the option."""
+    plan = _write(tmp_path / "plan.json", [PHONE])
+    # d0 (npu, 6 ms of 20) runs 4x slower: the default monitor reacts on the first one,
+    # one that expects a lot of jitter (r=1) does not
+    lat = PHONE["designs"][0]["parts"][0]["latency_ms"] * 4.0
+    events = _write(
+        tmp_path / "events.jsonl",
+        [{"t": 0.0, "conditions": {}}, {"t": 1.0, "observe": {"latency_ms": lat}}],
+    )
+    out = tmp_path / "d.jsonl"
+    assert main(["switch", plan, "--events", events, "-o", str(out)]) == 0
+    assert json.loads(out.read_text().splitlines()[1])["changed"]
+    assert main(["switch", plan, "--events", events, "-o", str(out), "--monitor", "r=1"]) == 0
+    assert not json.loads(out.read_text().splitlines()[1])["changed"]
+    capsys.readouterr()
+    assert main(["switch", plan, "--events", events, "--monitor", "rr=1"]) == 2
+    assert "--monitor: unknown monitor settings ['rr']" in capsys.readouterr().err
+    assert main(["switch", plan, "--events", events, "--monitor", "threshold=0.9"]) == 2
+    assert "MonitorConfig.threshold=0.9 is out of range" in capsys.readouterr().err

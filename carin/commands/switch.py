@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 
+from carin.errors import CarinError
 from carin.runtime import MonitorConfig, Switcher, read_events, replay
 
 
@@ -29,6 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--threshold", type=float, default=None, help="monitor miss probability (default 0.1)"
     )
+    parser.add_argument(
+        "--monitor",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="drift monitor setting (MonitorConfig field: q, r, p0, threshold, release, "
+        "revert_after, relax); repeatable",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only design changes")
     parser.set_defaults(func=run)
 
@@ -46,12 +55,33 @@ def _write_atomic(path: str, text: str) -> None:
         raise
 
 
+def _monitor_config(args: argparse.Namespace) -> MonitorConfig | None:
+    """MonitorConfig from ``--threshold`` and ``--monitor KEY=VALUE`` (None: defaults)."""
+    settings: dict[str, float] = {}
+    if args.threshold is not None:
+        settings["threshold"] = args.threshold
+        settings["release"] = min(MonitorConfig().release, args.threshold)
+    for item in args.monitor:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or number is None:
+            raise CarinError(f"--monitor {item!r}: expected KEY=NUMBER, e.g. r=0.01")
+        settings[key] = int(number) if key == "revert_after" and number.is_integer() else number
+    if not settings:
+        return None
+    try:
+        return MonitorConfig.from_dict(settings)
+    except (TypeError, ValueError) as exc:
+        raise CarinError(f"--monitor: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Replay the events; 0 on success (PlanError/EventsError become exit 2 in the CLI)."""
-    monitor = None
-    if args.threshold is not None:
-        release = min(MonitorConfig().release, args.threshold)
-        monitor = MonitorConfig(threshold=args.threshold, release=release)
+    monitor = _monitor_config(args)
     switcher = Switcher.from_file(args.plan, monitor=monitor)
     events = read_events(args.events)
     records = replay(switcher, events, source=args.events)
