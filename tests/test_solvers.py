@@ -49,7 +49,10 @@ def test_registry_has_exact_solvers():
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_rass_equals_exhaustive_on_examples(name):
+def test_rass_equals_exhaustive_on_examples(name, monkeypatch):
+    import carin.solvers.rass as rass_module
+
+    monkeypatch.setattr(rass_module, "REFINE_MIN", 0)
     spec = load_spec(SPACES / name)
     space = compile_space(spec)
     if space.raw_size > 3_000_000:
@@ -153,9 +156,13 @@ def _compile(frame, spec_dict, tmp_path):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(problems())
-def test_rass_equals_exhaustive_on_random_tables(tmp_path, problem):
+def test_rass_equals_exhaustive_on_random_tables(tmp_path, monkeypatch, problem):
+    import carin.solvers.rass as rass_module
+
     frame, spec_dict, condition = problem
     space = _compile(frame, spec_dict, tmp_path)
+    # refine step-2 candidate lists of any length, so small tables exercise it too
+    monkeypatch.setattr(rass_module, "REFINE_MIN", 0)
     rass = get_solver("rass").solve(space, condition=condition)
     ex = get_solver("exhaustive").solve(space, condition=condition)
     assert _rows(rass.index) == _rows(ex.index)

@@ -10,16 +10,20 @@ metric is an aggregate (sum, max, min, mean) of the parts, and with
 time-sharing a part's latency is the sum over its processor; each is monotone
 in the parts' values. RASS therefore
 
-1. builds designs task by task as *partial states* (running aggregates, the
-   per-processor latency sums and counts, the tightest task latency limit per
-   processor), dropping any partial state whose optimistic completion breaks a
+1. keeps, per task and processor, only the configurations no other one
+   dominates in every part cost (any design is weakly dominated by one built
+   from these), then builds designs task by task as *partial states*
+   (running aggregates, the per-processor latency sums and counts, the
+   tightest task latency limit per processor), dropping any partial state whose optimistic completion breaks a
    constraint, and any state another state with the same processor counts
    dominates (it cannot lead to a better design); the surviving full designs
    give the exact set of Pareto-optimal objective vectors;
 2. recovers every design that attains one of those vectors (aggregates such as
    ``max`` let dominated parts tie), by a bounded search that discards a
    partial design as soon as its optimistic completion is infeasible or
-   strictly dominated by the known front.
+   strictly dominated by the known front. Before that search, each task's
+   candidate list is cut to the configurations that some completion from the
+   other tasks' part fronts can still bring onto the front.
 
 Both steps are exact; ``tests/test_solvers.py`` checks RASS against the
 exhaustive solver on every example spec and on random tables.
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from carin.space import DesignSpace
 
 CHUNK = 1_000_000
+REFINE_MIN = 32  # refine step-2 candidate lists longer than this
 _BIG = 1e300
 
 
@@ -109,16 +114,19 @@ class _MultiProblem:
         self.con_terms: list[tuple[int, float]] = []
         for c in space.constraints:
             sign = 1.0 if c.op == "<=" else -1.0
-            self.con_terms.append((term(c.target.metric, c.target.aggregate, True, sign),
-                                   sign * c.value))
+            self.con_terms.append(
+                (term(c.target.metric, c.target.aggregate, True, sign), sign * c.value)
+            )
         if condition.get("memory_budget_mb") is not None:
             mt = space.memory_target
-            self.con_terms.append((term(mt.metric, mt.aggregate, True, 1.0),
-                                   float(condition["memory_budget_mb"])))
+            self.con_terms.append(
+                (term(mt.metric, mt.aggregate, True, 1.0), float(condition["memory_budget_mb"]))
+            )
         if condition.get("latency_budget_ms") is not None:
             lt = space.latency_target
-            self.con_terms.append((term(lt.metric, lt.aggregate, True, 1.0),
-                                   float(condition["latency_budget_ms"])))
+            self.con_terms.append(
+                (term(lt.metric, lt.aggregate, True, 1.0), float(condition["latency_budget_ms"]))
+            )
         # time-shared latency with task limits: track the tightest limit per processor
         self.task_limits = shared and any(
             c.target.metric == LATENCY for t in space.tasks for c in t.constraints
@@ -255,8 +263,9 @@ class _MultiProblem:
         for j, term in enumerate(self.terms):
             if term.shared:
                 s = st["s_cond"] if term.cond else st["s_nom"]
-                rest = [(self.ideal_lat_cond if term.cond else self.ideal_lat_nom)[r]
-                        for r in remaining]
+                rest = [
+                    (self.ideal_lat_cond if term.cond else self.ideal_lat_nom)[r] for r in remaining
+                ]
                 if term.agg == "max":
                     val = np.where(used, s, -np.inf).max(axis=1)
                     if rest:
@@ -323,6 +332,75 @@ class _MultiProblem:
             keep[members[moocore.is_nondominated(c, keep_weakly=False)]] = True
         return self._select(st, keep)
 
+    # -- step-2 candidate refinement ---------------------------------------------------
+
+    def _part_front(self, t: int) -> np.ndarray:
+        """Positions of task t's candidates no other candidate on its processor dominates.
+
+        Columns: every term's part cost, the nominal and conditioned latency (they add
+        up on a time-shared processor) and the task latency limit (a larger one is
+        better). Any candidate is weakly dominated by one of these on its processor.
+        """
+        import moocore
+
+        cols = np.concatenate(
+            [
+                self.vals[t],
+                self.lat_nom[t][:, None],
+                self.lat_cond[t][:, None],
+                -np.minimum(self.limit[t], _BIG)[:, None],
+            ],
+            axis=1,
+        )
+        cols = np.where(np.isfinite(cols), cols, np.sign(cols) * _BIG)
+        keep = []
+        for p in np.unique(self.proc[t]):
+            members = np.flatnonzero(self.proc[t] == p)
+            c = cols[members]
+            var = c.max(axis=0) > c.min(axis=0)
+            if len(members) == 1 or not var.any():
+                keep.append(members[:1])
+                continue
+            c = c[:, var]
+            if c.shape[1] == 1:
+                keep.append(members[np.flatnonzero(c[:, 0] == c[:, 0].min())[:1]])
+                continue
+            keep.append(members[moocore.is_nondominated(c, keep_weakly=False)])
+        return np.sort(np.concatenate(keep))
+
+    def _refine(self, t: int, cand: np.ndarray, front: np.ndarray, counter: list) -> np.ndarray:
+        """Drop candidates of task t that no completion can bring onto the front.
+
+        The other tasks are combined from their per-processor part fronts only, with
+        the step-1 pruning; every design through a candidate is weakly dominated by
+        one of these completions (aggregates are monotone), so a candidate whose
+        every completion is infeasible or strictly dominated by the front cannot
+        attain a front vector. The test is relaxed by a relative 1e-9 so that float
+        sums taken in another order never drop a candidate that ties.
+        """
+        others = [u for u in range(self.k) if u != t]
+        st = self._empty()
+        for depth, u in enumerate(others):
+            remaining = others[depth + 1 :] + [t]
+            new = self._expand(st, u, self._part_front(u))
+            counter[0] += len(new["z"])
+            new = self._select(new, self._feasible(new, self._final(new, remaining)))
+            st = self._prune_dominated(new)
+            if len(st["z"]) == 0:
+                return cand[:0]
+        survive = np.zeros(len(self.rows[t]), dtype=bool)
+        step = max(1, CHUNK // max(1, len(st["z"])))
+        for a in range(0, len(cand), step):
+            part = cand[a : a + step]
+            new = self._expand(st, t, part)
+            counter[0] += len(new["z"])
+            fin = self._final(new, [])
+            obj = fin[:, self.obj_terms]
+            relaxed = obj - 1e-9 * np.maximum(1.0, np.abs(obj))
+            ok = self._feasible(new, fin) & ~dominated_by_any(relaxed, front)
+            survive[new["idx"][ok, -1]] = True
+        return cand[survive[cand]]
+
     # -- the two steps ------------------------------------------------------------------
 
     def solve(self) -> tuple[np.ndarray, int, dict]:
@@ -337,13 +415,18 @@ class _MultiProblem:
         evaluated = 0
 
         # Step 1: the exact set of Pareto-optimal objective vectors.
+        # Only each task's per-processor part front can matter here: any design is
+        # weakly dominated by one built from part-front rows, which is as feasible.
+        fronts = [self._part_front(t) for t in range(k)]
+        stats["part_fronts"] = [len(f) for f in fronts]
         st = self._empty()
         for depth, t in enumerate(order):
             remaining = order[depth + 1 :]
             parts = []
-            for a in range(0, len(st["z"]), max(1, CHUNK // len(self.rows[t]))):
-                sub = self._select(st, slice(a, a + max(1, CHUNK // len(self.rows[t]))))
-                new = self._expand(sub, t, np.arange(len(self.rows[t])))
+            step = max(1, CHUNK // len(fronts[t]))
+            for a in range(0, len(st["z"]), step):
+                sub = self._select(st, slice(a, a + step))
+                new = self._expand(sub, t, fronts[t])
                 evaluated += len(new["z"])
                 new = self._select(new, self._feasible(new, self._final(new, remaining)))
                 parts.append(self._prune_dominated(new))
@@ -358,6 +441,7 @@ class _MultiProblem:
         stats["step1_states"] = evaluated
 
         # Step 2: every design attaining a front vector.
+        evaluated_box = [0]
         cand = []
         for t in range(k):
             st1 = self._expand(self._empty(), t, np.arange(len(self.rows[t])))
@@ -365,6 +449,11 @@ class _MultiProblem:
             fin = self._final(st1, rem)
             ok = self._feasible(st1, fin) & ~dominated_by_any(fin[:, self.obj_terms], front)
             cand.append(np.flatnonzero(ok))
+        cand = [
+            self._refine(t, cand[t], front, evaluated_box) if len(cand[t]) > REFINE_MIN else cand[t]
+            for t in range(k)
+        ]
+        evaluated += evaluated_box[0]
         stats["step2_candidates"] = [len(c) for c in cand]
         st = self._empty()
         for depth, t in enumerate(order):
