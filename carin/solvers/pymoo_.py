@@ -98,7 +98,12 @@ class _PymooSolver(BaselineSolver):
         return index_out, evaluations, stats
 
 
-def _mixed_operators() -> dict[str, Any]:
+def _mixed_operators(selection: Any) -> dict[str, Any]:
+    """Mixed-variable sampling, mating and duplicate elimination, keeping ``selection``.
+
+    The algorithm's own parent selection is passed on, since pymoo's mixed-variable
+    mating would otherwise select parents at random.
+    """
     from pymoo.core.mixed import (
         MixedVariableDuplicateElimination,
         MixedVariableMating,
@@ -107,21 +112,25 @@ def _mixed_operators() -> dict[str, Any]:
 
     return {
         "sampling": MixedVariableSampling(),
-        "mating": MixedVariableMating(eliminate_duplicates=MixedVariableDuplicateElimination()),
+        "mating": MixedVariableMating(
+            selection=selection, eliminate_duplicates=MixedVariableDuplicateElimination()
+        ),
         "eliminate_duplicates": MixedVariableDuplicateElimination(),
     }
 
 
 class PymooNSGA2(_PymooSolver):
-    """pymoo's NSGA2 with mixed-variable sampling, mating and duplicate elimination."""
+    """pymoo's NSGA2 (binary tournament, rank and crowding) with mixed-variable operators."""
 
     name = "pymoo-nsga2"
     algorithm_label = "NSGA2"
 
     def make_algorithm(self, n_obj: int) -> Any:  # noqa: D102
-        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.algorithms.moo.nsga2 import NSGA2, binary_tournament
+        from pymoo.operators.selection.tournament import TournamentSelection
 
-        return NSGA2(pop_size=self.population_size(), **_mixed_operators())
+        selection = TournamentSelection(func_comp=binary_tournament)
+        return NSGA2(pop_size=self.population_size(), **_mixed_operators(selection))
 
 
 class PymooNSGA3(_PymooSolver):
@@ -131,7 +140,8 @@ class PymooNSGA3(_PymooSolver):
     algorithm_label = "NSGA3"
 
     def make_algorithm(self, n_obj: int) -> Any:  # noqa: D102
-        from pymoo.algorithms.moo.nsga3 import NSGA3
+        from pymoo.algorithms.moo.nsga3 import NSGA3, comp_by_cv_then_random
+        from pymoo.operators.selection.tournament import TournamentSelection
         from pymoo.util.ref_dirs import get_reference_directions
 
         pop = self.population_size()
@@ -140,7 +150,8 @@ class PymooNSGA3(_PymooSolver):
         else:
             partitions = {2: pop - 1, 3: 8}.get(n_obj, 4)
             ref_dirs = get_reference_directions("das-dennis", n_obj, n_partitions=partitions)
-        return NSGA3(ref_dirs=ref_dirs, pop_size=pop, **_mixed_operators())
+        selection = TournamentSelection(func_comp=comp_by_cv_then_random)
+        return NSGA3(ref_dirs=ref_dirs, pop_size=pop, **_mixed_operators(selection))
 
 
 class PymooMixedGA(_PymooSolver):
