@@ -151,6 +151,12 @@ def build_plan(
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_json(obj: Any, path: str | Path) -> None:
     """Write JSON atomically and deterministically (sorted keys, 2-space indent)."""
     path = Path(path)
@@ -160,6 +166,7 @@ def write_json(obj: Any, path: str | Path) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

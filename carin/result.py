@@ -19,7 +19,7 @@ from carin.pareto import (
     rank_order,
     to_costs,
 )
-from carin.plan import build_plan, round_sig, write_json
+from carin.plan import _umask, build_plan, round_sig, write_json
 from carin.solvers import Solver, get_solver
 from carin.space import DesignSpace, compile_space
 from carin.spec import Spec, load_spec
@@ -136,6 +136,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         frame.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
