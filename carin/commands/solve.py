@@ -72,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
             out / "summary.json",
         )
         advice = relaxation_advice(spec)
+        if args.solver not in ("rass", "exhaustive"):
+            advice = (f"{args.solver} is not exact: it found no feasible design within its "
+                      f"budget, which does not prove there is none; '--solver rass' decides.\n"
+                      + advice)
         raise InfeasibleError(
             f"{exc}\n{advice}\nSee 'carin explain {out}' for details.", misses=exc.misses
         ) from None
