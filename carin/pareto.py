@@ -6,7 +6,7 @@ plain numpy reference kept for tests and for the exhaustive solver.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import moocore
@@ -184,33 +184,16 @@ class ParetoSet:
 
     def sorted(self, preference: Preference) -> ParetoSet:
         """The same set ordered best first by ``preference``."""
-        order = rank_order(self.costs, self.keys(), preference)
-        return ParetoSet(
-            space=self.space,
-            index=self.index[order],
-            objectives=self.objectives[order],
-            solver=self.solver,
-            condition=self.condition,
-            evaluations=self.evaluations,
-            seconds=self.seconds,
-            exact=self.exact,
-            stats=self.stats,
-        )
+        return self.take(rank_order(self.costs, self.keys(), preference))
 
     def canonical(self) -> ParetoSet:
         """Ordered by row positions, for comparing sets from different solvers."""
         order = np.lexsort(self.index.T[::-1]) if len(self.index) else np.zeros(0, dtype=int)
-        return ParetoSet(
-            space=self.space,
-            index=self.index[order],
-            objectives=self.objectives[order],
-            solver=self.solver,
-            condition=self.condition,
-            evaluations=self.evaluations,
-            seconds=self.seconds,
-            exact=self.exact,
-            stats=self.stats,
-        )
+        return self.take(order)
+
+    def take(self, order: np.ndarray) -> ParetoSet:
+        """The designs at positions ``order``, everything else unchanged."""
+        return replace(self, index=self.index[order], objectives=self.objectives[order])
 
     def to_frame(self) -> pd.DataFrame:
         """One row per design: key columns and every objective and constrained metric.
