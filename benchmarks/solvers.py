@@ -252,7 +252,8 @@ def _step(run: Run, grid: np.ndarray, axis: str, what: str) -> np.ndarray:
 
 def plot_space(res: SpaceResult, path: Path) -> None:
     """HV ratio vs evaluations and vs wall time, recovered vs evaluations (median, min-max)."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    axes = axes.ravel()
     max_eval = max(r.evaluations[-1] for runs in res.runs.values() for r in runs)
     max_sec = max(max(r.seconds[-1] for runs in res.runs.values() for r in runs), 1e-3)
     grids = {
@@ -263,6 +264,7 @@ def plot_space(res: SpaceResult, path: Path) -> None:
         ("evals", "hv", "evaluations"),
         ("secs", "hv", "wall time (s)"),
         ("evals", "rec", "evaluations"),
+        ("secs", "rec", "wall time (s)"),
     ]
     for ax, (axis, what, xlabel) in zip(axes, panels, strict=True):
         for solver, runs in res.runs.items():
@@ -286,6 +288,7 @@ def plot_space(res: SpaceResult, path: Path) -> None:
     axes[0].set_ylabel("hypervolume ratio to exact front")
     axes[1].set_ylabel("hypervolume ratio to exact front")
     axes[2].set_ylabel("fraction of exact front's designs found")
+    axes[3].set_ylabel("fraction of exact front's designs found")
     axes[0].legend(fontsize=8, loc="lower right")
     fig.suptitle(
         f"{res.name}: {res.space.raw_size:,} designs, exact front {res.exact_size} "
