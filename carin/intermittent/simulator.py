@@ -1,29 +1,35 @@
 """Event-driven simulation of periodic inference jobs on an intermittent device.
 
-The device alternates between *off* (the capacitor charges from harvested power until
-it holds ``cycle_energy_j`` above ``v_off``, i.e. reaches ``v_on``) and *on* (reboot,
+The device alternates between *off* (the capacitor charges from harvested power until it
+holds ``cycle_energy_j`` above ``v_off``, i.e. reaches ``v_on``) and *on* (reboot,
 restore, execute atoms, or sleep while waiting for a job). Harvested power is constant
-over each trace sample, and every atom draws its energy evenly over its time, so the
-capacitor energy is piecewise linear in time between breakpoints (sample boundaries and
-atom boundaries). The simulator evaluates it only at those breakpoints, vectorised over
-a chunk of atoms at a time:
+over each trace sample and every atom draws its energy evenly over its time, so the
+capacitor level is piecewise linear in time: the simulator jumps from event to event
+(sample boundary, atom boundary, brown-out, full capacitor) and never integrates.
 
-* cumulative net harvest ``H`` (``np.cumsum``) gives the capacitor level
-  ``X(t) = E0 + H(t) - H(t0) - consumed(t)``, clipped at ``v_max`` with the
-  running-maximum (Skorokhod) reflection ``X - max(0, cummax(X - E_max))``;
-* the first breakpoint where the level falls to the failure threshold (0, or the JIT
-  reserve while a ``J`` atom runs) is found with one vector comparison and the exact
-  failure time by linear interpolation inside that interval;
-* recharge time is one ``np.searchsorted`` on ``H``.
+Speed comes from three precomputations and one observation:
+
+* the cumulative harvest ``H`` of the trace turns every recharge into one binary search
+  (``bisect`` on ``H``) whatever its length;
+* the cumulative time and energy of a compiled plan turn any stretch of atoms into two
+  look-ups;
+* inside one trace sample the harvest ``p`` is constant, so when ``p`` is below the
+  power of every atom the level falls monotonically along the program: a whole sample is
+  crossed in O(1) and a brown-out inside it is found by a binary search over atom
+  boundaries; when ``p`` is above the power of every atom the level can only rise
+  (clipped at ``v_max``). Only samples with ``p`` between the two, or stretches with a
+  JIT reserve, are stepped atom by atom.
 
 Jobs are released every ``period`` seconds (or back to back, each released when the
 previous one ends) and abandoned at their deadline. On a failure the job resumes after
-recharge and reboot from its last commit (or, in a ``J`` atom, from where it stopped,
-after the JIT checkpoint and a restore).
+recharge and reboot from its last commit; in a ``J`` atom with the reserve still in the
+capacitor, the JIT checkpoint saves the progress and a restore follows the reboot.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +41,9 @@ from carin.intermittent.device import Device
 from carin.intermittent.traces import Trace
 
 __all__ = ["SimError", "JobResults", "Simulator", "simulate"]
+
+_DONE, _FAIL, _LIMIT = 0, 1, 2
+_EPS = 1e-12
 
 
 class SimError(CarinError):
@@ -53,6 +62,7 @@ class JobResults:
         nvm_bytes: FRAM bytes written for the job.
         cycles: Power failures during the job.
         plan: Index of the plan the job ran (run-time adaptation), else 0.
+        power_w: Harvested power at release (mean over the second before it).
         sim_time_s: Simulated time span.
     """
 
@@ -63,6 +73,7 @@ class JobResults:
     nvm_bytes: np.ndarray
     cycles: np.ndarray
     plan: np.ndarray
+    power_w: np.ndarray
     sim_time_s: float
 
     @property
@@ -81,8 +92,14 @@ class JobResults:
         n = int(m.sum())
         if n == 0:
             nan = float("nan")
-            return {"success_rate": nan, "latency_ms": nan, "energy_mj": nan, "nvm_kb": nan,
-                    "cycles": nan, "jobs": 0}
+            return {
+                "success_rate": nan,
+                "latency_ms": nan,
+                "energy_mj": nan,
+                "nvm_kb": nan,
+                "cycles": nan,
+                "jobs": 0,
+            }
         done = self.completed[m]
         lat = self.latency_s[m][done]
         return {
@@ -95,23 +112,84 @@ class JobResults:
         }
 
 
-class _Program:
-    """An atom sequence prepared for execution (cumulative arrays)."""
+class _Schedule:
+    """Consumption schedule: cumulative time/energy per atom as Python lists (fast scalars)."""
+
+    def __init__(self, time_s: np.ndarray, energy_j: np.ndarray, thr: np.ndarray) -> None:
+        t = np.asarray(time_s, float)
+        e = np.asarray(energy_j, float)
+        if np.any((t <= 0) & (e > 0)):
+            raise SimError("simulate: an atom with energy must take time > 0")
+        self.n = int(t.size)
+        self.ct = np.concatenate([[0.0], np.cumsum(t)]).tolist()
+        self.ce = np.concatenate([[0.0], np.cumsum(e)]).tolist()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pw = np.where(t > 0, e / np.where(t > 0, t, 1.0), 0.0)
+        self.pw = pw.tolist()
+        pos = t > 0
+        self.pmin = float(pw[pos].min()) if pos.any() else 0.0
+        self.pmax = float(pw[pos].max()) if pos.any() else 0.0
+        thr = np.asarray(thr, float)
+        self.thr = thr.tolist()
+        # index of the first atom >= k with a reserve (n when none)
+        nxt = np.full(self.n + 1, self.n, dtype=np.int64)
+        idx = np.nonzero(thr > 0)[0]
+        for j in idx[::-1]:
+            nxt[: j + 1] = j
+        self.next_res = nxt.tolist()
+        self.total_t = self.ct[-1]
+
+    @classmethod
+    def single(cls, time_s: float, energy_j: float) -> _Schedule:
+        """One atom without a reserve, built without numpy (hot path: sleep, restore)."""
+        s = cls.__new__(cls)
+        s.n = 1
+        s.ct = [0.0, time_s]
+        s.ce = [0.0, energy_j]
+        pw = energy_j / time_s if time_s > 0 else 0.0
+        s.pw = [pw]
+        s.pmin = s.pmax = pw
+        s.thr = [0.0]
+        s.next_res = [1, 1]
+        s.total_t = time_s
+        return s
+
+    def energy_at(self, tau: float) -> float:
+        k = bisect_right(self.ct, tau) - 1
+        if k >= self.n:
+            return self.ce[-1]
+        return self.ce[k] + self.pw[k] * (tau - self.ct[k])
+
+    def atom_at(self, tau: float) -> int:
+        return min(bisect_right(self.ct, tau) - 1, self.n - 1)
+
+
+class _Program(_Schedule):
+    """A compiled plan prepared for execution."""
 
     def __init__(self, atoms: Atoms) -> None:
+        super().__init__(atoms.time_s, atoms.energy_j, np.where(atoms.jit, atoms.ckpt_j, 0.0))
         n = len(atoms)
-        self.n = n
-        self.ct = np.concatenate([[0.0], np.cumsum(atoms.time_s)])
-        self.ce = np.concatenate([[0.0], np.cumsum(atoms.energy_j)])
-        self.cn = np.concatenate([[0.0], np.cumsum(atoms.nvm_bytes)])
-        self.jit = atoms.jit
-        self.thr = np.where(atoms.jit, atoms.ckpt_j, 0.0)
-        self.ckpt_j, self.ckpt_s, self.ckpt_b = atoms.ckpt_j, atoms.ckpt_s, atoms.ckpt_bytes
-        self.restore_j, self.restore_s = atoms.restore_j, atoms.restore_s
+        self.cn = np.concatenate([[0.0], np.cumsum(atoms.nvm_bytes)]).tolist()
+        self.jit = atoms.jit.tolist()
+        self.ckpt_j = atoms.ckpt_j.tolist()
+        self.ckpt_s = atoms.ckpt_s.tolist()
+        self.ckpt_b = atoms.ckpt_bytes.tolist()
+        self.restore_j = atoms.restore_j.tolist()
+        self.restore_s = atoms.restore_s.tolist()
         ends = np.where(atoms.commit, np.arange(1, n + 1), 0)
         prev = np.maximum.accumulate(np.concatenate([[0], ends[:-1]])) if n else np.zeros(0)
-        self.resume = self.ct[prev.astype(int)]
-        self.total_t = float(self.ct[-1])
+        self.resume = [self.ct[int(j)] for j in prev]
+        nb = np.asarray(atoms.nvm_bytes, float)
+        tt = np.asarray(atoms.time_s, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.nrate = np.where(tt > 0, nb / np.where(tt > 0, tt, 1.0), 0.0).tolist()
+
+    def nvm_at(self, tau: float) -> float:
+        k = bisect_right(self.ct, tau) - 1
+        if k >= self.n:
+            return self.cn[-1]
+        return self.cn[k] + self.nrate[k] * (tau - self.ct[k])
 
 
 class Simulator:
@@ -120,76 +198,158 @@ class Simulator:
     Args:
         trace: Harvested power (scaled by the device's harvester efficiency, minus leakage).
         device: The device model.
-        chunk: Maximum atoms evaluated per vector step.
     """
 
-    def __init__(self, *, trace: Trace, device: Device, chunk: int = 256) -> None:
+    def __init__(self, *, trace: Trace, device: Device) -> None:
         self.trace = trace
         self.device = device
-        self.chunk = int(chunk)
         p = np.maximum(trace.power_w * device.harvester_efficiency - device.leakage_w, 0.0)
-        self.pn = np.append(p, 0.0)
         self.dt = float(trace.dt)
-        self.hs = np.concatenate([[0.0], np.cumsum(p * self.dt)])
-        self.grid = np.arange(self.hs.size) * self.dt
-        self.end = float(self.grid[-1])
+        self.inv_dt = 1.0 / self.dt
+        self.n = int(p.size)
+        self.p = np.append(p, 0.0).tolist()
+        hs = np.concatenate([[0.0], np.cumsum(p * self.dt)])
+        self.hs = hs.tolist()
+        self.end = self.n * self.dt
         self.e_full = device.cycle_energy_j
         self.e_max = device.max_energy_j
-        self.log: list[tuple[float, float, float]] | None = None
+        self.log: list[tuple[int, float, float]] | None = None
 
     # -- harvest -------------------------------------------------------------
-    def _h(self, t: np.ndarray | float) -> np.ndarray:
-        return np.interp(t, self.grid, self.hs)
+    def _idx(self, t: float) -> int:
+        i = int(t * self.inv_dt)
+        if (i + 1) * self.dt <= t:
+            i += 1
+        return min(i, self.n)
+
+    def harvest(self, t: float) -> float:
+        """Energy harvested from the trace start to time ``t`` (J)."""
+        if t >= self.end:
+            return self.hs[-1]
+        i = self._idx(t)
+        return self.hs[i] + self.p[i] * (t - i * self.dt)
 
     def charge_time(self, t: float, need: float) -> float | None:
         """Time when ``need`` joules more have been harvested after ``t`` (None: never)."""
         if need <= 0:
             return t
-        x = float(self._h(t)) + need
-        idx = int(np.searchsorted(self.hs, x, side="left"))
-        if idx >= self.hs.size:
+        x = self.harvest(t) + need
+        idx = bisect_left(self.hs, x)
+        if idx > self.n:
             return None
         k = idx - 1
-        return float(self.grid[k] + (x - self.hs[k]) / self.pn[k])
+        return max(t, k * self.dt + (x - self.hs[k]) / self.p[k])
 
     # -- one on-period step ----------------------------------------------------
-    def _run(self, t0: float, e0: float, ct: np.ndarray, ce: np.ndarray, thr: np.ndarray,
-             t_limit: float) -> tuple[int, float, float, float]:
-        """Run a consumption schedule (cumulative time/energy breakpoints from 0).
+    def _exec(
+        self, s: _Schedule, tau: float, t: float, e: float, t_limit: float
+    ) -> tuple[int, float, float, float]:
+        """Run schedule ``s`` from position ``tau`` at time ``t`` with level ``e``.
 
-        Returns ``(status, t, e, tau)``: status 0 done, 1 failed, 2 time limit; the wall
-        time, capacitor energy and schedule position where it stopped.
+        Returns ``(status, t, e, tau)`` where it stopped: done, failed (level reached the
+        atom's threshold) or time limit.
         """
-        t_sched = t0 + ct
-        t_stop = min(float(t_sched[-1]), t_limit)
-        k0 = int(np.floor(t0 / self.dt)) + 1
-        k1 = int(np.floor(t_stop / self.dt))
-        samples = self.grid[k0:k1 + 1] if k1 >= k0 else self.grid[:0]
-        bp = np.concatenate([t_sched[t_sched <= t_stop], samples, [t_stop]])
-        bp = np.unique(bp)
-        hb = self._h(bp)
-        cb = np.interp(bp - t0, ct, ce)
-        x = e0 + (hb - hb[0]) - cb
-        cap = x - np.maximum(0.0, np.maximum.accumulate(x - self.e_max))
-        piece = np.clip(np.searchsorted(ct, bp[:-1] - t0, side="right") - 1, 0, thr.size - 1)
-        th = thr[piece]
-        if cap[0] <= th[0] if th.size else False:
-            return 1, t0, float(cap[0]), 0.0
-        bad = np.nonzero(cap[1:] <= th)[0]
-        if bad.size:
-            j = int(bad[0])
-            c0, c1 = cap[j], cap[j + 1]
-            frac = 1.0 if c0 == c1 else min(1.0, max(0.0, (c0 - th[j]) / (c0 - c1)))
-            tf = float(bp[j] + frac * (bp[j + 1] - bp[j]))
-            return 1, tf, float(th[j]), tf - t0
-        status = 0 if t_stop >= t_sched[-1] else 2
-        return status, t_stop, float(cap[-1]), t_stop - t0
+        ct, ce, pw, thr, nres = s.ct, s.ce, s.pw, s.thr, s.next_res
+        total = s.total_t
+        e_max = self.e_max
+        dt = self.dt
+        plist = self.p
+        t_limit = min(t_limit, self.end)
+        k = min(bisect_right(ct, tau) - 1, s.n - 1)
+        while True:
+            if tau >= total - _EPS:
+                return _DONE, t, e, total
+            if t >= t_limit:
+                return _LIMIT, t_limit, e, tau
+            i = self._idx(t)
+            p = plist[i]
+            t_stop = min((i + 1) * dt, t_limit)
+            span = t_stop - t
+            if span <= 0:
+                t = t_stop
+                continue
+            tau_end = tau + span
+            whole = tau_end < total  # the step ends exactly at t_stop
+            if not whole:
+                tau_end = total
+            k_end = min(bisect_right(ct, tau_end) - 1, s.n - 1) if tau_end < total else s.n - 1
+            if p >= s.pmax:
+                # level cannot fall: clip at e_max
+                used = (ce[k_end] + pw[k_end] * (tau_end - ct[k_end])) - (
+                    ce[k] + pw[k] * (tau - ct[k])
+                )
+                e = min(e_max, e + p * (tau_end - tau) - used)
+                t = t_stop if whole else t + (tau_end - tau)
+                tau, k = tau_end, k_end
+                continue
+            if p < s.pmin and nres[k] > k_end:
+                # level falls monotonically along the program; no reserve in the way
+                e0_at = ce[k] + pw[k] * (tau - ct[k])
+                used = (ce[k_end] + pw[k_end] * (tau_end - ct[k_end])) - e0_at
+                lvl = e + p * (tau_end - tau) - used
+                if lvl > 0:
+                    e = lvl
+                    t = t_stop if whole else t + (tau_end - tau)
+                    tau, k = tau_end, k_end
+                    continue
+                # brown-out inside: first atom boundary j in (k, k_end] with level <= 0
+                lo, hi = k + 1, k_end + 1
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if e + p * (ct[mid] - tau) - (ce[mid] - e0_at) <= 0:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                j = lo - 1  # the atom in which the level reaches 0
+                a0 = max(tau, ct[j])
+                e_a0 = e + p * (a0 - tau) - ((ce[j] + pw[j] * (a0 - ct[j])) - e0_at)
+                x = e_a0 / (pw[j] - p)
+                return _FAIL, t + (a0 - tau) + x, 0.0, a0 + x
+            # step atom by atom inside this sample
+            while tau < tau_end - _EPS:
+                a_end = min(ct[k + 1], tau_end)
+                d = a_end - tau
+                f = p - pw[k]
+                th = thr[k]
+                if e <= th and f <= 0 and (th > 0 or e <= 0):
+                    return _FAIL, t, e, tau
+                if f < 0:
+                    lvl = e + f * d
+                    if lvl <= th:
+                        x = (e - th) / -f
+                        return _FAIL, t + x, th, tau + x
+                    e = lvl
+                elif f > 0:
+                    e = min(e_max, e + f * d)
+                t += d
+                tau = a_end
+                if tau >= ct[k + 1] - _EPS and k < s.n - 1:
+                    k += 1
+            tau = tau_end
+            if whole:
+                t = t_stop
+
+    def _sleep(self, t: float, e: float, until: float) -> tuple[bool, float, float]:
+        """Sleep while on until ``until``; returns (still on, t, e)."""
+        span = until - t
+        if span <= 0:
+            return True, t, e
+        sw = self.device.sleep_w
+        s = _Schedule.single(span, sw * span)
+        st, t, e, _ = self._exec(s, 0.0, t, e, until)
+        return st != _FAIL, t, e
 
     # -- simulation ------------------------------------------------------------
-    def run(self, programs: Sequence[Atoms] | Atoms, *, period: float | None,
-            deadline: float, start: float = 0.0,
-            choose: Callable[[float], int] | None = None, max_jobs: int | None = None
-            ) -> JobResults:
+    def run(
+        self,
+        programs: Sequence[Atoms] | Atoms,
+        *,
+        period: float | None,
+        deadline: float,
+        start: float = 0.0,
+        choose: Callable[[float], int] | None = None,
+        max_jobs: int | None = None,
+    ) -> JobResults:
         """Release jobs and simulate them until the trace ends.
 
         Args:
@@ -201,6 +361,9 @@ class Simulator:
             choose: For several programs, maps the harvested power (W, mean over the
                 second before the release) to a program index.
             max_jobs: Stop after this many jobs.
+
+        Raises:
+            SimError: No plan, a non-positive period or deadline, or no job fits.
         """
         progs = [programs] if isinstance(programs, Atoms) else list(programs)
         if not progs:
@@ -209,74 +372,77 @@ class Simulator:
             raise SimError(f"simulate: period must be > 0, got {period}")
         if not deadline > 0:
             raise SimError(f"simulate: deadline must be > 0, got {deadline}")
-        if period is None and not np.isfinite(deadline) and max_jobs is None:
-            max_jobs = 10**9
         compiled = [_Program(a) for a in progs]
         dev = self.device
-        rb_ct = np.array([0.0, dev.reboot_s])
-        rb_ce = np.array([0.0, dev.reboot_j])
-        zero = np.zeros(1)
+        boot = _Schedule.single(max(dev.reboot_s, 1e-12), dev.reboot_j)
         t, e, on = 0.0, 0.0, False
         rel: list[float] = []
-        out: list[tuple[bool, float, float, float, int, int]] = []
-        r = start
+        out: list[tuple[float, float, float, float, int, int, float]] = []
+        r = float(start)
         while r < self.end and (max_jobs is None or len(rel) < max_jobs):
             d_abs = r + deadline
             if period is not None and d_abs > self.end:
                 break
-            # Idle until release: sleep if on, charge (and boot) if off.
+            # idle until release: sleep if on, charge (and boot) if off
             while t < r:
                 if on:
-                    span = r - t
-                    st, t, e, _ = self._run(t, e, np.array([0.0, span]),
-                                            np.array([0.0, dev.sleep_w * span]), zero, r)
-                    if st == 1:
-                        on, e = False, 0.0
+                    on, t, e = self._sleep(t, e, r)
+                    if not on:
+                        self._log(1, t, t)
+                        e = 0.0
                     continue
                 tc = self.charge_time(t, self.e_full - e)
                 if tc is None or tc >= r:
-                    e = e + float(self._h(r) - self._h(t))
+                    e = min(self.e_full, e + self.harvest(r) - self.harvest(t))
                     t = r
                     break
+                self._log(0, t, tc)
                 t, e, on = tc, self.e_full, True
-                st, t, e, _ = self._run(t, e, rb_ct, rb_ce, zero, r)
-                if st == 1:
+                st, t, e, _ = self._exec(boot, 0.0, t, e, r)
+                if st == _FAIL:
                     on, e = False, 0.0
+            t = max(t, r)
             k = 0
+            p_now = (self.harvest(r) - self.harvest(max(0.0, r - 1.0))) / max(min(r, 1.0), self.dt)
             if choose is not None and len(compiled) > 1:
-                lo = max(0.0, r - 1.0)
-                p_now = float(self._h(r) - self._h(lo)) / max(r - lo, self.dt)
                 k = int(choose(p_now))
-            prog = compiled[k]
             rel.append(r)
-            res = self._job(prog, t, e, on, r, d_abs, rb_ct, rb_ce)
-            done, t, e, on, energy, nvm, cycles = res
-            out.append((done, (t - r) if done else np.nan, energy, nvm, cycles, k))
+            done, t, e, on, energy, nvm, cycles = self._job(compiled[k], t, e, on, d_abs, boot)
+            out.append((float(done), (t - r) if done else math.nan, energy, nvm, cycles, k, p_now))
             if period is None:
-                r = max(t, r + 1e-9) if done else max(d_abs, t)
-                if not np.isfinite(r):
+                if not math.isfinite(t) or t >= self.end:
                     break
+                r = t if done else max(d_abs, t)
             else:
                 r = r + period
-                if not done:
-                    t = max(t, min(d_abs, self.end))
         if not out:
             raise SimError("simulate: no job fits in the trace (period/deadline too long)")
         a = np.array(out, dtype=float)
-        return JobResults(release_s=np.array(rel), completed=a[:, 0].astype(bool),
-                          latency_s=a[:, 1], energy_j=a[:, 2], nvm_bytes=a[:, 3],
-                          cycles=a[:, 4].astype(int), plan=a[:, 5].astype(int),
-                          sim_time_s=float(min(t, self.end)))
+        return JobResults(
+            release_s=np.array(rel),
+            completed=a[:, 0].astype(bool),
+            latency_s=a[:, 1],
+            energy_j=a[:, 2],
+            nvm_bytes=a[:, 3],
+            cycles=a[:, 4].astype(int),
+            plan=a[:, 5].astype(int),
+            power_w=a[:, 6],
+            sim_time_s=float(min(t, self.end)),
+        )
 
-    def _job(self, prog: _Program, t: float, e: float, on: bool, r: float, d_abs: float,
-             rb_ct: np.ndarray, rb_ce: np.ndarray
-             ) -> tuple[bool, float, float, bool, float, float, int]:
+    def _log(self, kind: int, a: float, b: float) -> None:
+        if self.log is not None:
+            self.log.append((kind, a, b))
+
+    def _job(
+        self, prog: _Program, t: float, e: float, on: bool, d_abs: float, boot: _Schedule
+    ) -> tuple[bool, float, float, bool, float, float, int]:
         dev = self.device
         limit = min(d_abs, self.end)
         tau = 0.0
         energy = nvm = 0.0
         cycles = 0
-        restore = (0.0, 0.0)
+        restore: _Schedule | None = None
         booted = on
         t_on = t
         while True:
@@ -285,72 +451,67 @@ class Simulator:
             if not on:
                 tc = self.charge_time(t, self.e_full - e)
                 if tc is None or tc >= limit:
-                    e = e + float(self._h(limit) - self._h(t))
+                    e = min(self.e_full, e + self.harvest(limit) - self.harvest(t))
                     return False, limit, e, False, energy, nvm, cycles
-                if self.log is not None:
-                    self.log.append((0.0, t, tc))
+                self._log(0, t, tc)
                 t, e, on = tc, self.e_full, True
                 booted = False
                 t_on = t
             if not booted:
-                ct = np.array([0.0, dev.reboot_s, dev.reboot_s + restore[1]])
-                ce = np.array([0.0, dev.reboot_j, dev.reboot_j + restore[0]])
-                st, t1, e1, pos = self._run(t, e, ct, ce, np.zeros(2), limit)
-                energy += float(np.interp(pos, ct, ce))
+                st, t1, e1, pos = self._exec(boot, 0.0, t, e, limit)
+                energy += dev.reboot_j * (pos / dev.reboot_s if dev.reboot_s > 0 else 1.0)
                 t, e = t1, e1
-                if st == 1:
-                    if self.log is not None:
-                        self.log.append((1.0, t_on, t))
+                if st == _DONE and restore is not None:
+                    st, t1, e1, pos = self._exec(restore, 0.0, t, e, limit)
+                    energy += restore.energy_at(pos)
+                    t, e = t1, e1
+                if st == _FAIL:
+                    self._log(1, t_on, t)
                     on, e = False, 0.0
                     cycles += 1
                     continue
-                if st == 2:
+                if st == _LIMIT:
                     return False, t, e, True, energy, nvm, cycles
                 booted = True
-            # Execute atoms in chunks from the current position.
-            a0 = int(np.searchsorted(prog.ct, tau, side="right") - 1)
-            a0 = min(a0, prog.n - 1)
-            a1 = min(prog.n, a0 + self.chunk)
-            ct = np.concatenate([[tau], prog.ct[a0 + 1:a1 + 1]]) - tau
-            ce = np.interp(ct + tau, prog.ct, prog.ce) - np.interp(tau, prog.ct, prog.ce)
-            st, t1, e1, pos = self._run(t, e, ct, ce, prog.thr[a0:a1], limit)
-            new_tau = tau + pos
-            used = float(np.interp(new_tau, prog.ct, prog.ce) - np.interp(tau, prog.ct, prog.ce))
-            written = float(np.interp(new_tau, prog.ct, prog.cn) - np.interp(tau, prog.ct, prog.cn))
-            energy += used
-            nvm += written
+                restore = None
+            st, t1, e1, new_tau = self._exec(prog, tau, t, e, limit)
+            energy += prog.energy_at(new_tau) - prog.energy_at(tau)
+            nvm += prog.nvm_at(new_tau) - prog.nvm_at(tau)
             t, e = t1, e1
-            if st == 0:
-                tau = new_tau
-                if a1 >= prog.n:
-                    return True, t, e, True, energy, nvm, cycles
-                continue
-            if st == 2:
+            if st == _DONE:
+                return True, t, e, True, energy, nvm, cycles
+            if st == _LIMIT:
                 return False, t, e, True, energy, nvm, cycles
             cycles += 1
-            k = int(min(np.searchsorted(prog.ct, new_tau, side="right") - 1, prog.n - 1))
-            if prog.jit[k] and e1 >= prog.ckpt_j[k] * (1 - 1e-9):
-                energy += float(prog.ckpt_j[k])
-                nvm += float(prog.ckpt_b[k])
-                t += float(prog.ckpt_s[k])
+            k = prog.atom_at(new_tau)
+            if prog.jit[k] and e1 >= prog.ckpt_j[k] * (1 - 1e-9) and prog.ckpt_j[k] > 0:
+                energy += prog.ckpt_j[k]
+                nvm += prog.ckpt_b[k]
+                t += prog.ckpt_s[k]
                 tau = new_tau
-                restore = (float(prog.restore_j[k]), float(prog.restore_s[k]))
+                restore = _Schedule.single(max(prog.restore_s[k], 1e-12), prog.restore_j[k])
             else:
-                tau = float(prog.resume[k])
-                restore = (0.0, 0.0)
-            if self.log is not None:
-                self.log.append((1.0, t_on, t1))
+                tau = prog.resume[k]
+                restore = None
+            self._log(1, t_on, t)
             on, e = False, 0.0
 
 
-def simulate(atoms: Atoms | Sequence[Atoms], trace: Trace, device: Device, *,
-             period: float | None, deadline: float, start: float = 0.0,
-             choose: Callable[[float], int] | None = None,
-             max_jobs: int | None = None) -> JobResults:
+def simulate(
+    atoms: Atoms | Sequence[Atoms],
+    trace: Trace,
+    device: Device,
+    *,
+    period: float | None,
+    deadline: float,
+    start: float = 0.0,
+    choose: Callable[[float], int] | None = None,
+    max_jobs: int | None = None,
+) -> JobResults:
     """Simulate periodic jobs of a compiled plan (or plans) over a trace.
 
     See :meth:`Simulator.run` for the arguments.
     """
     return Simulator(trace=trace, device=device).run(
-        atoms, period=period, deadline=deadline, start=start, choose=choose,
-        max_jobs=max_jobs)
+        atoms, period=period, deadline=deadline, start=start, choose=choose, max_jobs=max_jobs
+    )
