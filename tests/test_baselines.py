@@ -221,3 +221,21 @@ def test_cli_solve_with_baseline(tmp_path, capsys):
     assert main(["show", str(out)]) == 0
     assert main(["solve", str(spec), "--storage", "sqlite:///x.db", "--out", str(out)]) == 2
     assert "only the optuna-* solvers" in capsys.readouterr().err
+
+
+def test_single_objective_spec(tmp_path):
+    spec = _write_space(tmp_path)
+    text = spec.read_text(encoding="utf-8").replace(
+        "objectives: ['max mean(accuracy)', 'min max(latency_ms)', 'min sum(memory_mb)']",
+        "objectives: ['max mean(accuracy)']",
+    )
+    spec.write_text(text, encoding="utf-8")
+    space = load_space(spec)
+    exact = get_solver("rass").solve(space)
+    for name in ("optuna-nsga2", "pymoo-nsga3", "pymoo-mixed"):
+        front = get_solver(name, budget=200, seed=0).solve(space)
+        assert len(front) and space.evaluate(front.index).feasible.all()
+        # one objective: every returned design has the best value found, never beyond exact
+        assert np.ptp(front.objectives[:, 0]) == 0
+        assert front.objectives[0, 0] <= exact.objectives[0, 0] + 1e-12
+        assert hypervolume_ratio(front.costs, exact.costs) <= 1.0 + 1e-12
