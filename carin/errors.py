@@ -40,3 +40,13 @@ class InfeasibleError(CarinError):
     def __init__(self, message: str, misses: list | None = None) -> None:
         super().__init__(message)
         self.misses = list(misses or [])
+
+
+class SearchIncompleteError(CarinError):
+    """A non-exact solver found no feasible design, yet feasible designs exist (exit code 4).
+
+    Raised instead of :class:`InfeasibleError` so that a baseline's empty result is
+    never reported as proof that the spec cannot be met.
+    """
+
+    exit_code = 4

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from carin.errors import CarinError, InfeasibleError
+from carin.errors import CarinError, InfeasibleError, SearchIncompleteError
 from carin.pareto import (
     ParetoSet,
     Preference,
@@ -171,6 +171,8 @@ def solve(
         SpecError, ProfileError: Invalid input (exit code 2 in the CLI).
         InfeasibleError: No design meets the constraints (exit code 3); its message
             lists the nearest misses.
+        SearchIncompleteError: A non-exact (baseline) solver found no feasible design
+            although some exist (exit code 4).
 
     Example:
         >>> import carin
@@ -187,6 +189,15 @@ def solve(
     engine = solver if isinstance(solver, Solver) else get_solver(solver, **solver_options)
     front = engine.solve(space)
     timings["solve"] = front.seconds
+    if len(front) == 0 and not engine.exact:
+        exact_front = get_solver("rass").solve(space)
+        if len(exact_front):
+            raise SearchIncompleteError(
+                f"{space.spec.path or space.spec.name}: {engine.name} found no feasible design "
+                f"in {front.evaluations:,} evaluations, but the space has "
+                f"{len(exact_front)} Pareto-optimal feasible designs (--solver rass finds them "
+                "exactly); raise --budget or use --solver rass"
+            )
     if len(front) == 0:
         misses = nearest_misses(space)
         raise InfeasibleError(_infeasible_message(space, misses), misses=misses)

@@ -120,3 +120,23 @@ def test_console_script_runs_without_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "bad.yaml" in proc.stderr
+
+
+def test_empty_baseline_result_is_not_reported_as_infeasible():
+    import numpy as np
+
+    import carin
+    from carin.errors import InfeasibleError, SearchIncompleteError
+    from carin.solvers._base import Solver
+
+    class GivesUp(Solver):
+        name = "gives-up"
+        exact = False
+
+        def _solve(self, space, condition):
+            return np.zeros((0, len(space.tasks)), dtype=np.int64), 7, {}
+
+    with pytest.raises(SearchIncompleteError, match="gives-up found no feasible design") as exc:
+        carin.solve(SPACES / "phone-classifier.yaml", solver=GivesUp())
+    assert not isinstance(exc.value, InfeasibleError)
+    assert exc.value.exit_code == 4

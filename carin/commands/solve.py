@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--solver",
         default="rass",
-        help="rass (default, exact), exhaustive (exact reference), or a baseline "
-        "(see 'carin solvers')",
+        help="rass (default, exact), exhaustive (exact reference), or a baseline: "
+        "optuna-nsga2, optuna-tpe, optuna-gp, pymoo-nsga2, pymoo-nsga3, pymoo-mixed "
+        "(docs/solvers.md)",
     )
     p.add_argument("--budget", type=int, default=None, help="evaluation budget (baselines)")
     p.add_argument("--seed", type=int, default=None, help="random seed (baselines)")
