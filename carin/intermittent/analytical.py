@@ -47,11 +47,10 @@ __all__ = [
     "live_time",
     "shutdown_time",
     "work_budget",
-    "PowerLevels",
-    "power_levels",
+    "CycleStats",
+    "cycle_stats",
     "expected_energy",
     "expected_latency",
-    "throughput_latency",
     "segment_cost",
     "LiveTimeTable",
     "live_time_table",
@@ -63,8 +62,7 @@ def _r(device: Device, p: np.ndarray) -> np.ndarray:
     return np.maximum(-headroom, device.reboot_j - p * device.reboot_s)
 
 
-def live_time(device: Device, p: np.ndarray | float, active_w: float | None = None
-              ) -> np.ndarray:
+def live_time(device: Device, p: np.ndarray | float, active_w: float | None = None) -> np.ndarray:
     """On-time of one power cycle at constant net harvest ``p`` (W); inf when ``p >= P``."""
     p = np.asarray(p, dtype=float)
     big_p = device.active_w if active_w is None else active_w
@@ -80,8 +78,9 @@ def shutdown_time(device: Device, p: np.ndarray | float) -> np.ndarray:
         return np.where(p > 0, device.cycle_energy_j / np.where(p > 0, p, 1.0), np.inf)
 
 
-def work_budget(device: Device, p: np.ndarray | float, active_w: float, reserve_j: float = 0.0
-                ) -> np.ndarray:
+def work_budget(
+    device: Device, p: np.ndarray | float, active_w: float, reserve_j: float = 0.0
+) -> np.ndarray:
     """Energy the device can consume on work in one cycle at harvest ``p``; inf if ``p >= P``."""
     p = np.asarray(p, dtype=float)
     cap = device.cycle_energy_j - _r(device, p) - reserve_j
@@ -90,54 +89,8 @@ def work_budget(device: Device, p: np.ndarray | float, active_w: float, reserve_
     return np.where(p < active_w, np.where(cap > 0, w, 0.0), np.inf)
 
 
-@dataclass(frozen=True, kw_only=True)
-class PowerLevels:
-    """A trace summarised as power levels for the analytical model.
-
-    Attributes:
-        power_w: Representative net harvested power of each level.
-        energy_weight: Share of harvested energy collected at each level (sums to 1).
-        time_weight: Share of time spent at each level (sums to 1).
-        edges_w: Level boundaries (``len(power_w) + 1``).
-    """
-
-    power_w: np.ndarray
-    energy_weight: np.ndarray
-    time_weight: np.ndarray
-    edges_w: np.ndarray
-
-
 def _net_power(trace: Trace, device: Device) -> np.ndarray:
     return np.maximum(trace.power_w * device.harvester_efficiency - device.leakage_w, 0.0)
-
-
-def power_levels(trace: Trace, device: Device, *, levels: int = 12,
-                 band: tuple[float, float] | None = None) -> PowerLevels:
-    """Split a trace's net harvested power into levels holding equal shares of energy.
-
-    Args:
-        trace: The trace.
-        device: Harvester efficiency and leakage.
-        levels: Number of levels.
-        band: Keep only samples with ``lo <= p < hi`` (W) (a run-time power band).
-    """
-    p = _net_power(trace, device)
-    if band is not None:
-        lo, hi = band
-        p = p[(p >= lo) & (p < hi)]
-    p = np.sort(p[p > 0])
-    if p.size == 0:
-        z = np.zeros(1)
-        return PowerLevels(power_w=z, energy_weight=np.ones(1), time_weight=np.ones(1),
-                           edges_w=np.zeros(2))
-    cum = np.cumsum(p)
-    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, levels) / levels)
-    groups = [g for g in np.split(p, np.unique(cuts)) if g.size]
-    pw = np.array([float((g * g).sum() / g.sum()) for g in groups])  # energy-weighted mean
-    ew = np.array([float(g.sum()) for g in groups]) / cum[-1]
-    tw = np.array([g.size for g in groups], dtype=float) / p.size
-    edges = np.array([groups[0][0]] + [float(g[-1]) for g in groups])
-    return PowerLevels(power_w=pw, energy_weight=ew, time_weight=tw, edges_w=edges)
 
 
 def _segments(atoms: Atoms) -> list[tuple[float, float, bool, float, float]]:
@@ -149,8 +102,15 @@ def _segments(atoms: Atoms) -> list[tuple[float, float, bool, float, float]]:
             if w > 0:
                 segs.append((w, d, False, 0.0, 0.0))
                 w = d = 0.0
-            segs.append((float(atoms.energy_j[k]), float(atoms.time_s[k]), True,
-                         float(atoms.ckpt_j[k]), float(atoms.restore_j[k])))
+            segs.append(
+                (
+                    float(atoms.energy_j[k]),
+                    float(atoms.time_s[k]),
+                    True,
+                    float(atoms.ckpt_j[k]),
+                    float(atoms.restore_j[k]),
+                )
+            )
             continue
         w += float(atoms.energy_j[k])
         d += float(atoms.time_s[k])
@@ -162,89 +122,163 @@ def _segments(atoms: Atoms) -> list[tuple[float, float, bool, float, float]]:
     return segs
 
 
-def segment_cost(device: Device, levels: PowerLevels, w: float, d: float, jit: bool = False,
-                 reserve: float = 0.0, restore: float = 0.0) -> float:
-    """Expected energy (J) of one segment under the power levels (inf if it cannot finish).
+@dataclass(frozen=True, kw_only=True)
+class CycleStats:
+    """Power-cycle statistics of a busy device on a trace (the MII live-time view).
 
-    At levels where the segment fits in a cycle its cost is the closed form above. At
-    levels where it does not fit, every cycle is wasted; the segment then succeeds once
-    the energy arrives at a level where it fits, with probability ``q`` (the energy share
-    of those levels) per cycle, so the expected cost is
-    ``(sum_fit w_b c_b + sum_nofit w_b (W_b + E_rb)) / q``.
+    Attributes:
+        budget_j: Work energy each power cycle delivered after its reboot (one per cycle).
+        power_w: Mean harvested power during each cycle's on-time.
+        on_s, off_s: On-time and the preceding off-time (recharge) of each cycle.
+        consume_w: Mean rate at which the busy device consumed energy (work and reboots).
+        active_w: Power of the busy device's work.
+        reboot_j: Reboot energy charged to each failure.
     """
+
+    budget_j: np.ndarray
+    power_w: np.ndarray
+    on_s: np.ndarray
+    off_s: np.ndarray
+    consume_w: float
+    active_w: float
+    reboot_j: float
+
+    def band(self, lo_w: float, hi_w: float) -> CycleStats:
+        """The cycles whose on-time power lies in ``[lo_w, hi_w)`` (falls back to all)."""
+        m = (self.power_w >= lo_w) & (self.power_w < hi_w)
+        if m.sum() < 3:
+            return self
+        b = self.budget_j[m]
+        # rate inside the band: its cycles' work plus reboots over their on and off time
+        span = float((self.on_s[m] + self.off_s[m]).sum())
+        rate = float((b.sum() + self.reboot_j * b.size) / span) if span > 0 else self.consume_w
+        return CycleStats(
+            budget_j=b,
+            power_w=self.power_w[m],
+            on_s=self.on_s[m],
+            off_s=self.off_s[m],
+            consume_w=rate,
+            active_w=self.active_w,
+            reboot_j=self.reboot_j,
+        )
+
+
+def _busy_atoms(active_w: float, n: int = 4096, step: float = 1e-3) -> Atoms:
+    z = np.zeros(n)
+    return Atoms(
+        energy_j=np.full(n, active_w * step),
+        time_s=np.full(n, step),
+        nvm_bytes=z,
+        commit=np.ones(n, bool),
+        jit=np.zeros(n, bool),
+        ckpt_j=z,
+        ckpt_s=z,
+        ckpt_bytes=z,
+        restore_j=z,
+        restore_s=z,
+        layer=np.zeros(n, int),
+    )
+
+
+def cycle_stats(trace: Trace, device: Device, *, active_w: float | None = None) -> CycleStats:
+    """Run a busy device over the trace and record each power cycle's work budget.
+
+    The busy device executes back-to-back work at ``active_w`` (default: the device's
+    typical active power) with commits every millisecond, so every power cycle runs until
+    brown-out; its on-time minus the reboot, times ``active_w``, is the cycle's budget.
+    """
+    big_p = device.active_w if active_w is None else float(active_w)
+    sim = Simulator(trace=trace, device=device)
+    sim.log = []
+    res = sim.run(_busy_atoms(big_p), period=None, deadline=float("inf"))
+    log = np.array(sim.log, dtype=float).reshape(-1, 3)
+    on = log[log[:, 0] == 1]
+    off = log[log[:, 0] == 0]
+    n = min(len(on), len(off))
+    on, off = on[:n], off[:n]
+    on_s = on[:, 2] - on[:, 1]
+    keep = on_s > 0
+    on, off, on_s = on[keep], off[keep], on_s[keep]
+    budget = np.maximum(on_s - device.reboot_s, 0.0) * big_p
+    h = np.concatenate([[0.0], np.cumsum(_net_power(trace, device) * trace.dt)])
+    grid = np.arange(h.size) * trace.dt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pw = (np.interp(on[:, 2], grid, h) - np.interp(on[:, 1], grid, h)) / on_s
+    consumed = float(res.energy_j.sum())
+    rate = consumed / max(res.sim_time_s, trace.dt)
+    return CycleStats(
+        budget_j=budget,
+        power_w=pw,
+        on_s=on_s,
+        off_s=off[:, 2] - off[:, 1],
+        consume_w=rate,
+        active_w=big_p,
+        reboot_j=device.reboot_j,
+    )
+
+
+def segment_cost(
+    stats: CycleStats, w: float, jit: bool = False, reserve: float = 0.0, restore: float = 0.0
+) -> float:
+    """Expected energy (J) of one segment over the trace's power cycles (inf: never ends).
+
+    A plain segment of energy ``w`` starts at a uniformly random point of the work stream,
+    so it lands in cycle ``i`` with probability ``W_i / sum W`` and fails when less than
+    ``w`` is left there: probability ``min(w, W_i) / W_i``, wasting ``min(w, W_i) / 2`` on
+    average plus a reboot. A failed segment restarts at the start of a fresh cycle, which
+    is long enough with probability ``q`` (share of cycles with ``W >= w``); each short
+    cycle wastes its budget and a reboot. A ``J`` segment loses nothing: each cycle
+    advances it by ``W_i - reserve - restore`` and costs ``reserve + restore`` plus a
+    reboot.
+    """
+    b = stats.budget_j
     if w <= 0:
         return 0.0
-    big_p = w / d if d > 0 else device.active_w
-    p = levels.power_w
-    e_rb = device.reboot_j
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if not jit:
-            budget = work_budget(device, p, big_p)
-            c = w + w * w / (2.0 * budget)
-            cost = np.where(np.isfinite(budget), c * (1.0 + e_rb / budget), w)
-            fits = w <= budget
-        else:
-            budget = work_budget(device, p, big_p, reserve)
-            progress = budget - restore
-            cost = np.where(np.isfinite(budget),
-                            w + w / progress * (reserve + restore + e_rb), w)
-            fits = progress > 0
-        waste = np.where(np.isfinite(budget), np.maximum(budget, 0.0) + e_rb, 0.0)
-    q = float(np.sum(levels.energy_weight[fits]))
+    if b.size == 0:
+        return float("inf")
+    e_rb = stats.reboot_j
+    if jit:
+        prog = b - reserve - restore
+        useful = np.maximum(prog, 0.0)
+        mean_prog = float(useful.mean())
+        if mean_prog <= 0:
+            return float("inf")
+        n_cycles = w / mean_prog
+        wasted = float(np.where(prog > 0, reserve + restore, b).mean())
+        return w + n_cycles * (wasted + e_rb)
+    m = np.minimum(b, w)
+    total = float(b.sum())
+    p_fail = float(m.sum()) / total
+    waste1 = float((m * m).sum()) / (2.0 * total)
+    fits = b >= w
+    q = float(fits.mean())
+    if p_fail <= 0:
+        return w
     if q <= 0:
         return float("inf")
-    num = float(np.sum(levels.energy_weight[fits] * cost[fits]))
-    num += float(np.sum(levels.energy_weight[~fits] * waste[~fits]))
-    return num / q
+    short = b[~fits]
+    retry = ((1.0 - q) / q) * ((float(short.mean()) if short.size else 0.0) + e_rb)
+    return w + waste1 + p_fail * (e_rb + retry)
 
 
-def expected_energy(atoms: Atoms, device: Device, levels: PowerLevels) -> float:
-    """Expected energy (J) one job of the compiled plan consumes under the power levels."""
-    return float(sum(segment_cost(device, levels, w, d, jit, res, rho)
-                     for w, d, jit, res, rho in _segments(atoms)))
+def expected_energy(atoms: Atoms, stats: CycleStats) -> float:
+    """Expected energy (J) one job of the compiled plan consumes, failures included."""
+    return float(
+        sum(segment_cost(stats, w, jit, res, rho) for w, _d, jit, res, rho in _segments(atoms))
+    )
 
 
-def throughput_latency(trace: Trace, device: Device, energy_j: float, *,
-                       active_w: float | None = None) -> float:
-    """Mean completion time (s) of back-to-back jobs needing ``energy_j`` each.
+def expected_latency(atoms: Atoms, stats: CycleStats) -> float:
+    """Expected completion time (s) of back-to-back jobs of the compiled plan.
 
-    Jobs run one after another, so the device turns the usable harvest
-    ``min(p, P)`` of the whole trace into jobs: ``E / mean(min(p, P))``.
+    The device turns harvest into consumption at the rate a busy device achieves on the
+    trace (``stats.consume_w``), so a job needing ``E`` joules in expectation takes
+    ``E / consume_w``.
     """
-    if not np.isfinite(energy_j):
+    e = expected_energy(atoms, stats)
+    if not np.isfinite(e) or stats.consume_w <= 0:
         return float("inf")
-    big_p = device.active_w if active_w is None else active_w
-    p = float(np.minimum(_net_power(trace, device), big_p).mean())
-    return energy_j / p if p > 0 else float("inf")
-
-
-def expected_latency(trace: Trace, device: Device, energy_j: float, *,
-                     active_w: float | None = None, deadline: float | None = None,
-                     starts: int = 2000) -> tuple[float, float]:
-    """Expected completion time (s) of a job needing ``energy_j`` released at a random
-    time, and the probability that it finishes within ``deadline``.
-
-    Start times are spread evenly over the trace, which is treated as periodic.
-    """
-    if not np.isfinite(energy_j):
-        return float("inf"), 0.0
-    big_p = device.active_w if active_w is None else active_w
-    p = np.minimum(_net_power(trace, device), big_p)
-    per = float(p.sum() * trace.dt)
-    if per <= 0:
-        return float("inf"), 0.0
-    reps = int(np.ceil(energy_j / per)) + 2
-    h = np.concatenate([[0.0], np.cumsum(np.tile(p, reps) * trace.dt)])
-    grid = np.arange(h.size) * trace.dt
-    s = np.linspace(0.0, trace.duration, starts, endpoint=False)
-    target = np.interp(s, grid, h) + energy_j
-    idx = np.clip(np.searchsorted(h, target, side="left"), 1, h.size - 1)
-    pp = np.append(np.tile(p, reps), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tt = grid[idx - 1] + (target - h[idx - 1]) / pp[idx - 1]
-    tau = tt - s
-    succ = float(np.mean(tau <= deadline)) if deadline is not None else float("nan")
-    return float(tau.mean()), succ
+    return e / stats.consume_w
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -280,21 +314,35 @@ def live_time_table(trace: Trace, device: Device, *, bins: int = 8) -> LiveTimeT
     from carin.intermittent.cm import Atoms as _A
 
     z = np.zeros(n)
-    busy = _A(energy_j=np.full(n, big_p * step), time_s=np.full(n, step), nvm_bytes=z,
-              commit=np.ones(n, bool), jit=np.zeros(n, bool), ckpt_j=z, ckpt_s=z,
-              ckpt_bytes=z, restore_j=z, restore_s=z, layer=np.zeros(n, int))
+    busy = _A(
+        energy_j=np.full(n, big_p * step),
+        time_s=np.full(n, step),
+        nvm_bytes=z,
+        commit=np.ones(n, bool),
+        jit=np.zeros(n, bool),
+        ckpt_j=z,
+        ckpt_s=z,
+        ckpt_bytes=z,
+        restore_j=z,
+        restore_s=z,
+        layer=np.zeros(n, int),
+    )
     sim = Simulator(trace=trace, device=device)
     sim.log = []
     sim.run(busy, period=None, deadline=float("inf"))
     log = np.array(sim.log, dtype=float).reshape(-1, 3)
-    h = sim._h
     kind, a, b = log[:, 0], log[:, 1], log[:, 2]
     ok = b > a
     kind, a, b = kind[ok], a[ok], b[ok]
-    mean_p = (h(b) - h(a)) / (b - a)
+    h = np.concatenate([[0.0], np.cumsum(_net_power(trace, device) * trace.dt)])
+    grid = np.arange(h.size) * trace.dt
+    mean_p = (np.interp(b, grid, h) - np.interp(a, grid, h)) / (b - a)
     p_all = _net_power(trace, device)
-    edges = np.quantile(p_all[p_all > 0], np.linspace(0, 1, bins + 1)) if np.any(p_all > 0) \
+    edges = (
+        np.quantile(p_all[p_all > 0], np.linspace(0, 1, bins + 1))
+        if np.any(p_all > 0)
         else np.linspace(0, 1e-3, bins + 1)
+    )
     edges = np.unique(edges)
     which = np.clip(np.searchsorted(edges, mean_p, side="right") - 1, 0, edges.size - 2)
     nb = edges.size - 1
@@ -313,6 +361,12 @@ def live_time_table(trace: Trace, device: Device, *, bins: int = 8) -> LiveTimeT
             off_s[k] = float((b - a)[m_off].mean())
         sel = which == k
         centre[k] = float(mean_p[sel].mean()) if sel.any() else 0.5 * (edges[k] + edges[k + 1])
-    return LiveTimeTable(power_w=centre, on_s=on_s, off_s=off_s, on_count=on_c,
-                         off_count=off_c, model_on_s=live_time(device, centre),
-                         model_off_s=shutdown_time(device, centre))
+    return LiveTimeTable(
+        power_w=centre,
+        on_s=on_s,
+        off_s=off_s,
+        on_count=on_c,
+        off_count=off_c,
+        model_on_s=live_time(device, centre),
+        model_off_s=shutdown_time(device, centre),
+    )
