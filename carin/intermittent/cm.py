@@ -48,8 +48,16 @@ from carin.errors import CarinError
 from carin.intermittent.device import Device
 from carin.intermittent.layers import LayerCosts
 
-__all__ = ["CMError", "CODES", "CM_NAMES", "Atoms", "compile_plan", "compile_layers",
-           "validate_plan", "uniform_plan"]
+__all__ = [
+    "CMError",
+    "CODES",
+    "CM_NAMES",
+    "Atoms",
+    "compile_plan",
+    "compile_layers",
+    "validate_plan",
+    "uniform_plan",
+]
 
 CODES = "RLTJD"
 CM_NAMES = {"R": "restart", "L": "layer", "T": "tile", "J": "jit", "D": "depth-first"}
@@ -116,8 +124,10 @@ def validate_plan(plan: str, n_layers: int) -> str:
     if len(p) == 1 and p in CODES:
         p = p * n_layers
     if not re.fullmatch(f"[{CODES}]+", p or "-"):
-        raise CMError(f"CM plan {plan!r}: codes must be from {CODES} "
-                      "(R restart, L layer, T tile, J jit, D depth-first)")
+        raise CMError(
+            f"CM plan {plan!r}: codes must be from {CODES} "
+            "(R restart, L layer, T tile, J jit, D depth-first)"
+        )
     if len(p) != n_layers:
         raise CMError(f"CM plan {plan!r} has {len(p)} codes; the model has {n_layers} layers")
     return p
@@ -132,21 +142,44 @@ class _Builder:
     def __init__(self) -> None:
         self.rows: list[tuple[float, ...]] = []
 
-    def add(self, layer: int, e: float, d: float, nvm: float = 0.0, commit: bool = False,
-            jit: tuple[float, float, float, float, float] | None = None) -> None:
+    def add(
+        self,
+        layer: int,
+        e: float,
+        d: float,
+        nvm: float = 0.0,
+        commit: bool = False,
+        jit: tuple[float, float, float, float, float] | None = None,
+    ) -> None:
         ck = jit or (0.0, 0.0, 0.0, 0.0, 0.0)
         self.rows.append((e, d, nvm, float(commit), float(jit is not None), *ck, layer))
 
     def build(self) -> Atoms:
         a = np.array(self.rows, dtype=float).reshape(-1, 11)
-        return Atoms(energy_j=a[:, 0], time_s=a[:, 1], nvm_bytes=a[:, 2],
-                     commit=a[:, 3].astype(bool), jit=a[:, 4].astype(bool),
-                     ckpt_j=a[:, 5], ckpt_s=a[:, 6], ckpt_bytes=a[:, 7], restore_j=a[:, 8],
-                     restore_s=a[:, 9], layer=a[:, 10].astype(int))
+        return Atoms(
+            energy_j=a[:, 0],
+            time_s=a[:, 1],
+            nvm_bytes=a[:, 2],
+            commit=a[:, 3].astype(bool),
+            jit=a[:, 4].astype(bool),
+            ckpt_j=a[:, 5],
+            ckpt_s=a[:, 6],
+            ckpt_bytes=a[:, 7],
+            restore_j=a[:, 8],
+            restore_s=a[:, 9],
+            layer=a[:, 10].astype(int),
+        )
 
 
-def compile_layers(plan: str, costs: LayerCosts, device: Device, *, start: int = 0,
-                   input_in_fram: bool = True, is_model_end: bool = True) -> Atoms:
+def compile_layers(
+    plan: str,
+    costs: LayerCosts,
+    device: Device,
+    *,
+    start: int = 0,
+    input_in_fram: bool = True,
+    is_model_end: bool = True,
+) -> Atoms:
     """Compile the layers ``start .. start+len(plan)-1`` under ``plan`` to atoms.
 
     Args:
@@ -186,10 +219,16 @@ def compile_layers(plan: str, costs: LayerCosts, device: Device, *, start: int =
             w_e, w_d = device.dma_write(n_out)
             whole = e + r_e + w_e
             tiles = int(min(max(1, math.ceil(whole / device.tile_j)), max(1, n_out)))
-            te = e / tiles + device.dma_read(n_in / tiles)[0] + \
-                device.dma_write(n_out / tiles + 1, 2)[0]
-            td = d / tiles + device.dma_read(n_in / tiles)[1] + \
-                device.dma_write(n_out / tiles + 1, 2)[1]
+            te = (
+                e / tiles
+                + device.dma_read(n_in / tiles)[0]
+                + device.dma_write(n_out / tiles + 1, 2)[0]
+            )
+            td = (
+                d / tiles
+                + device.dma_read(n_in / tiles)[1]
+                + device.dma_write(n_out / tiles + 1, 2)[1]
+            )
             for _ in range(tiles):
                 b.add(i, te, td, nvm=(n_out / tiles + 1) * eb, commit=True)
             in_fram = True
@@ -198,8 +237,14 @@ def compile_layers(plan: str, costs: LayerCosts, device: Device, *, start: int =
             ck_e, ck_d = device.dma_write(state)
             rs_e, rs_d = device.dma_read(state)
             we, wd = device.dma_write(n_out + 1, 2)
-            b.add(i, e + read_e + we, d + read_d + wd, nvm=(n_out + 1) * eb, commit=True,
-                  jit=(ck_e, ck_d, state * eb, rs_e, rs_d))
+            b.add(
+                i,
+                e + read_e + we,
+                d + read_d + wd,
+                nvm=(n_out + 1) * eb,
+                commit=True,
+                jit=(ck_e, ck_d, state * eb, rs_e, rs_d),
+            )
             in_fram = True
         elif code == "D":
             first = k == 0 or plan[k - 1] != "D"

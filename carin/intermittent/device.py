@@ -101,15 +101,19 @@ class Device:
             if not isinstance(v, int | float) or v != v or v < 0:
                 raise DeviceError(f"device field {f.name!r} must be a number >= 0, got {v!r}")
         if not self.v_max >= self.v_on > self.v_off > 0:
-            raise DeviceError(f"device: need v_max >= v_on > v_off > 0, got {self.v_max}, "
-                              f"{self.v_on}, {self.v_off}")
+            raise DeviceError(
+                f"device: need v_max >= v_on > v_off > 0, got {self.v_max}, "
+                f"{self.v_on}, {self.v_off}"
+            )
         if not 0 < self.harvester_efficiency <= 1:
             raise DeviceError("device field 'harvester_efficiency' must be in (0, 1]")
         if self.capacitance_f <= 0 or self.clock_hz <= 0 or self.element_bytes < 1:
             raise DeviceError("device: capacitance_f, clock_hz and element_bytes must be > 0")
         if self.reboot_j >= self.cycle_energy_j:
-            raise DeviceError(f"device: reboot_j ({self.reboot_j:g} J) must be below the "
-                              f"energy of one power cycle ({self.cycle_energy_j:g} J)")
+            raise DeviceError(
+                f"device: reboot_j ({self.reboot_j:g} J) must be below the "
+                f"energy of one power cycle ({self.cycle_energy_j:g} J)"
+            )
 
     @classmethod
     def msp430fr5994(cls) -> Device:
@@ -144,8 +148,9 @@ class Device:
         return cls.from_dict(data, source=str(path), lines=lines)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "<dict>",
-                  lines: dict[str, int] | None = None) -> Device:
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str = "<dict>", lines: dict[str, int] | None = None
+    ) -> Device:
         """Build a device from field overrides on the default profile."""
         known = {f.name: f for f in dataclasses.fields(cls)}
         lines = lines or {}
@@ -153,8 +158,9 @@ class Device:
         for key, value in data.items():
             where = f"{source}:{lines[key]}" if key in lines else source
             if key not in known:
-                raise DeviceError(f"{where}: unknown device field {key!r}; allowed: "
-                                  + ", ".join(sorted(known)))
+                raise DeviceError(
+                    f"{where}: unknown device field {key!r}; allowed: " + ", ".join(sorted(known))
+                )
             if key == "name":
                 kwargs[key] = str(value)
                 continue

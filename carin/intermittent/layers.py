@@ -111,25 +111,42 @@ class LayerTable:
         e = np.zeros(n)
         t = np.zeros(n)
         for i, ly in enumerate(self.layers):
-            parts = [device.mac(ly.macs, ly.calls),
-                     device.dma_read(ly.weight_elems, ly.weight_transfers),
-                     device.cpu_ops(ly.cpu_ops)]
+            parts = [
+                device.mac(ly.macs, ly.calls),
+                device.dma_read(ly.weight_elems, ly.weight_transfers),
+                device.cpu_ops(ly.cpu_ops),
+            ]
             e[i] = sum(p[0] for p in parts)
             t[i] = sum(p[1] for p in parts)
         arr = lambda attr: np.array([getattr(ly, attr) for ly in self.layers], dtype=float)  # noqa: E731
         b = float(device.element_bytes)
-        return LayerCosts(energy_j=e, time_s=t, in_elems=arr("in_elems"),
-                          out_elems=arr("out_elems"), in_bytes=arr("in_elems") * b,
-                          out_bytes=arr("out_elems") * b, weight_bytes=arr("weight_elems") * b,
-                          macs=arr("macs"))
+        return LayerCosts(
+            energy_j=e,
+            time_s=t,
+            in_elems=arr("in_elems"),
+            out_elems=arr("out_elems"),
+            in_bytes=arr("in_elems") * b,
+            out_bytes=arr("out_elems") * b,
+            weight_bytes=arr("weight_elems") * b,
+            macs=arr("macs"),
+        )
 
     def to_rows(self, device: Device) -> list[dict[str, Any]]:
         """The cost table as plain rows (for printing or CSV)."""
         c = self.costs(device)
-        return [{"layer": ly.name, "op": ly.op, "macs": ly.macs,
-                 "weight_bytes": int(c.weight_bytes[i]), "in_bytes": int(c.in_bytes[i]),
-                 "out_bytes": int(c.out_bytes[i]), "energy_uj": float(c.energy_j[i] * 1e6),
-                 "time_ms": float(c.time_s[i] * 1e3)} for i, ly in enumerate(self.layers)]
+        return [
+            {
+                "layer": ly.name,
+                "op": ly.op,
+                "macs": ly.macs,
+                "weight_bytes": int(c.weight_bytes[i]),
+                "in_bytes": int(c.in_bytes[i]),
+                "out_bytes": int(c.out_bytes[i]),
+                "energy_uj": float(c.energy_j[i] * 1e6),
+                "time_ms": float(c.time_s[i] * 1e3),
+            }
+            for i, ly in enumerate(self.layers)
+        ]
 
 
 def _int(v: Any, where: str, field: str, *, minimum: int = 1) -> int:
@@ -142,8 +159,18 @@ def _out_len(n: int, k: int, s: int, padding: str) -> int:
     return math.ceil(n / s) if padding == "same" else (n - k) // s + 1
 
 
-_KNOWN = {"conv2d", "depthwise_conv2d", "conv1d", "dense", "maxpool", "avgpool", "flatten",
-          "global_avgpool", "add", "custom"}
+_KNOWN = {
+    "conv2d",
+    "depthwise_conv2d",
+    "conv1d",
+    "dense",
+    "maxpool",
+    "avgpool",
+    "flatten",
+    "global_avgpool",
+    "add",
+    "custom",
+}
 
 
 def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> LayerTable:
@@ -152,10 +179,15 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
     if not isinstance(layers_in, list) or not layers_in:
         raise LayerError(f"{where0}: needs a non-empty 'layers' list")
     shape = data.get("input")
-    if shape is not None and (not isinstance(shape, list) or not all(
-            isinstance(x, int) and x > 0 for x in shape) or len(shape) not in (1, 2, 3)):
-        raise LayerError(f"{where0}: 'input' must be a list of 1-3 positive integers "
-                         "(e.g. [28, 28, 1] or [128, 3])")
+    if shape is not None and (
+        not isinstance(shape, list)
+        or not all(isinstance(x, int) and x > 0 for x in shape)
+        or len(shape) not in (1, 2, 3)
+    ):
+        raise LayerError(
+            f"{where0}: 'input' must be a list of 1-3 positive integers "
+            "(e.g. [28, 28, 1] or [128, 3])"
+        )
     out: list[Layer] = []
     for i, spec in enumerate(layers_in):
         where = f"{path}:{lines[i]}" if i < len(lines) else f"{path}: layer {i}"
@@ -163,8 +195,9 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
             raise LayerError(f"{where}: each layer is a mapping")
         op = spec.get("type", "custom")
         if op not in _KNOWN:
-            raise LayerError(f"{where}: unknown layer type {op!r}; allowed: "
-                             + ", ".join(sorted(_KNOWN)))
+            raise LayerError(
+                f"{where}: unknown layer type {op!r}; allowed: " + ", ".join(sorted(_KNOWN))
+            )
         name = str(spec.get("name", f"{op}{i}"))
         if op == "custom":
             for f in ("macs", "weights", "input", "output"):
@@ -172,22 +205,34 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
                     raise LayerError(f"{where}: custom layer needs {f!r} (elements)")
             macs = _int(spec["macs"], where, "macs", minimum=0)
             outs = _int(spec["output"], where, "output")
-            out.append(Layer(name=name, op=op, macs=macs, calls=outs if macs else 0,
-                             cpu_ops=0 if macs else _int(spec["input"], where, "input"),
-                             weight_elems=_int(spec["weights"], where, "weights", minimum=0),
-                             weight_transfers=1, in_elems=_int(spec["input"], where, "input"),
-                             out_elems=outs))
+            out.append(
+                Layer(
+                    name=name,
+                    op=op,
+                    macs=macs,
+                    calls=outs if macs else 0,
+                    cpu_ops=0 if macs else _int(spec["input"], where, "input"),
+                    weight_elems=_int(spec["weights"], where, "weights", minimum=0),
+                    weight_transfers=1,
+                    in_elems=_int(spec["input"], where, "input"),
+                    out_elems=outs,
+                )
+            )
             shape = None
             continue
         if shape is None:
-            raise LayerError(f"{where}: layer type {op!r} needs a known input shape "
-                             "(give 'input' at the top or use type: custom)")
+            raise LayerError(
+                f"{where}: layer type {op!r} needs a known input shape "
+                "(give 'input' at the top or use type: custom)"
+            )
         n_in = int(np.prod(shape))
         if op == "flatten":
             shape = [n_in]
             continue
-        if op in ("conv2d", "depthwise_conv2d", "maxpool", "avgpool", "global_avgpool") and \
-                len(shape) != 3:
+        if (
+            op in ("conv2d", "depthwise_conv2d", "maxpool", "avgpool", "global_avgpool")
+            and len(shape) != 3
+        ):
             raise LayerError(f"{where}: {op} needs a 3-D input (H, W, C), got {shape}")
         if op == "conv1d" and len(shape) != 2:
             raise LayerError(f"{where}: conv1d needs a 2-D input (T, C), got {shape}")
@@ -208,9 +253,19 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
                 f = c
                 macs, wts, shape = oh * ow * c * k * k, c * (k * k + 1), [oh, ow, c]
             n_out = int(np.prod(shape))
-            out.append(Layer(name=name, op=op, macs=macs, calls=n_out, cpu_ops=n_out,
-                             weight_elems=wts, weight_transfers=f, in_elems=n_in,
-                             out_elems=n_out))
+            out.append(
+                Layer(
+                    name=name,
+                    op=op,
+                    macs=macs,
+                    calls=n_out,
+                    cpu_ops=n_out,
+                    weight_elems=wts,
+                    weight_transfers=f,
+                    in_elems=n_in,
+                    out_elems=n_out,
+                )
+            )
         elif op == "conv1d":
             k = _int(spec.get("kernel", 3), where, "kernel")
             s = _int(spec.get("stride", 1), where, "stride")
@@ -220,38 +275,92 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
             if ot < 1:
                 raise LayerError(f"{where}: kernel {k} does not fit input {shape}")
             shape = [ot, f]
-            out.append(Layer(name=name, op=op, macs=ot * f * k * c, calls=ot * f,
-                             cpu_ops=ot * f, weight_elems=f * (k * c + 1), weight_transfers=f,
-                             in_elems=n_in, out_elems=ot * f))
+            out.append(
+                Layer(
+                    name=name,
+                    op=op,
+                    macs=ot * f * k * c,
+                    calls=ot * f,
+                    cpu_ops=ot * f,
+                    weight_elems=f * (k * c + 1),
+                    weight_transfers=f,
+                    in_elems=n_in,
+                    out_elems=ot * f,
+                )
+            )
         elif op == "dense":
             u = _int(spec.get("units"), where, "units")
             shape = [u]
-            out.append(Layer(name=name, op=op, macs=n_in * u, calls=u, cpu_ops=u,
-                             weight_elems=u * (n_in + 1), weight_transfers=u,
-                             in_elems=n_in, out_elems=u))
+            out.append(
+                Layer(
+                    name=name,
+                    op=op,
+                    macs=n_in * u,
+                    calls=u,
+                    cpu_ops=u,
+                    weight_elems=u * (n_in + 1),
+                    weight_transfers=u,
+                    in_elems=n_in,
+                    out_elems=u,
+                )
+            )
         elif op in ("maxpool", "avgpool"):
             p = _int(spec.get("pool", 2), where, "pool")
             s = _int(spec.get("stride", p), where, "stride")
             h, w, c = shape
             shape = [_out_len(h, p, s, "valid"), _out_len(w, p, s, "valid"), c]
             n_out = int(np.prod(shape))
-            out.append(Layer(name=name, op=op, macs=0, calls=0, cpu_ops=n_out * p * p,
-                             weight_elems=0, weight_transfers=0, in_elems=n_in,
-                             out_elems=n_out))
+            out.append(
+                Layer(
+                    name=name,
+                    op=op,
+                    macs=0,
+                    calls=0,
+                    cpu_ops=n_out * p * p,
+                    weight_elems=0,
+                    weight_transfers=0,
+                    in_elems=n_in,
+                    out_elems=n_out,
+                )
+            )
         elif op == "global_avgpool":
             c = shape[-1]
             shape = [c]
-            out.append(Layer(name=name, op=op, macs=0, calls=0, cpu_ops=n_in, weight_elems=0,
-                             weight_transfers=0, in_elems=n_in, out_elems=c))
+            out.append(
+                Layer(
+                    name=name,
+                    op=op,
+                    macs=0,
+                    calls=0,
+                    cpu_ops=n_in,
+                    weight_elems=0,
+                    weight_transfers=0,
+                    in_elems=n_in,
+                    out_elems=c,
+                )
+            )
         elif op == "add":
-            out.append(Layer(name=name, op=op, macs=0, calls=0, cpu_ops=2 * n_in,
-                             weight_elems=0, weight_transfers=0, in_elems=2 * n_in,
-                             out_elems=n_in))
+            out.append(
+                Layer(
+                    name=name,
+                    op=op,
+                    macs=0,
+                    calls=0,
+                    cpu_ops=2 * n_in,
+                    weight_elems=0,
+                    weight_transfers=0,
+                    in_elems=2 * n_in,
+                    out_elems=n_in,
+                )
+            )
     if not out:
         raise LayerError(f"{where0}: no layer with work (only flatten?)")
-    return LayerTable(name=str(data.get("name", path.stem)),
-                      precision=str(data.get("precision", "int16")), layers=tuple(out),
-                      source=str(path))
+    return LayerTable(
+        name=str(data.get("name", path.stem)),
+        precision=str(data.get("precision", "int16")),
+        layers=tuple(out),
+        source=str(path),
+    )
 
 
 def _from_tflite(path: Path) -> LayerTable:
@@ -268,8 +377,17 @@ def _from_tflite(path: Path) -> LayerTable:
     shape = lambda i: [int(x) for x in tensors[i]["shape"]]  # noqa: E731
     size = lambda i: int(np.prod(shape(i))) if shape(i) else 1  # noqa: E731
     layers: list[Layer] = []
-    skipped = {"SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE", "SQUEEZE", "QUANTIZE",
-               "DEQUANTIZE", "EXPAND_DIMS", "CONCATENATION"}
+    skipped = {
+        "SHAPE",
+        "STRIDED_SLICE",
+        "PACK",
+        "RESHAPE",
+        "SQUEEZE",
+        "QUANTIZE",
+        "DEQUANTIZE",
+        "EXPAND_DIMS",
+        "CONCATENATION",
+    }
     for k, op in enumerate(ops):
         name = op["op_name"]
         ins = [i for i in op["inputs"] if i >= 0]
@@ -287,13 +405,33 @@ def _from_tflite(path: Path) -> LayerTable:
                 per, ch = int(np.prod(w[1:3])), w[-1]
             else:
                 per, ch = w[-1], w[0]
-            layers.append(Layer(name=lname, op=name.lower(), macs=n_out * per, calls=n_out,
-                                cpu_ops=n_out, weight_elems=wts, weight_transfers=ch,
-                                in_elems=n_in, out_elems=n_out))
+            layers.append(
+                Layer(
+                    name=lname,
+                    op=name.lower(),
+                    macs=n_out * per,
+                    calls=n_out,
+                    cpu_ops=n_out,
+                    weight_elems=wts,
+                    weight_transfers=ch,
+                    in_elems=n_in,
+                    out_elems=n_out,
+                )
+            )
         elif name in ("MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN"):
-            layers.append(Layer(name=lname, op=name.lower(), macs=0, calls=0, cpu_ops=n_in,
-                                weight_elems=0, weight_transfers=0, in_elems=n_in,
-                                out_elems=n_out))
+            layers.append(
+                Layer(
+                    name=lname,
+                    op=name.lower(),
+                    macs=0,
+                    calls=0,
+                    cpu_ops=n_in,
+                    weight_elems=0,
+                    weight_transfers=0,
+                    in_elems=n_in,
+                    out_elems=n_out,
+                )
+            )
         elif layers:
             # Element-wise work (softmax, activations, adds) is folded into the layer before.
             prev = layers[-1]
@@ -301,10 +439,14 @@ def _from_tflite(path: Path) -> LayerTable:
     if not layers:
         raise LayerError(f"{path}: no supported layer (conv, depthwise conv, dense, pool)")
     dtype = tensors[ops[0]["inputs"][0]]["dtype"].__name__ if ops else "float32"
-    precision = {"float32": "fp32", "int8": "int8", "uint8": "int8", "float16": "fp16",
-                 "int16": "int16"}.get(dtype, dtype)
-    return LayerTable(name=path.stem, precision=precision, layers=tuple(layers),
-                      source=str(path))
+    precision = {
+        "float32": "fp32",
+        "int8": "int8",
+        "uint8": "int8",
+        "float16": "fp16",
+        "int16": "int16",
+    }.get(dtype, dtype)
+    return LayerTable(name=path.stem, precision=precision, layers=tuple(layers), source=str(path))
 
 
 def load_layers(path: str | Path) -> LayerTable:

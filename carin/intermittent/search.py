@@ -18,7 +18,7 @@ them for tests.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 from carin.intermittent.analytical import CycleStats, expected_energy
 from carin.intermittent.cm import CODES, compile_layers
@@ -55,7 +55,7 @@ def best_plan(
         atoms = compile_layers(plan, costs, device, start=i, input_in_fram=True, is_model_end=True)
         return expected_energy(atoms, stats)
 
-    @lru_cache(maxsize=None)
+    @cache
     def f(i: int, after_d: bool) -> tuple[float, str]:
         if i == n:
             return 0.0, ""

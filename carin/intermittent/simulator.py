@@ -337,7 +337,9 @@ class Simulator:
         sw = self.device.sleep_w
         s = _Schedule.single(span, sw * span)
         st, t, e, _ = self._exec(s, 0.0, t, e, until)
-        return st != _FAIL, t, e
+        if st == _FAIL:
+            return False, t, e
+        return True, max(t, until), e
 
     # -- simulation ------------------------------------------------------------
     def run(

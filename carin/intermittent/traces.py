@@ -118,14 +118,18 @@ class Trace:
         n = max(1, int(np.floor(self.duration / dt + 1e-9)))
         new_t = np.arange(n + 1) * dt
         e = np.interp(new_t, old_t, energy)
-        return Trace(name=self.name, power_w=np.diff(e) / dt, dt=dt, t0=self.t0,
-                     report=self.report)
+        return Trace(name=self.name, power_w=np.diff(e) / dt, dt=dt, t0=self.t0, report=self.report)
 
     def repeat(self, duration: float) -> Trace:
         """Return the trace repeated end to end until it lasts at least ``duration`` seconds."""
         k = max(1, int(np.ceil(duration / self.duration - 1e-9)))
-        return Trace(name=self.name, power_w=np.tile(self.power_w, k), dt=self.dt,
-                     t0=self.t0, report=self.report)
+        return Trace(
+            name=self.name,
+            power_w=np.tile(self.power_w, k),
+            dt=self.dt,
+            t0=self.t0,
+            report=self.report,
+        )
 
     def window(self, start: float, duration: float) -> Trace:
         """Return the part of the trace from ``start`` seconds (relative) lasting ``duration``."""
@@ -133,13 +137,23 @@ class Trace:
         i1 = i0 + max(1, int(round(duration / self.dt)))
         if i0 < 0 or i0 >= self.power_w.size:
             raise TraceError(f"window: start {start} s is outside the trace ({self.duration} s)")
-        return Trace(name=self.name, power_w=self.power_w[i0:i1], dt=self.dt,
-                     t0=self.t0 + i0 * self.dt, report=self.report)
+        return Trace(
+            name=self.name,
+            power_w=self.power_w[i0:i1],
+            dt=self.dt,
+            t0=self.t0 + i0 * self.dt,
+            report=self.report,
+        )
 
     def scaled(self, factor: float) -> Trace:
         """Return the trace with power multiplied by ``factor`` (e.g. a harvester efficiency)."""
-        return Trace(name=self.name, power_w=self.power_w * float(factor), dt=self.dt,
-                     t0=self.t0, report=self.report)
+        return Trace(
+            name=self.name,
+            power_w=self.power_w * float(factor),
+            dt=self.dt,
+            t0=self.t0,
+            report=self.report,
+        )
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -151,8 +165,9 @@ def _read_lines(path: Path) -> list[str]:
         raise TraceError(f"{path}: not a text file") from exc
 
 
-def _parse_two_columns(path: Path, lines: list[str], first: int, sep: str | None
-                       ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def _parse_two_columns(
+    path: Path, lines: list[str], first: int, sep: str | None
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
     t: list[float] = []
     v: list[float] = []
     lineno: list[int] = []
@@ -194,14 +209,14 @@ def load_react(path: str | Path, *, name: str | None = None) -> Trace:
     dt = float(np.round(np.median(d), 9))
     bad = np.nonzero(np.abs(d - dt) > 0.25 * dt)[0]
     if bad.size:
-        raise TraceError(f"{path}:{lineno[bad[0] + 1]}: time step {d[bad[0]]:g} s, "
-                         f"expected uniform {dt:g} s")
+        raise TraceError(
+            f"{path}:{lineno[bad[0] + 1]}: time step {d[bad[0]]:g} s, expected uniform {dt:g} s"
+        )
     neg = np.nonzero(p_mw < 0)[0]
     if neg.size:
         raise TraceError(f"{path}:{lineno[neg[0]]}: power must be >= 0 mW, got {p_mw[neg[0]]}")
     report = TraceReport(source=str(path), samples=len(t))
-    return Trace(name=name or path.stem, power_w=p_mw * 1e-3, dt=dt, t0=float(t[0]),
-                 report=report)
+    return Trace(name=name or path.stem, power_w=p_mw * 1e-3, dt=dt, t0=float(t[0]), report=report)
 
 
 def _decode_clock_ms(raw: np.ndarray) -> np.ndarray | None:
@@ -216,8 +231,9 @@ def _decode_clock_ms(raw: np.ndarray) -> np.ndarray | None:
     return ((hour * 60 + minute) * 60 + sec) * 1000 + ms
 
 
-def load_mementos(path: str | Path, *, name: str | None = None, load_ohm: float = 30e3,
-                  max_fill_s: float = 1.0) -> Trace:
+def load_mementos(
+    path: str | Path, *, name: str | None = None, load_ohm: float = 30e3, max_fill_s: float = 1.0
+) -> Trace:
     """Load a Mementos RF voltage trace (``<time_ms> <volts>`` at 1 kHz over a resistor).
 
     Timestamps are decoded as a ``HHMMSSmmm`` clock when every reading is a valid clock
@@ -244,8 +260,10 @@ def load_mementos(path: str | Path, *, name: str | None = None, load_ohm: float 
         t_ms = decoded.astype(float)
         rollovers = int(np.count_nonzero(np.diff(t_raw) == 40001))
         if rollovers:
-            warnings.append(f"timestamps are HHMMSSmmm clock readings; {rollovers} minute "
-                            "rollover(s) decoded (raw difference 40001 ms, not a gap)")
+            warnings.append(
+                f"timestamps are HHMMSSmmm clock readings; {rollovers} minute "
+                "rollover(s) decoded (raw difference 40001 ms, not a gap)"
+            )
     else:
         t_ms = t_raw.astype(float)
     step = float(np.median(np.diff(t_ms)))
@@ -268,29 +286,51 @@ def load_mementos(path: str | Path, *, name: str | None = None, load_ohm: float 
     back = np.nonzero(d <= 0)[0]
     if back.size:
         j = back[0] + 1
-        raise TraceError(f"{path}:{lineno[j]}: time goes back from {t_raw[j - 1]:.0f} to "
-                         f"{t_raw[j]:.0f} and is not a single-sample glitch")
+        raise TraceError(
+            f"{path}:{lineno[j]}: time goes back from {t_raw[j - 1]:.0f} to "
+            f"{t_raw[j]:.0f} and is not a single-sample glitch"
+        )
     if glitches:
-        warnings.append(f"{len(glitches)} timestamp glitch(es) repaired at line(s) "
-                        + ", ".join(map(str, glitches[:10])))
+        warnings.append(
+            f"{len(glitches)} timestamp glitch(es) repaired at line(s) "
+            + ", ".join(map(str, glitches[:10]))
+        )
     if np.any(volts < 0):
         j = int(np.argmax(volts < 0))
         raise TraceError(f"{path}:{lineno[j]}: voltage must be >= 0, got {volts[j]}")
     idx = np.rint((t_fixed - t_fixed[0]) / step).astype(np.int64)
     gaps = [(lineno[k + 1], float((d[k] - step) / 1000.0)) for k in np.nonzero(d > 1.5 * step)[0]]
     for line, secs in gaps:
-        warnings.append(f"gap of {secs:g} s before line {line} filled with zero power"
-                        + (" (longer than max_fill_s)" if secs > max_fill_s else ""))
+        warnings.append(
+            f"gap of {secs:g} s before line {line} filled with zero power"
+            + (" (longer than max_fill_s)" if secs > max_fill_s else "")
+        )
     power = np.zeros(int(idx[-1]) + 1)
     power[idx] = volts**2 / load_ohm
-    report = TraceReport(source=str(path), samples=len(t_raw), glitches=tuple(glitches),
-                         gaps=tuple(gaps), warnings=tuple(warnings))
-    return Trace(name=name or f"mementos-{path.stem}", power_w=power, dt=step / 1000.0,
-                 t0=float(t_fixed[0]) / 1000.0, report=report)
+    report = TraceReport(
+        source=str(path),
+        samples=len(t_raw),
+        glitches=tuple(glitches),
+        gaps=tuple(gaps),
+        warnings=tuple(warnings),
+    )
+    return Trace(
+        name=name or f"mementos-{path.stem}",
+        power_w=power,
+        dt=step / 1000.0,
+        t0=float(t_fixed[0]) / 1000.0,
+        report=report,
+    )
 
 
-def load_solar(path: str | Path, *, area_m2: float = 1e-4, efficiency: float = 0.15,
-               name: str | None = None, days: float | None = None) -> Trace:
+def load_solar(
+    path: str | Path,
+    *,
+    area_m2: float = 1e-4,
+    efficiency: float = 0.15,
+    name: str | None = None,
+    days: float | None = None,
+) -> Trace:
     """Load an NREL irradiance file (``DATE,MST,Global [W/m^2]``, 1-minute samples).
 
     Args:
@@ -320,8 +360,9 @@ def load_solar(path: str | Path, *, area_m2: float = 1e-4, efficiency: float = 0
             day = _dt.datetime.strptime(row[0] + " " + row[1], "%m/%d/%Y %H:%M")
             val = float(row[2])
         except ValueError as exc:
-            raise TraceError(f"{path}:{i}: expected MM/DD/YYYY,HH:MM,number, got "
-                             f"{','.join(row)!r}") from exc
+            raise TraceError(
+                f"{path}:{i}: expected MM/DD/YYYY,HH:MM,number, got {','.join(row)!r}"
+            ) from exc
         stamps.append(day.replace(tzinfo=_dt.UTC).timestamp())
         values.append(val)
     if len(values) < 2:
@@ -330,18 +371,27 @@ def load_solar(path: str | Path, *, area_m2: float = 1e-4, efficiency: float = 0
     d = np.diff(t)
     bad = np.nonzero(d != 60.0)[0]
     if bad.size:
-        raise TraceError(f"{path}:{bad[0] + 3}: expected one sample per minute, time step "
-                         f"is {d[bad[0]]:g} s")
+        raise TraceError(
+            f"{path}:{bad[0] + 3}: expected one sample per minute, time step is {d[bad[0]]:g} s"
+        )
     irr = np.array(values)
     neg = int(np.count_nonzero(irr < 0))
     irr = np.clip(irr, 0.0, None)
     if days is not None:
         irr = irr[: max(1, int(days * 1440))]
-    report = TraceReport(source=str(path), samples=len(values), clipped=neg,
-                         warnings=(f"{neg} negative irradiance sample(s) clipped to 0",)
-                         if neg else ())
-    return Trace(name=name or f"solar-{path.stem}", power_w=irr * area_m2 * efficiency,
-                 dt=60.0, t0=0.0, report=report)
+    report = TraceReport(
+        source=str(path),
+        samples=len(values),
+        clipped=neg,
+        warnings=(f"{neg} negative irradiance sample(s) clipped to 0",) if neg else (),
+    )
+    return Trace(
+        name=name or f"solar-{path.stem}",
+        power_w=irr * area_m2 * efficiency,
+        dt=60.0,
+        t0=0.0,
+        report=report,
+    )
 
 
 def load_trace(path: str | Path, **kwargs: float) -> Trace:
@@ -358,5 +408,7 @@ def load_trace(path: str | Path, **kwargs: float) -> Trace:
     head = _read_lines(path)[:1]
     if head and head[0].upper().startswith("DATE"):
         return load_solar(path, **kwargs)
-    raise TraceError(f"{path}: unknown trace format (expected REACT .trace, Mementos "
-                     "rf-mementos/*.txt or NREL solar CSV)")
+    raise TraceError(
+        f"{path}: unknown trace format (expected REACT .trace, Mementos "
+        "rf-mementos/*.txt or NREL solar CSV)"
+    )

@@ -1,0 +1,130 @@
+"""Intermittent configurations as profile rows: (model, CM plan, power band) x trace.
+
+For each model and trace, carin simulates periodic jobs of every uniform CM plan, of the
+DP plan for the whole trace and of the DP plan for each harvested-power band, and writes
+one row per (plan, band) with the metrics of the jobs released while the harvested power
+(mean over the second before the release) was in that band. Rows carry the band as
+``power_lo_mw``/``power_hi_mw``, so a spec's ``anticipate: power_mw: [...]`` makes
+``carin solve`` choose a plan per band and the runtime Switcher pick it by ``power_mw``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from carin.intermittent.analytical import cycle_stats
+from carin.intermittent.cm import CODES, compile_plan
+from carin.intermittent.device import Device
+from carin.intermittent.layers import LayerTable
+from carin.intermittent.search import best_plan
+from carin.intermittent.simulator import JobResults, Simulator
+from carin.intermittent.traces import Trace
+
+__all__ = ["BANDS_MW", "PlanRun", "candidate_plans", "simulate_plans", "profile_rows"]
+
+#: Default harvested-power band edges (mW); the last band is open-ended.
+BANDS_MW: tuple[float, ...] = (0.0, 0.1, 0.3, 1.0, 3.0, float("inf"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanRun:
+    """One plan simulated on one trace."""
+
+    plan: str
+    origin: str
+    jobs: JobResults
+
+
+def candidate_plans(
+    model: LayerTable, trace: Trace, device: Device, bands_mw: Sequence[float] = BANDS_MW
+) -> dict[str, str]:
+    """The plans carin considers: uniform ones, the DP plan and one DP plan per band.
+
+    Returns:
+        ``{plan: origin}`` with origin ``uniform``, ``dp`` or ``dp-band<lo>-<hi>``.
+    """
+    n = len(model)
+    costs = model.costs(device)
+    out: dict[str, str] = {c * n: "uniform" for c in CODES}
+    stats = cycle_stats(trace, device, active_w=_active_w(model, device))
+    plan, _ = best_plan(costs, device, stats)
+    out.setdefault(plan, "dp")
+    for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
+        sub = stats.band(lo * 1e-3, hi * 1e-3)
+        if sub is stats:
+            continue
+        p, _ = best_plan(costs, device, sub)
+        out.setdefault(p, f"dp-band{lo:g}-{hi:g}")
+    return out
+
+
+def _active_w(model: LayerTable, device: Device) -> float:
+    c = model.costs(device)
+    return float(c.energy_j.sum() / c.time_s.sum())
+
+
+def simulate_plans(
+    model: LayerTable,
+    trace: Trace,
+    device: Device,
+    plans: dict[str, str],
+    *,
+    period: float,
+    deadline: float,
+) -> list[PlanRun]:
+    """Simulate every plan's periodic jobs over the trace."""
+    costs = model.costs(device)
+    sim = Simulator(trace=trace, device=device)
+    return [
+        PlanRun(
+            plan=p,
+            origin=o,
+            jobs=sim.run(compile_plan(p, costs, device), period=period, deadline=deadline),
+        )
+        for p, o in plans.items()
+    ]
+
+
+def profile_rows(
+    model: LayerTable,
+    trace: Trace,
+    device: Device,
+    runs: Sequence[PlanRun],
+    *,
+    bands_mw: Sequence[float] = BANDS_MW,
+) -> pd.DataFrame:
+    """Profile rows of the simulated plans: one per (plan, band with jobs)."""
+    rows = []
+    for run in runs:
+        pw_mw = run.jobs.power_w * 1e3
+        for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
+            m = (pw_mw >= lo) & (pw_mw < hi)
+            if not m.any():
+                continue
+            s = run.jobs.summary(m)
+            rows.append(
+                {
+                    "model": model.name,
+                    "precision": model.precision,
+                    "processor": "mcu",
+                    "task": "intermittent_inference",
+                    "device": f"{device.name}@{trace.name}",
+                    "cm": run.plan,
+                    "variant": run.origin,
+                    "power_lo_mw": lo,
+                    "power_hi_mw": hi if np.isfinite(hi) else np.nan,
+                    "success_rate": round(s["success_rate"], 4),
+                    "latency_ms": round(s["latency_ms"], 4)
+                    if np.isfinite(s["latency_ms"])
+                    else np.nan,
+                    "energy_mj": round(s["energy_mj"], 6),
+                    "nvm_kb": round(s["nvm_kb"], 6),
+                    "cycles": round(s["cycles"], 4),
+                    "jobs": s["jobs"],
+                }
+            )
+    return pd.DataFrame(rows)
