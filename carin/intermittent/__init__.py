@@ -5,9 +5,12 @@ See docs/intermittent.md for the models and equations.
 
 from __future__ import annotations
 
+from carin.intermittent.analytical import CycleStats, cycle_stats, expected_energy, expected_latency
 from carin.intermittent.cm import CM_NAMES, CODES, Atoms, CMError, compile_plan, validate_plan
 from carin.intermittent.device import Device, DeviceError
 from carin.intermittent.layers import Layer, LayerCosts, LayerError, LayerTable, load_layers
+from carin.intermittent.search import best_plan, brute_force_plan
+from carin.intermittent.simulator import JobResults, SimError, Simulator, simulate
 from carin.intermittent.traces import (
     Trace,
     TraceError,
@@ -23,6 +26,16 @@ __all__ = [
     "CMError",
     "CM_NAMES",
     "CODES",
+    "CycleStats",
+    "JobResults",
+    "SimError",
+    "Simulator",
+    "best_plan",
+    "brute_force_plan",
+    "cycle_stats",
+    "expected_energy",
+    "expected_latency",
+    "simulate",
     "Device",
     "DeviceError",
     "Layer",
