@@ -83,7 +83,9 @@ def build_plan(
                 MEMORY: round_sig(task.values(MEMORY)[row]),
                 "config": _config(space, t, row),
             }
-            limits = [c.value for c in task.constraints if c.target.metric == LATENCY and c.op == "<="]
+            limits = [
+                c.value for c in task.constraints if c.target.metric == LATENCY and c.op == "<="
+            ]
             if limits:
                 part["max_latency_ms"] = round_sig(min(limits))
             lo, hi = task.values(POWER_LO)[row], task.values(POWER_HI)[row]
@@ -102,11 +104,15 @@ def build_plan(
             metrics[label] = round_sig(v)
         lat_label = space.latency_target.label(single)
         if lat_label not in metrics and LATENCY in space.table.metric_columns:
-            lat = space.aggregate(space.latency_target, designs[i : i + 1], space.part_latency(designs[i : i + 1]))
+            lat = space.aggregate(
+                space.latency_target, designs[i : i + 1], space.part_latency(designs[i : i + 1])
+            )
             metrics[lat_label] = round_sig(lat[0])
         mem_label = space.memory_target.label(single)
         if mem_label not in metrics and MEMORY in space.table.metric_columns:
-            metrics[mem_label] = round_sig(space.aggregate(space.memory_target, designs[i : i + 1])[0])
+            metrics[mem_label] = round_sig(
+                space.aggregate(space.memory_target, designs[i : i + 1])[0]
+            )
         design: dict[str, Any] = {
             "id": f"d{i}",
             "rank": i,
@@ -127,9 +133,7 @@ def build_plan(
     return {
         "format": PLAN_FORMAT,
         "name": spec.name,
-        "objectives": [
-            {"metric": o.target.label(single), "goal": o.goal} for o in spec.objectives
-        ],
+        "objectives": [{"metric": o.target.label(single), "goal": o.goal} for o in spec.objectives],
         "constraints": constraints,
         "latency": {
             "metric": space.latency_target.label(single),

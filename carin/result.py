@@ -273,8 +273,11 @@ def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
     if space.single:
         index = np.arange(len(space.tasks[0]))[:, None]
     else:
-        relaxed_spec = replace(space.spec, constraints=(), tasks=tuple(
-            replace(t, constraints=()) for t in space.spec.tasks))
+        relaxed_spec = replace(
+            space.spec,
+            constraints=(),
+            tasks=tuple(replace(t, constraints=()) for t in space.spec.tasks),
+        )
         relaxed = compile_space(relaxed_spec, space.table)
         index = get_solver("rass").solve(relaxed).index
         if len(index) == 0:
@@ -286,7 +289,11 @@ def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
     lat = space.part_latency(index)
     for t, task in enumerate(space.tasks):
         for c in task.constraints:
-            v = lat[:, t] if c.target.metric == "latency_ms" else task.values(c.target.metric)[index[:, t]]
+            v = (
+                lat[:, t]
+                if c.target.metric == "latency_ms"
+                else task.values(c.target.metric)[index[:, t]]
+            )
             label = c.describe() if space.single else f"{task.name}: {c.describe()}"
             checks.append((label, v, c.op, c.value))
     if not checks:
@@ -309,19 +316,21 @@ def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
             val = v[pos]
             over = (val - lim) if op == "<=" else (lim - val)
             if over > 0:
-                broken.append({"constraint": label, "value": round_sig(val),
-                               "by": round_sig(over)})
+                broken.append({"constraint": label, "value": round_sig(val), "by": round_sig(over)})
         out.append({"design": str(key), "broken": broken})
     return out
 
 
 def _infeasible_message(space: DesignSpace, misses: list[dict[str, Any]]) -> str:
     src = space.spec.path or space.spec.name
-    lines = [f"{src}: no design meets the constraints "
-             f"({space.raw_size} designs considered). Nearest misses:"]
+    lines = [
+        f"{src}: no design meets the constraints "
+        f"({space.raw_size} designs considered). Nearest misses:"
+    ]
     for m in misses:
-        broken = "; ".join(f"{b['constraint']} (is {b['value']:g}, off by {b['by']:g})"
-                           for b in m["broken"])
+        broken = "; ".join(
+            f"{b['constraint']} (is {b['value']:g}, off by {b['by']:g})" for b in m["broken"]
+        )
         lines.append(f"  {m['design']}: {broken}")
     if not misses:
         lines.append("  (none: every design lacks a value the objectives or constraints need)")

@@ -159,9 +159,7 @@ class DesignSpace:
             lat[:, t] = v
         if not self.time_share:
             return lat
-        procs = np.stack(
-            [task.processor[index[:, t]] for t, task in enumerate(self.tasks)], axis=1
-        )
+        procs = np.stack([task.processor[index[:, t]] for t, task in enumerate(self.tasks)], axis=1)
         eff = np.zeros_like(lat)
         k = len(self.tasks)
         for t in range(k):

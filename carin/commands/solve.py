@@ -31,11 +31,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--budget", type=int, default=None, help="evaluation budget (baselines)")
     p.add_argument("--seed", type=int, default=None, help="random seed (baselines)")
-    p.add_argument("--storage", default=None,
-                   help="optuna-* solvers: Optuna storage, an RDB URL (sqlite:///study.db, "
-                   "postgresql://...) or a journal file (journal:PATH or PATH.log)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="optuna-* solvers: worker processes on the one study")
+    p.add_argument(
+        "--storage",
+        default=None,
+        help="optuna-* solvers: Optuna storage, an RDB URL (sqlite:///study.db, "
+        "postgresql://...) or a journal file (journal:PATH or PATH.log)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="optuna-* solvers: worker processes on the one study",
+    )
     p.add_argument("--study-name", default=None, help="optuna-* solvers: study name in --storage")
     p.add_argument("--top", type=int, default=15, help="rows of the table to print")
     p.set_defaults(func=run)
@@ -50,13 +57,13 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     out = args.out or Path("out") / spec.name
     options = {k: v for k, v in (("budget", args.budget), ("seed", args.seed)) if v is not None}
-    distributed = {"storage": args.storage, "workers": args.workers,
-                   "study_name": args.study_name}
+    distributed = {"storage": args.storage, "workers": args.workers, "study_name": args.study_name}
     distributed = {k: v for k, v in distributed.items() if v is not None}
     if distributed and not args.solver.startswith("optuna-"):
         flags = ", ".join("--" + k.replace("_", "-") for k in distributed)
-        raise CarinError(f"{flags}: only the optuna-* solvers take these (got --solver "
-                         f"{args.solver})")
+        raise CarinError(
+            f"{flags}: only the optuna-* solvers take these (got --solver {args.solver})"
+        )
     options.update(distributed)
     try:
         result = solve(spec, solver=args.solver, **options)
@@ -74,9 +81,10 @@ def run(args: argparse.Namespace) -> int:
         )
         advice = relaxation_advice(spec)
         if args.solver not in ("rass", "exhaustive"):
-            advice = (f"{args.solver} is not exact: it found no feasible design within its "
-                      f"budget, which does not prove there is none; '--solver rass' decides.\n"
-                      + advice)
+            advice = (
+                f"{args.solver} is not exact: it found no feasible design within its "
+                f"budget, which does not prove there is none; '--solver rass' decides.\n" + advice
+            )
         raise InfeasibleError(
             f"{exc}\n{advice}\nSee 'carin explain {out}' for details.", misses=exc.misses
         ) from None

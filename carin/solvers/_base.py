@@ -51,9 +51,7 @@ class Solver(ABC):
         seconds = time.perf_counter() - start
         index = np.asarray(index, dtype=np.int64).reshape(-1, len(space.tasks))
         objectives = (
-            space.evaluate(index).objectives
-            if len(index)
-            else np.zeros((0, len(space.objectives)))
+            space.evaluate(index).objectives if len(index) else np.zeros((0, len(space.objectives)))
         )
         return ParetoSet(
             space=space,

@@ -39,7 +39,9 @@ _ANTICIPATE_KEYS = (
     "power_mw",
     "combinations",
 )
-_METRIC_RE = re.compile(r"^\s*(?:(sum|max|min|mean)\s*\(\s*([A-Za-z_][\w]*)\s*\)|([A-Za-z_][\w]*))\s*$")
+_METRIC_RE = re.compile(
+    r"^\s*(?:(sum|max|min|mean)\s*\(\s*([A-Za-z_][\w]*)\s*\)|([A-Za-z_][\w]*))\s*$"
+)
 _CONSTRAINT_RE = re.compile(r"^\s*(.+?)\s*(<=|>=|<|>|==|=)\s*(-?[\d.eE+-]+)\s*$")
 _GOAL_WORDS = {
     "min": "min",
@@ -99,8 +101,11 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
     spec_path = path or Path("<spec>")
     ctx = _Ctx(spec_path)
     if not isinstance(data, dict):
-        raise ctx.fail(getattr(data, "line", 1), "spec", "expected a mapping of keys such as "
-                       "'profiles', 'objectives', 'constraints'")
+        raise ctx.fail(
+            getattr(data, "line", 1),
+            "spec",
+            "expected a mapping of keys such as 'profiles', 'objectives', 'constraints'",
+        )
     for key in data:
         if key not in _TOP_KEYS:
             allowed = ", ".join(_TOP_KEYS)
@@ -108,13 +113,19 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
         ctx.lines[key] = _line_of(data, key)
 
     if "profiles" not in data:
-        raise ctx.fail(getattr(data, "line", 1), "profiles", "missing; give the path of a "
-                       "profile table (CSV) relative to this file, e.g. 'profiles: aihub.csv'")
+        raise ctx.fail(
+            getattr(data, "line", 1),
+            "profiles",
+            "missing; give the path of a "
+            "profile table (CSV) relative to this file, e.g. 'profiles: aihub.csv'",
+        )
     profiles = data["profiles"]
     if not isinstance(profiles, str) or not profiles.strip():
         raise ctx.fail(_line_of(data, "profiles"), "profiles", "expected a file path (text)")
     base = spec_path.parent if path is not None else Path.cwd()
-    profiles_path = (base / profiles).resolve() if not Path(profiles).is_absolute() else Path(profiles)
+    profiles_path = (
+        (base / profiles).resolve() if not Path(profiles).is_absolute() else Path(profiles)
+    )
 
     name = data.get("name", spec_path.stem if path is not None else "spec")
     if not isinstance(name, str) or not name.strip():
@@ -130,8 +141,12 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
         tasks = (Task("main"),)
 
     if "objectives" not in data:
-        raise ctx.fail(getattr(data, "line", 1), "objectives", "missing; list at least one, "
-                       "e.g. '- {metric: latency_ms, goal: min}' or '- min latency_ms'")
+        raise ctx.fail(
+            getattr(data, "line", 1),
+            "objectives",
+            "missing; list at least one, "
+            "e.g. '- {metric: latency_ms, goal: min}' or '- min latency_ms'",
+        )
     objectives = _parse_objectives(ctx, data["objectives"], multi, _line_of(data, "objectives"))
     constraints = _parse_constraints(
         ctx, data.get("constraints"), "constraints", multi, _line_of(data, "constraints")
@@ -139,12 +154,18 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
 
     contention = data.get("contention", "time-share")
     if contention not in ("time-share", "none"):
-        raise ctx.fail(_line_of(data, "contention"), "contention",
-                       f"got {contention!r}; allowed: time-share, none")
+        raise ctx.fail(
+            _line_of(data, "contention"),
+            "contention",
+            f"got {contention!r}; allowed: time-share, none",
+        )
     preference = data.get("preference", "lexicographic")
     if preference not in ("lexicographic", "weighted"):
-        raise ctx.fail(_line_of(data, "preference"), "preference",
-                       f"got {preference!r}; allowed: lexicographic, weighted")
+        raise ctx.fail(
+            _line_of(data, "preference"),
+            "preference",
+            f"got {preference!r}; allowed: lexicographic, weighted",
+        )
     anticipate = _parse_anticipate(ctx, data.get("anticipate"), _line_of(data, "anticipate"))
 
     return Spec(
@@ -174,8 +195,12 @@ def _parse_where(ctx: _Ctx, raw: Any, field: str, line: int) -> tuple:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        raise ctx.fail(line, field, "expected a mapping of key column -> value or list of values, "
-                       "e.g. {device: Samsung Galaxy S24, precision: [float, w8a8]}")
+        raise ctx.fail(
+            line,
+            field,
+            "expected a mapping of key column -> value or list of values, "
+            "e.g. {device: Samsung Galaxy S24, precision: [float, w8a8]}",
+        )
     out = []
     for column, value in raw.items():
         vline = _line_of(raw, column, line)
@@ -195,27 +220,39 @@ def _parse_where(ctx: _Ctx, raw: Any, field: str, line: int) -> tuple:
 
 def _parse_metric(ctx: _Ctx, text: Any, field: str, line: int, multi: bool) -> Metric:
     if not isinstance(text, str):
-        raise ctx.fail(line, field, f"expected a metric name such as latency_ms or "
-                       f"max(latency_ms), got {text!r}")
+        raise ctx.fail(
+            line,
+            field,
+            f"expected a metric name such as latency_ms or max(latency_ms), got {text!r}",
+        )
     m = _METRIC_RE.match(text)
     if not m:
-        raise ctx.fail(line, field, f"cannot read metric {text!r}; write a column name such as "
-                       f"latency_ms, or an aggregate {'|'.join(AGGREGATES)}(column)")
+        raise ctx.fail(
+            line,
+            field,
+            f"cannot read metric {text!r}; write a column name such as "
+            f"latency_ms, or an aggregate {'|'.join(AGGREGATES)}(column)",
+        )
     if m.group(3):
         metric = m.group(3)
         aggregate = DEFAULT_AGGREGATE.get(metric.split("_")[0], "sum") if multi else "max"
     else:
         if not multi:
-            raise ctx.fail(line, field, f"{text!r}: aggregates such as {m.group(1)}(...) are for "
-                           "multi-DNN specs (with 'tasks'); write the bare column name")
+            raise ctx.fail(
+                line,
+                field,
+                f"{text!r}: aggregates such as {m.group(1)}(...) are for "
+                "multi-DNN specs (with 'tasks'); write the bare column name",
+            )
         aggregate, metric = m.group(1), m.group(2)
     return Metric(metric=metric, aggregate=aggregate)
 
 
 def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Objective, ...]:
     if not isinstance(raw, list) or not raw:
-        raise ctx.fail(line, "objectives", "expected a non-empty list, e.g. "
-                       "['max accuracy', 'min latency_ms']")
+        raise ctx.fail(
+            line, "objectives", "expected a non-empty list, e.g. ['max accuracy', 'min latency_ms']"
+        )
     out: list[Objective] = []
     for i, item in enumerate(raw):
         field = f"objectives[{i}]"
@@ -226,29 +263,44 @@ def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Obje
             parts = item.split(None, 1)
             goal = _GOAL_WORDS.get(parts[0].lower()) if parts else None
             if goal is None or len(parts) != 2:
-                raise ctx.fail(iline, field, f"cannot read {item!r}; write 'min <metric>' or "
-                               "'max <metric>', or {metric: ..., goal: min|max}")
+                raise ctx.fail(
+                    iline,
+                    field,
+                    f"cannot read {item!r}; write 'min <metric>' or "
+                    "'max <metric>', or {metric: ..., goal: min|max}",
+                )
             metric = _parse_metric(ctx, parts[1], field, iline, multi)
         elif isinstance(item, dict):
             for key in item:
                 if key not in ("metric", "goal", "weight"):
-                    raise ctx.fail(_line_of(item, key, iline), f"{field}.{key}",
-                                   "unknown key; allowed: metric, goal, weight")
+                    raise ctx.fail(
+                        _line_of(item, key, iline),
+                        f"{field}.{key}",
+                        "unknown key; allowed: metric, goal, weight",
+                    )
             if "metric" not in item:
                 raise ctx.fail(iline, field, "missing 'metric'")
             goal = _GOAL_WORDS.get(str(item.get("goal", "")).lower())
             if goal is None:
-                raise ctx.fail(_line_of(item, "goal", iline), f"{field}.goal",
-                               f"got {item.get('goal')!r}; allowed: min, max")
-            metric = _parse_metric(ctx, item["metric"], f"{field}.metric",
-                                   _line_of(item, "metric", iline), multi)
+                raise ctx.fail(
+                    _line_of(item, "goal", iline),
+                    f"{field}.goal",
+                    f"got {item.get('goal')!r}; allowed: min, max",
+                )
+            metric = _parse_metric(
+                ctx, item["metric"], f"{field}.metric", _line_of(item, "metric", iline), multi
+            )
             weight = item.get("weight", 1.0)
             if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
-                raise ctx.fail(_line_of(item, "weight", iline), f"{field}.weight",
-                               f"got {weight!r}; expected a positive number")
+                raise ctx.fail(
+                    _line_of(item, "weight", iline),
+                    f"{field}.weight",
+                    f"got {weight!r}; expected a positive number",
+                )
         else:
-            raise ctx.fail(iline, field, f"expected text such as 'min latency_ms' or a mapping, "
-                           f"got {item!r}")
+            raise ctx.fail(
+                iline, field, f"expected text such as 'min latency_ms' or a mapping, got {item!r}"
+            )
         if any(o.target == metric for o in out):
             raise ctx.fail(iline, field, f"{metric.label(not multi)} is already an objective")
         out.append(Objective(target=metric, goal=goal, weight=float(weight)))
@@ -269,8 +321,9 @@ def _parse_constraints(
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise ctx.fail(line, field, "expected a list, e.g. ['latency_ms <= 20', "
-                       "{metric: accuracy, min: 65}]")
+        raise ctx.fail(
+            line, field, "expected a list, e.g. ['latency_ms <= 20', {metric: accuracy, min: 65}]"
+        )
     out: list[Constraint] = []
     for i, item in enumerate(raw):
         ifield = f"{field}[{i}]"
@@ -279,8 +332,11 @@ def _parse_constraints(
         if isinstance(item, str):
             m = _CONSTRAINT_RE.match(item)
             if not m:
-                raise ctx.fail(iline, ifield, f"cannot read {item!r}; write e.g. "
-                               "'latency_ms <= 20' or 'accuracy >= 65'")
+                raise ctx.fail(
+                    iline,
+                    ifield,
+                    f"cannot read {item!r}; write e.g. 'latency_ms <= 20' or 'accuracy >= 65'",
+                )
             op = m.group(2)
             if op not in ("<=", ">="):
                 raise ctx.fail(iline, ifield, f"operator {op!r} is not supported; use <= or >=")
@@ -293,14 +349,18 @@ def _parse_constraints(
         elif isinstance(item, dict):
             for key in item:
                 if key not in ("metric", "max", "min"):
-                    raise ctx.fail(_line_of(item, key, iline), f"{ifield}.{key}",
-                                   "unknown key; allowed: metric, max, min")
+                    raise ctx.fail(
+                        _line_of(item, key, iline),
+                        f"{ifield}.{key}",
+                        "unknown key; allowed: metric, max, min",
+                    )
             if "metric" not in item:
                 raise ctx.fail(iline, ifield, "missing 'metric'")
             if "max" not in item and "min" not in item:
                 raise ctx.fail(iline, ifield, "give 'max' and/or 'min'")
-            metric = _parse_metric(ctx, item["metric"], f"{ifield}.metric",
-                                   _line_of(item, "metric", iline), multi)
+            metric = _parse_metric(
+                ctx, item["metric"], f"{ifield}.metric", _line_of(item, "metric", iline), multi
+            )
             if "min" in item:
                 v = _number(ctx, item["min"], _line_of(item, "min", iline), f"{ifield}.min")
                 out.append(Constraint(metric, ">=", v))
@@ -308,8 +368,11 @@ def _parse_constraints(
                 v = _number(ctx, item["max"], _line_of(item, "max", iline), f"{ifield}.max")
                 out.append(Constraint(metric, "<=", v))
         else:
-            raise ctx.fail(iline, ifield, f"expected text such as 'latency_ms <= 20' or a "
-                           f"mapping, got {item!r}")
+            raise ctx.fail(
+                iline,
+                ifield,
+                f"expected text such as 'latency_ms <= 20' or a mapping, got {item!r}",
+            )
     return tuple(out)
 
 
@@ -325,19 +388,32 @@ def _parse_tasks(ctx: _Ctx, raw: Any, line: int) -> tuple[Task, ...]:
             raise ctx.fail(iline, field, "expected a mapping with 'name', 'where', 'constraints'")
         for key in item:
             if key not in _TASK_KEYS:
-                raise ctx.fail(_line_of(item, key, iline), f"{field}.{key}",
-                               f"unknown key; allowed: {', '.join(_TASK_KEYS)}")
+                raise ctx.fail(
+                    _line_of(item, key, iline),
+                    f"{field}.{key}",
+                    f"unknown key; allowed: {', '.join(_TASK_KEYS)}",
+                )
         name = item.get("name")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w-]*", name):
-            raise ctx.fail(_line_of(item, "name", iline), f"{field}.name",
-                           f"got {name!r}; expected a short identifier such as 'detect'")
+            raise ctx.fail(
+                _line_of(item, "name", iline),
+                f"{field}.name",
+                f"got {name!r}; expected a short identifier such as 'detect'",
+            )
         if any(t.name == name for t in out):
-            raise ctx.fail(_line_of(item, "name", iline), f"{field}.name",
-                           f"task name {name!r} is used twice")
-        where = _parse_where(ctx, item.get("where"), f"{field}.where",
-                             _line_of(item, "where", iline))
-        constraints = _parse_constraints(ctx, item.get("constraints"), f"{field}.constraints",
-                                         False, _line_of(item, "constraints", iline))
+            raise ctx.fail(
+                _line_of(item, "name", iline), f"{field}.name", f"task name {name!r} is used twice"
+            )
+        where = _parse_where(
+            ctx, item.get("where"), f"{field}.where", _line_of(item, "where", iline)
+        )
+        constraints = _parse_constraints(
+            ctx,
+            item.get("constraints"),
+            f"{field}.constraints",
+            False,
+            _line_of(item, "constraints", iline),
+        )
         out.append(Task(name=name, where=where, constraints=constraints))
     return tuple(out)
 
@@ -348,8 +424,9 @@ def _number_list(ctx: _Ctx, raw: Any, line: int, field: str, positive: bool = Tr
     for j, v in enumerate(values):
         x = _number(ctx, v, _line_of(raw, j, line), f"{field}[{j}]")
         if positive and x <= 0:
-            raise ctx.fail(_line_of(raw, j, line), f"{field}[{j}]",
-                           f"got {v!r}; expected a positive number")
+            raise ctx.fail(
+                _line_of(raw, j, line), f"{field}[{j}]", f"got {v!r}; expected a positive number"
+            )
         out.append(x)
     return tuple(sorted(set(out), reverse=True))
 
@@ -358,20 +435,27 @@ def _parse_anticipate(ctx: _Ctx, raw: Any, line: int) -> Anticipate:
     if raw is None:
         return Anticipate()
     if not isinstance(raw, dict):
-        raise ctx.fail(line, "anticipate", "expected a mapping with keys "
-                       + ", ".join(_ANTICIPATE_KEYS))
+        raise ctx.fail(
+            line, "anticipate", "expected a mapping with keys " + ", ".join(_ANTICIPATE_KEYS)
+        )
     for key in raw:
         if key not in _ANTICIPATE_KEYS:
-            raise ctx.fail(_line_of(raw, key, line), f"anticipate.{key}",
-                           "unknown condition; allowed: " + ", ".join(_ANTICIPATE_KEYS))
+            raise ctx.fail(
+                _line_of(raw, key, line),
+                f"anticipate.{key}",
+                "unknown condition; allowed: " + ", ".join(_ANTICIPATE_KEYS),
+            )
     kw: dict[str, Any] = {}
     if "processor_unavailable" in raw:
         procs = raw["processor_unavailable"]
         procs = procs if isinstance(procs, list) else [procs]
         pline = _line_of(raw, "processor_unavailable", line)
         if not all(isinstance(p, str) and p.strip() for p in procs):
-            raise ctx.fail(pline, "anticipate.processor_unavailable",
-                           "expected a list of processor names such as [npu, gpu]")
+            raise ctx.fail(
+                pline,
+                "anticipate.processor_unavailable",
+                "expected a list of processor names such as [npu, gpu]",
+            )
         kw["processor_unavailable"] = tuple(dict.fromkeys(p.strip().lower() for p in procs))
         ctx.lines["anticipate.processor_unavailable"] = pline
     for key in ("memory_budget_mb", "latency_budget_ms", "power_mw"):
@@ -383,26 +467,39 @@ def _parse_anticipate(ctx: _Ctx, raw: Any, line: int) -> Anticipate:
         sraw = raw["slowdown"]
         sline = _line_of(raw, "slowdown", line)
         if not isinstance(sraw, dict) or not sraw:
-            raise ctx.fail(sline, "anticipate.slowdown",
-                           "expected a mapping processor -> factor, e.g. {cpu: 2.0}")
+            raise ctx.fail(
+                sline,
+                "anticipate.slowdown",
+                "expected a mapping processor -> factor, e.g. {cpu: 2.0}",
+            )
         pairs = []
         for proc, factor in sraw.items():
             f = _number(ctx, factor, _line_of(sraw, proc, sline), f"anticipate.slowdown.{proc}")
             if f <= 0:
-                raise ctx.fail(_line_of(sraw, proc, sline), f"anticipate.slowdown.{proc}",
-                               f"got {factor!r}; expected a factor > 0 (2.0 = twice as slow)")
+                raise ctx.fail(
+                    _line_of(sraw, proc, sline),
+                    f"anticipate.slowdown.{proc}",
+                    f"got {factor!r}; expected a factor > 0 (2.0 = twice as slow)",
+                )
             pairs.append((str(proc).lower(), f))
         kw["slowdown"] = tuple(sorted(pairs))
         ctx.lines["anticipate.slowdown"] = sline
     if "combinations" in raw:
         c = raw["combinations"]
         if not isinstance(c, bool):
-            raise ctx.fail(_line_of(raw, "combinations", line), "anticipate.combinations",
-                           f"got {c!r}; expected true or false")
+            raise ctx.fail(
+                _line_of(raw, "combinations", line),
+                "anticipate.combinations",
+                f"got {c!r}; expected true or false",
+            )
         kw["combinations"] = c
     anticipate = Anticipate(**kw)
     n = len(anticipate.condition_sets())
     if n > 512:
-        raise ctx.fail(line, "anticipate", f"{n} condition combinations; at most 512 are "
-                       "supported (set 'combinations: false' or list fewer values)")
+        raise ctx.fail(
+            line,
+            "anticipate",
+            f"{n} condition combinations; at most 512 are "
+            "supported (set 'combinations: false' or list fewer values)",
+        )
     return anticipate
