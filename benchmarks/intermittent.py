@@ -196,7 +196,7 @@ def write(
         "| model | trace | jobs | "
         + " | ".join(f"uniform {c}" for c in codes)
         + " | dp | space | adaptive |",
-        "|" + " --- |" * (6 + 3 + 3 - 1 + 1),
+        "|" + " --- |" * (3 + len(codes) + 3),
     ]
     for r in rows:
         cells = []
