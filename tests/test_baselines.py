@@ -239,3 +239,16 @@ def test_single_objective_spec(tmp_path):
         assert np.ptp(front.objectives[:, 0]) == 0
         assert front.objectives[0, 0] <= exact.objectives[0, 0] + 1e-12
         assert hypervolume_ratio(front.costs, exact.costs) <= 1.0 + 1e-12
+
+
+@pytest.mark.parametrize("name", ["pymoo-nsga2", "pymoo-nsga3", "pymoo-mixed"])
+def test_pymoo_on_a_tiny_space_stops_cleanly(name):
+    # 40 designs, budget far above them: pymoo runs out of new designs and stops
+    space = load_space(
+        Path(__file__).resolve().parent.parent / "spaces" / "intermittent-react.yaml"
+    )
+    exact = get_solver("rass").solve(space)
+    front = get_solver(name, budget=2000, seed=0).solve(space)
+    assert front.evaluations <= 2000
+    assert space.evaluate(front.index).feasible.all()
+    assert {tuple(r) for r in front.index.tolist()} <= {tuple(r) for r in exact.index.tolist()}

@@ -75,6 +75,8 @@ class _PymooSolver(BaselineSolver):
         stall = 0
         while left > 0 and stall < STALL_GENERATIONS:
             pop = algorithm.ask()
+            if pop is None:  # the algorithm has terminated (e.g. a tiny space is exhausted)
+                break
             if len(pop) == 0:
                 stall += 1
                 continue
