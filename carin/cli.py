@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 2 bad input, 3 infeasible)."""
+    """Run the CLI; returns the exit code.
+
+    0 ok; 2 bad input or an unusable file/folder; 3 nothing feasible; 4 a baseline
+    found nothing although feasible designs exist; 130 interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -42,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     except CarinError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # a file or folder the command must read or write is not usable
+        where = exc.filename if exc.filename is not None else ""
+        what = exc.strerror or str(exc)
+        print(f"error: {where}: {what}" if where else f"error: {what}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

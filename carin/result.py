@@ -80,7 +80,7 @@ class Result:
         space = self.space
         return {
             "name": self.spec.name,
-            "spec": str(self.spec.path) if self.spec.path is not None else None,
+            "spec": str(Path(self.spec.path).absolute()) if self.spec.path is not None else None,
             "solver": self.front.solver,
             "exact": self.front.exact,
             "tasks": {t.name: len(t) for t in space.tasks},

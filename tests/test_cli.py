@@ -140,3 +140,18 @@ def test_empty_baseline_result_is_not_reported_as_infeasible():
         carin.solve(SPACES / "phone-classifier.yaml", solver=GivesUp())
     assert not isinstance(exc.value, InfeasibleError)
     assert exc.value.exit_code == 4
+
+
+def test_unwritable_output_folder_exits_2_without_traceback(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = main(["solve", str(SPACES / "phone-classifier.yaml"), "--out", str(blocker / "out")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "file" in err and "Traceback" not in err
+
+
+def test_summary_records_an_absolute_spec_path(solved):
+    _, d = solved["phone-classifier.yaml"]
+    spec = Path(json.loads((d / "summary.json").read_text())["spec"])
+    assert spec.is_absolute() and spec.exists()

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         write_json(
             {
                 "name": spec.name,
-                "spec": str(spec.path) if spec.path is not None else None,
+                "spec": str(Path(spec.path).absolute()) if spec.path is not None else None,
                 "feasible": False,
                 "nearest_misses": exc.misses,
             },
