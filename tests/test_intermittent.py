@@ -237,3 +237,22 @@ def test_tiny_layer_table() -> None:
     )
     t = LayerTable(name="x", precision="int16", layers=(ly,))
     assert len(compile_plan("L", t.costs(Device()), Device())) == 1
+
+
+def test_device_and_layer_yaml_errors_name_file_and_line(tmp_path):
+    from carin.intermittent.device import Device, DeviceError
+    from carin.intermittent.layers import LayerError, load_layers
+
+    dev = tmp_path / "dev.yaml"
+    dev.write_text("capacitance_f: 1.0e-4\nwarp_drive: 3\n")
+    with pytest.raises(DeviceError, match=r"dev\.yaml:2: unknown device field 'warp_drive'"):
+        Device.from_yaml(dev)
+    dev.write_text("capacitance_f: [1\n")
+    with pytest.raises(DeviceError, match=r"dev\.yaml:\d+: malformed YAML"):
+        Device.from_yaml(dev)
+    bad = tmp_path / "net.yaml"
+    bad.write_text("layers: [\n")
+    with pytest.raises(LayerError, match=r"net\.yaml:\d+: malformed YAML"):
+        load_layers(bad)
+    with pytest.raises(LayerError, match="no such file"):
+        load_layers(tmp_path / "missing.yaml")

@@ -308,25 +308,7 @@ def live_time_table(trace: Trace, device: Device, *, bins: int = 8) -> LiveTimeT
     The busy device executes back-to-back work at its active power with fine commits,
     so every power cycle runs until brown-out.
     """
-    big_p = device.active_w
-    step = 1e-3
-    n = 4096
-    from carin.intermittent.cm import Atoms as _A
-
-    z = np.zeros(n)
-    busy = _A(
-        energy_j=np.full(n, big_p * step),
-        time_s=np.full(n, step),
-        nvm_bytes=z,
-        commit=np.ones(n, bool),
-        jit=np.zeros(n, bool),
-        ckpt_j=z,
-        ckpt_s=z,
-        ckpt_bytes=z,
-        restore_j=z,
-        restore_s=z,
-        layer=np.zeros(n, int),
-    )
+    busy = _busy_atoms(device.active_w)
     sim = Simulator(trace=trace, device=device)
     sim.log = []
     sim.run(busy, period=None, deadline=float("inf"))
@@ -334,10 +316,10 @@ def live_time_table(trace: Trace, device: Device, *, bins: int = 8) -> LiveTimeT
     kind, a, b = log[:, 0], log[:, 1], log[:, 2]
     ok = b > a
     kind, a, b = kind[ok], a[ok], b[ok]
-    h = np.concatenate([[0.0], np.cumsum(_net_power(trace, device) * trace.dt)])
+    p_all = _net_power(trace, device)
+    h = np.concatenate([[0.0], np.cumsum(p_all * trace.dt)])
     grid = np.arange(h.size) * trace.dt
     mean_p = (np.interp(b, grid, h) - np.interp(a, grid, h)) / (b - a)
-    p_all = _net_power(trace, device)
     edges = (
         np.quantile(p_all[p_all > 0], np.linspace(0, 1, bins + 1))
         if np.any(p_all > 0)

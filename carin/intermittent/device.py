@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from carin.errors import CarinError
+from carin.errors import CarinError, SpecError
+from carin.spec._yaml import load_yaml
 
 __all__ = ["DeviceError", "Device"]
 
@@ -129,22 +128,14 @@ class Device:
         """
         path = Path(path)
         try:
-            text = path.read_text()
-        except OSError as exc:
-            raise DeviceError(f"{path}: cannot read device file ({exc.strerror})") from exc
-        try:
-            node = yaml.compose(text)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise DeviceError(f"{path}: invalid YAML ({exc})") from exc
+            data = load_yaml(path)
+        except SpecError as exc:
+            raise DeviceError(str(exc)) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise DeviceError(f"{path}:1: a device file is a mapping of field: value")
-        lines = {}
-        if isinstance(node, yaml.MappingNode):
-            for k, _ in node.value:
-                lines[k.value] = k.start_mark.line + 1
+        lines = dict(getattr(data, "key_lines", {}))
         return cls.from_dict(data, source=str(path), lines=lines)
 
     @classmethod

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from carin.errors import CarinError
+from carin.errors import CarinError, SpecError
 from carin.intermittent.device import Device
+from carin.spec._yaml import load_yaml
 
 __all__ = ["LayerError", "Layer", "LayerTable", "LayerCosts", "load_layers"]
 
@@ -467,18 +467,10 @@ def load_layers(path: str | Path) -> LayerTable:
             raise LayerError(f"{path}: no such model file")
         return _from_tflite(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise LayerError(f"{path}: cannot read layer list ({exc.strerror})") from exc
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        raise LayerError(f"{path}: invalid YAML ({exc})") from exc
+        data = load_yaml(path)
+    except SpecError as exc:
+        raise LayerError(str(exc)) from None
     if not isinstance(data, dict):
         raise LayerError(f"{path}:1: a layer list is a mapping with 'layers'")
-    lines: list[int] = []
-    for k, v in node.value:
-        if k.value == "layers" and isinstance(v, yaml.SequenceNode):
-            lines = [item.start_mark.line + 1 for item in v.value]
+    lines = list(getattr(data.get("layers"), "item_lines", []))
     return _from_yaml_layers(data, path, lines)
