@@ -306,30 +306,8 @@ class _MultiProblem:
         """Keep one representative of each non-dominated state per processor-count vector."""
         if len(st["z"]) <= 1:
             return st
-        cols = self._dominance_columns(st)
-        cols = np.where(np.isfinite(cols), cols, np.sign(cols) * _BIG)
         _, group = np.unique(st["cnt"], axis=0, return_inverse=True)
-        group = group.reshape(-1)
-        keep = np.zeros(len(cols), dtype=bool)
-        import moocore
-
-        for g in np.unique(group):
-            members = np.flatnonzero(group == g)
-            c = cols[members]
-            if len(members) == 1 or c.shape[1] == 0:
-                keep[members[:1] if c.shape[1] == 0 else members] = True
-                continue
-            # drop constant columns: they cannot separate states
-            var = c.max(axis=0) > c.min(axis=0)
-            if not var.any():
-                keep[members[0]] = True
-                continue
-            c = c[:, var]
-            if c.shape[1] == 1:
-                best = c[:, 0] == c[:, 0].min()
-                keep[members[np.flatnonzero(best)[:1]]] = True
-                continue
-            keep[members[moocore.is_nondominated(c, keep_weakly=False)]] = True
+        keep = _front_per_group(self._dominance_columns(st), group.reshape(-1))
         return self._select(st, keep)
 
     # -- step-2 candidate refinement ---------------------------------------------------
@@ -341,8 +319,6 @@ class _MultiProblem:
         up on a time-shared processor) and the task latency limit (a larger one is
         better). Any candidate is weakly dominated by one of these on its processor.
         """
-        import moocore
-
         cols = np.concatenate(
             [
                 self.vals[t],
@@ -352,21 +328,7 @@ class _MultiProblem:
             ],
             axis=1,
         )
-        cols = np.where(np.isfinite(cols), cols, np.sign(cols) * _BIG)
-        keep = []
-        for p in np.unique(self.proc[t]):
-            members = np.flatnonzero(self.proc[t] == p)
-            c = cols[members]
-            var = c.max(axis=0) > c.min(axis=0)
-            if len(members) == 1 or not var.any():
-                keep.append(members[:1])
-                continue
-            c = c[:, var]
-            if c.shape[1] == 1:
-                keep.append(members[np.flatnonzero(c[:, 0] == c[:, 0].min())[:1]])
-                continue
-            keep.append(members[moocore.is_nondominated(c, keep_weakly=False)])
-        return np.sort(np.concatenate(keep))
+        return np.flatnonzero(_front_per_group(cols, self.proc[t]))
 
     def _refine(self, t: int, cand: np.ndarray, front: np.ndarray, counter: list) -> np.ndarray:
         """Drop candidates of task t that no completion can bring onto the front.
@@ -382,7 +344,7 @@ class _MultiProblem:
         st = self._empty()
         for depth, u in enumerate(others):
             remaining = others[depth + 1 :] + [t]
-            new = self._expand(st, u, self._part_front(u))
+            new = self._expand(st, u, self.fronts[u])
             counter[0] += len(new["z"])
             new = self._select(new, self._feasible(new, self._final(new, remaining)))
             st = self._prune_dominated(new)
@@ -417,7 +379,7 @@ class _MultiProblem:
         # Step 1: the exact set of Pareto-optimal objective vectors.
         # Only each task's per-processor part front can matter here: any design is
         # weakly dominated by one built from part-front rows, which is as feasible.
-        fronts = [self._part_front(t) for t in range(k)]
+        self.fronts = fronts = [self._part_front(t) for t in range(k)]
         stats["part_fronts"] = [len(f) for f in fronts]
         st = self._empty()
         for depth, t in enumerate(order):
@@ -475,6 +437,31 @@ class _MultiProblem:
             index[:, t] = self.rows[t][st["idx"][:, col]]
         stats["designs"] = int(len(index))
         return index, evaluated, stats
+
+
+def _front_per_group(cols: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Mask keeping one row of each non-dominated cost vector within each group.
+
+    Infinite costs are clipped to a large finite value; constant columns are
+    dropped (they cannot separate rows); one column needs only its minimum.
+    """
+    import moocore
+
+    cols = np.where(np.isfinite(cols), cols, np.sign(cols) * _BIG)
+    keep = np.zeros(len(cols), dtype=bool)
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        c = cols[members]
+        var = c.max(axis=0) > c.min(axis=0) if c.shape[1] else np.zeros(0, dtype=bool)
+        if len(members) == 1 or not var.any():
+            keep[members[0]] = True
+            continue
+        c = c[:, var]
+        if c.shape[1] == 1:
+            keep[members[np.argmin(c[:, 0])]] = True
+            continue
+        keep[members[moocore.is_nondominated(c, keep_weakly=False)]] = True
+    return keep
 
 
 SOLVERS = (RassSolver,)
