@@ -64,6 +64,11 @@ class TaskSpace:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def in_power_band(self, power: float) -> np.ndarray:
+        """Which rows suit harvested power ``power``: ``lo <= power < hi``; NaN = no bound."""
+        lo, hi = self.values(POWER_LO), self.values(POWER_HI)
+        return ~(lo > power) & ~(hi <= power)
+
     def values(self, metric: str) -> np.ndarray:
         """The metric column as float64 (NaN when the table lacks it)."""
         if metric not in self.frame.columns:
@@ -231,9 +236,7 @@ class DesignSpace:
             if unavailable:
                 ok &= ~np.isin(task.processor[index[:, t]], list(unavailable))
             if power is not None:
-                lo = task.values(POWER_LO)[index[:, t]]
-                hi = task.values(POWER_HI)[index[:, t]]
-                ok &= ~(lo > power) & ~(hi <= power)
+                ok &= task.in_power_band(power)[index[:, t]]
         if condition.get("memory_budget_mb") is not None:
             mem = self.aggregate(self.memory_target, index)
             ok &= _holds(mem, "<=", condition["memory_budget_mb"])

@@ -38,7 +38,7 @@ import numpy as np
 
 from carin.pareto import dominated_by_any, nondominated, to_costs
 from carin.solvers._base import Solver
-from carin.space import LATENCY, POWER_HI, POWER_LO
+from carin.space import LATENCY
 
 if TYPE_CHECKING:
     from carin.space import DesignSpace
@@ -171,7 +171,7 @@ class _MultiProblem:
             if unavailable:
                 ok &= ~np.isin(task.processor, unavailable)
             if power is not None:
-                ok &= ~(task.values(POWER_LO) > power) & ~(task.values(POWER_HI) <= power)
+                ok &= task.in_power_band(power)
             limit = np.full(n, np.inf)
             with np.errstate(invalid="ignore"):
                 for c in task.constraints:
