@@ -5,7 +5,15 @@ See docs/intermittent.md for the models and equations.
 
 from __future__ import annotations
 
-from carin.intermittent.analytical import CycleStats, cycle_stats, expected_energy, expected_latency
+from carin.intermittent.analytical import (
+    CycleStats,
+    Replay,
+    cycle_stats,
+    expected_energy,
+    expected_latency,
+    predict,
+    replay,
+)
 from carin.intermittent.cm import CM_NAMES, CODES, Atoms, CMError, compile_plan, validate_plan
 from carin.intermittent.device import Device, DeviceError
 from carin.intermittent.layers import Layer, LayerCosts, LayerError, LayerTable, load_layers
@@ -27,6 +35,9 @@ __all__ = [
     "CM_NAMES",
     "CODES",
     "CycleStats",
+    "Replay",
+    "predict",
+    "replay",
     "JobResults",
     "SimError",
     "Simulator",

@@ -1,4 +1,4 @@
-"""Live-time and shutdown-time functions and the analytical expected-cost model.
+"""Live-time and shutdown-time functions and the analytical expected-cost models.
 
 Notation (SI units): ``E_c = C (v_on^2 - v_off^2) / 2`` is the energy of one power cycle,
 ``p`` the net harvested power, ``P`` the device's active power, ``E_rb``/``t_rb`` the
@@ -12,29 +12,43 @@ reboot energy and time.
 * **Work budget** of a cycle, in energy the device consumes (harvest while on included):
   ``W(p) = (E_c - r(p)) P / (P - p)``.
 
-Expected energy of a plan: the compiled atoms are grouped into *segments* (runs of atoms
-between commits). The position of a segment inside a power cycle is taken as uniform
-(a renewal argument), so a segment of energy ``w <= W`` fails with probability ``w / W``
-and then wastes ``w / 2`` on average before it is re-run from a fresh cycle:
-``c(w) = w + w^2 / (2 W)``. Each ``W`` of consumed work costs one reboot, so a segment
-costs ``c(w) (1 + E_rb / W)``; a segment with ``w > W`` never completes (infinite cost).
-A ``J`` atom loses nothing: with the reserve ``k`` (its checkpoint energy) and restore
-``rho``, it needs ``n = w / (W_k - rho)`` cycles, ``W_k = (E_c - r(p) - k) P / (P - p)``,
-and costs ``w + n (k + rho + E_rb)``. The expectation over the trace weights each power
-level by the share of harvested energy collected at it (work happens where energy comes).
+On a real trace the harvest is not constant, so :func:`cycle_stats` measures the power
+cycles themselves: a busy device (always working at the plan's mean power) is run over
+the trace and each cycle's work budget ``W_i``, stored energy after the reboot
+``S_i = E_c - r(p_i)``, on-time and preceding off-time are recorded. Two models are built
+on that sequence of cycles:
 
-Expected completion time: with job energy ``E``, a job that starts at ``s`` ends when the
-harvest usable by the device, ``min(p(t), P)`` integrated from ``s``, reaches ``E``
-(first passage, ``np.searchsorted`` on the cumulative sum); averaging over start times
-gives the expected latency and the share of starts that finish within a deadline gives
-an analytical success estimate. Because the completion time grows with ``E`` for every
-start time, the plan with the least expected energy also has the least expected
-completion time; the CM search minimises expected energy.
+**Additive segment model** (what the CM search minimises). The compiled atoms are grouped
+into *segments* (runs of atoms between commits). A plain segment of energy ``w`` that
+fails is re-run from the start of a fresh cycle, and after a failure the work restarts at
+a cycle's start, so a cycle of budget ``W_i`` completes ``floor(W_i / w)`` copies of it
+and wastes the rest plus a reboot. Charging every segment as if the cycles were packed
+with copies of it gives
+
+    c(w) = sum_i (W_i + E_rb) / sum_i floor(W_i / w),
+
+infinite when no cycle holds ``w``. A ``J`` segment keeps its progress: a cycle that ends
+inside it loses its checkpoint reserve ``k`` and the restore ``rho`` (in work terms
+``(k + rho) W_i / S_i`` under a linear drain), so it advances by
+``a_i = max(W_i (1 - (k + rho) / S_i), 0)`` and ``c_J(w) = w sum_i (W_i + E_rb) / sum_i a_i``.
+The sum over segments is additive, so the DP over layer blocks is exact for it. It is
+optimistic for plans whose segments are as large as typical cycles (a cycle's budget is
+counted once for every segment it could hold) and pessimistic for small ``J`` segments.
+
+**Cycle replay** (the expected-time model): the plan's segments are laid over the measured
+cycle sequence in order, back-to-back jobs, as the physics dictates at cycle granularity:
+each cycle starts with the segment in progress, completes every segment that fits in its
+budget, loses the one that does not (a ``J`` segment keeps what it did above its reserve
+and pays its restore next cycle). The expected completion time is the traced time over
+the jobs completed, the expected energy the consumed budgets and reboots over the same.
+Every completion time is a function of the cycles only (no event simulation of the
+trace), ``O(cycles + jobs x segments)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,6 +66,9 @@ __all__ = [
     "expected_energy",
     "expected_latency",
     "segment_cost",
+    "Replay",
+    "replay",
+    "predict",
     "LiveTimeTable",
     "live_time_table",
 ]
@@ -127,7 +144,10 @@ class CycleStats:
     """Power-cycle statistics of a busy device on a trace (the MII live-time view).
 
     Attributes:
-        budget_j: Work energy each power cycle delivered after its reboot (one per cycle).
+        budget_j: Work energy each power cycle delivered after its reboot (one per cycle,
+            in trace order).
+        store_j: Energy stored in the capacitor when each cycle's work began
+            (``E_c - r(p_i)``), the scale of a ``J`` reserve within the cycle.
         power_w: Mean harvested power during each cycle's on-time.
         on_s, off_s: On-time and the preceding off-time (recharge) of each cycle.
         consume_w: Mean rate at which the busy device consumed energy (work and reboots).
@@ -136,6 +156,7 @@ class CycleStats:
     """
 
     budget_j: np.ndarray
+    store_j: np.ndarray
     power_w: np.ndarray
     on_s: np.ndarray
     off_s: np.ndarray
@@ -154,6 +175,7 @@ class CycleStats:
         rate = float((b.sum() + self.reboot_j * b.size) / span) if span > 0 else self.consume_w
         return CycleStats(
             budget_j=b,
+            store_j=self.store_j[m],
             power_w=self.power_w[m],
             on_s=self.on_s[m],
             off_s=self.off_s[m],
@@ -180,17 +202,64 @@ def _busy_atoms(active_w: float, n: int = 4096, step: float = 1e-3) -> Atoms:
     )
 
 
-def cycle_stats(trace: Trace, device: Device, *, active_w: float | None = None) -> CycleStats:
+def _profile_atoms(atoms: Atoms, step: float = 1e-3, min_s: float = 4.0) -> Atoms:
+    """The plan's power over time in ``step`` pieces, repeated to at least ``min_s``."""
+    t_end = float(atoms.time_s.sum())
+    n = max(1, int(np.ceil(t_end / step)))
+    ce = np.concatenate([[0.0], np.cumsum(atoms.energy_j)])
+    ct = np.concatenate([[0.0], np.cumsum(atoms.time_s)])
+    grid = np.minimum(np.arange(n + 1) * step, t_end)
+    e = np.diff(np.interp(grid, ct, ce))
+    dt = np.diff(grid)
+    keep = dt > 0
+    e, dt = e[keep], dt[keep]
+    reps = max(1, int(np.ceil(min_s / max(t_end, 1e-12))))
+    e, dt = np.tile(e, reps), np.tile(dt, reps)
+    z = np.zeros(e.size)
+    return Atoms(
+        energy_j=e,
+        time_s=dt,
+        nvm_bytes=z,
+        commit=np.ones(e.size, bool),
+        jit=np.zeros(e.size, bool),
+        ckpt_j=z,
+        ckpt_s=z,
+        ckpt_bytes=z,
+        restore_j=z,
+        restore_s=z,
+        layer=np.zeros(e.size, int),
+    )
+
+
+def cycle_stats(
+    trace: Trace,
+    device: Device,
+    *,
+    active_w: float | None = None,
+    profile: Atoms | None = None,
+) -> CycleStats:
     """Run a busy device over the trace and record each power cycle's work budget.
 
     The busy device executes back-to-back work at ``active_w`` (default: the device's
     typical active power) with commits every millisecond, so every power cycle runs until
     brown-out; its on-time minus the reboot, times ``active_w``, is the cycle's budget.
+    On-periods are measured from boot to brown-out, across job boundaries.
+
+    With ``profile`` (a compiled plan), the busy device instead follows that plan's power
+    over time, repeated back to back with commits every millisecond: the cycles are then
+    those of the plan's own power profile (how long a cycle lasts when harvest and
+    consumption are close depends on it), and each budget is the energy that profile
+    consumes during the cycle's work time.
     """
-    big_p = device.active_w if active_w is None else float(active_w)
+    if profile is not None:
+        busy = _profile_atoms(profile)
+        big_p = float(busy.energy_j.sum() / busy.time_s.sum())
+    else:
+        big_p = device.active_w if active_w is None else float(active_w)
+        busy = _busy_atoms(big_p)
     sim = Simulator(trace=trace, device=device)
     sim.log = []
-    res = sim.run(_busy_atoms(big_p), period=None, deadline=float("inf"))
+    res = sim.run(busy, period=None, deadline=float("inf"))
     log = np.array(sim.log, dtype=float).reshape(-1, 3)
     on = log[log[:, 0] == 1]
     off = log[log[:, 0] == 0]
@@ -199,15 +268,30 @@ def cycle_stats(trace: Trace, device: Device, *, active_w: float | None = None) 
     on_s = on[:, 2] - on[:, 1]
     keep = on_s > 0
     on, off, on_s = on[keep], off[keep], on_s[keep]
-    budget = np.maximum(on_s - device.reboot_s, 0.0) * big_p
+    work_s = np.maximum(on_s - device.reboot_s, 0.0)
+    if profile is None:
+        budget = work_s * big_p
+    else:  # energy of the repeated profile over each cycle's stretch of work time
+        ct = np.concatenate([[0.0], np.cumsum(busy.time_s)])
+        ce = np.concatenate([[0.0], np.cumsum(busy.energy_j)])
+        period_s, period_j = float(ct[-1]), float(ce[-1])
+        tau = np.concatenate([[0.0], np.cumsum(work_s)])
+
+        def energy_at(x: np.ndarray) -> np.ndarray:
+            q, r = np.divmod(x, period_s)
+            return q * period_j + np.interp(r, ct, ce)
+
+        budget = np.diff(energy_at(tau))
     h = np.concatenate([[0.0], np.cumsum(_net_power(trace, device) * trace.dt)])
     grid = np.arange(h.size) * trace.dt
     with np.errstate(invalid="ignore", divide="ignore"):
         pw = (np.interp(on[:, 2], grid, h) - np.interp(on[:, 1], grid, h)) / on_s
     consumed = float(res.energy_j.sum())
     rate = consumed / max(res.sim_time_s, trace.dt)
+    store = np.maximum(device.cycle_energy_j - _r(device, np.nan_to_num(pw)), 1e-12)
     return CycleStats(
         budget_j=budget,
+        store_j=store,
         power_w=pw,
         on_s=on_s,
         off_s=off[:, 2] - off[:, 1],
@@ -217,68 +301,193 @@ def cycle_stats(trace: Trace, device: Device, *, active_w: float | None = None) 
     )
 
 
+def _jit_advance(stats: CycleStats, reserve: float, restore: float) -> np.ndarray:
+    """Work a ``J`` segment does in each cycle that ends inside it (linear drain)."""
+    b = stats.budget_j
+    return np.maximum(b * (1.0 - (reserve + restore) / stats.store_j), 0.0)
+
+
 def segment_cost(
     stats: CycleStats, w: float, jit: bool = False, reserve: float = 0.0, restore: float = 0.0
 ) -> float:
-    """Expected energy (J) of one segment over the trace's power cycles (inf: never ends).
+    """Expected energy (J) of one segment under the additive model (inf: never ends).
 
-    A plain segment of energy ``w`` starts at a uniformly random point of the work stream,
-    so it lands in cycle ``i`` with probability ``W_i / sum W`` and fails when less than
-    ``w`` is left there: probability ``min(w, W_i) / W_i``, wasting ``min(w, W_i) / 2`` on
-    average plus a reboot. A failed segment restarts at the start of a fresh cycle, which
-    is long enough with probability ``q`` (share of cycles with ``W >= w``); each short
-    cycle wastes its budget and a reboot. A ``J`` segment loses nothing: each cycle
-    advances it by ``W_i - reserve - restore`` and costs ``reserve + restore`` plus a
-    reboot.
+    Plain segment: ``sum_i (W_i + E_rb) / sum_i floor(W_i / w)`` (cycles packed with
+    copies of it, each failure re-running it from a cycle's start). ``J`` segment:
+    ``w sum_i (W_i + E_rb) / sum_i a_i`` with ``a_i`` the work a cycle does above the
+    reserve after the restore. See the module docstring.
     """
     b = stats.budget_j
     if w <= 0:
         return 0.0
     if b.size == 0:
         return float("inf")
-    e_rb = stats.reboot_j
+    spent = float(b.sum()) + stats.reboot_j * b.size
     if jit:
-        prog = b - reserve - restore
-        useful = np.maximum(prog, 0.0)
-        mean_prog = float(useful.mean())
-        if mean_prog <= 0:
-            return float("inf")
-        n_cycles = w / mean_prog
-        wasted = float(np.where(prog > 0, reserve + restore, b).mean())
-        return w + n_cycles * (wasted + e_rb)
-    m = np.minimum(b, w)
-    total = float(b.sum())
-    p_fail = float(m.sum()) / total
-    waste1 = float((m * m).sum()) / (2.0 * total)
-    fits = b >= w
-    q = float(fits.mean())
-    if p_fail <= 0:
-        return w
-    if q <= 0:
-        return float("inf")
-    short = b[~fits]
-    retry = ((1.0 - q) / q) * ((float(short.mean()) if short.size else 0.0) + e_rb)
-    return w + waste1 + p_fail * (e_rb + retry)
+        adv = float(_jit_advance(stats, reserve, restore).sum())
+        return w * spent / adv if adv > 0 else float("inf")
+    fits = float(np.floor(b / w).sum())
+    return spent / fits if fits > 0 else float("inf")
 
 
 def expected_energy(atoms: Atoms, stats: CycleStats) -> float:
-    """Expected energy (J) one job of the compiled plan consumes, failures included."""
+    """Expected energy (J) of one job of the compiled plan under the additive model."""
     return float(
         sum(segment_cost(stats, w, jit, res, rho) for w, _d, jit, res, rho in _segments(atoms))
     )
 
 
-def expected_latency(atoms: Atoms, stats: CycleStats) -> float:
-    """Expected completion time (s) of back-to-back jobs of the compiled plan.
+@dataclass(frozen=True, kw_only=True)
+class Replay:
+    """Back-to-back jobs of a plan laid over a trace's measured power cycles.
 
-    The device turns harvest into consumption at the rate a busy device achieves on the
-    trace (``stats.consume_w``), so a job needing ``E`` joules in expectation takes
-    ``E / consume_w``.
+    Attributes:
+        jobs: Jobs completed over the cycle sequence.
+        energy_j: Expected energy per job (budgets and reboots of the cycles up to the
+            last completion, over ``jobs``).
+        latency_s: Expected completion time per job (time of the last completion over
+            ``jobs``).
     """
-    e = expected_energy(atoms, stats)
-    if not np.isfinite(e) or stats.consume_w <= 0:
-        return float("inf")
-    return e / stats.consume_w
+
+    jobs: int
+    energy_j: float
+    latency_s: float
+    lost_j: tuple[float, ...] = ()
+
+
+def replay(atoms: Atoms, stats: CycleStats) -> Replay:
+    """Lay back-to-back jobs of the compiled plan over the measured power cycles.
+
+    Each cycle begins with the segment in progress (after the restore if a ``J``
+    checkpoint is pending), completes every segment that fits in the cycle's remaining
+    budget and loses the rest of the one that does not; a ``J`` segment keeps what it did
+    while the level stayed above its reserve (``reserve W_i / S_i`` of work).
+    """
+    segs = _segments(atoms)
+    m = len(segs)
+    w_l = [x[0] for x in segs]
+    res_l = [x[3] for x in segs]
+    rho_l = [x[4] for x in segs]
+    cum = np.concatenate([[0.0], np.cumsum(w_l)]).tolist()
+    total = cum[-1]
+    j_idx = [k for k in range(m) if segs[k][2]]
+    nxt = [m] * (m + 1)  # the next J segment at or after each position (m: none)
+    for k in reversed(j_idx):
+        for q in range(k, -1, -1):
+            if nxt[q] <= k:
+                break
+            nxt[q] = k
+    no_jit = not j_idx
+    budgets = stats.budget_j.tolist()
+    scale = (stats.budget_j / stats.store_j).tolist()  # work per stored joule
+    starts = (np.cumsum(stats.off_s + stats.on_s) - stats.on_s).tolist()
+    on_l = stats.on_s.tolist()
+    jobs, last, t_done = 0, -1, 0.0
+    pos, prog, pending = 0, 0.0, 0.0
+    lost = [0.0] * (m + 1)
+    for i, budget in enumerate(budgets):
+        g = scale[i]
+        rem = budget
+        if pending:
+            rem -= pending * g
+            if rem <= 0:
+                continue
+            pending = 0.0
+        before = jobs
+        while True:
+            if no_jit and pos == 0 and rem >= total:
+                full = int(rem // total)
+                jobs += full
+                rem -= full * total
+            stop = nxt[pos]  # plain segments pos .. stop-1, then J segment `stop`
+            reach = cum[pos] + rem
+            if reach < cum[stop]:
+                pos = bisect_right(cum, reach) - 1  # segment `pos` is lost
+                lost[pos] += reach - cum[pos]
+                break
+            rem = reach - cum[stop]
+            pos = stop
+            if pos < m:
+                need = w_l[pos] - prog
+                avail = rem - res_l[pos] * g
+                if need > avail:
+                    if avail > 0:  # checkpoint at the reserve; restore next cycle
+                        prog += avail
+                        pending = rho_l[pos]
+                        lost[pos] += rem - avail
+                    else:
+                        lost[pos] += max(rem, 0.0)
+                    break
+                rem -= need
+                prog = 0.0
+                pos += 1
+            if pos == m:
+                jobs += 1
+                pos = 0
+        if jobs > before:  # the last completion in this cycle: where its work ended
+            last = i
+            t_done = starts[i] + on_l[i] * (1.0 - rem / budget if budget > 0 else 1.0)
+    if jobs == 0:
+        return Replay(jobs=0, energy_j=float("inf"), latency_s=float("inf"))
+    spent = float(stats.budget_j[: last + 1].sum()) + stats.reboot_j * (last + 1)
+    return Replay(
+        jobs=jobs,
+        energy_j=spent / jobs,
+        latency_s=t_done / jobs,
+        lost_j=tuple(x / jobs for x in lost[:m]),
+    )
+
+
+def _segment_index(atoms: Atoms) -> np.ndarray:
+    """The segment (as :func:`_segments` groups them) each atom belongs to."""
+    idx = np.empty(len(atoms), dtype=int)
+    cur, open_ = 0, False
+    for q in range(len(atoms)):
+        if atoms.jit[q]:
+            if open_:
+                cur += 1
+                open_ = False
+            idx[q] = cur
+            cur += 1
+            continue
+        idx[q] = cur
+        open_ = True
+        if atoms.commit[q]:
+            cur += 1
+            open_ = False
+    return idx
+
+
+def predict(atoms: Atoms, trace: Trace, device: Device, *, refine: int = 1) -> Replay:
+    """The expected-time model of a plan on a trace: a cycle replay on its own cycles.
+
+    The cycles are measured for the plan's power profile (:func:`cycle_stats` with
+    ``profile``) and the plan is replayed over them. A plan spends longer than its
+    failure-free profile in the segments that fail (they are re-run), so each refinement
+    step stretches every segment's share of the profile by ``1 + lost / w`` (the work the
+    replay lost in it per job, over its energy) and measures and replays again.
+
+    Args:
+        atoms: The compiled plan.
+        trace: The harvesting trace.
+        device: The device.
+        refine: Refinement steps (0: the failure-free profile).
+    """
+    rp = replay(atoms, cycle_stats(trace, device, profile=atoms))
+    seg = _segment_index(atoms)
+    w = np.array([x[0] for x in _segments(atoms)], dtype=float)
+    for _ in range(refine):
+        if rp.jobs == 0:
+            break
+        stretch = (1.0 + np.asarray(rp.lost_j) / np.where(w > 0, w, 1.0))[seg]
+        prof = replace(atoms, energy_j=atoms.energy_j * stretch, time_s=atoms.time_s * stretch)
+        rp = replay(atoms, cycle_stats(trace, device, profile=prof))
+    return rp
+
+
+def expected_latency(atoms: Atoms, trace: Trace, device: Device, *, refine: int = 1) -> float:
+    """Expected completion time (s) of back-to-back jobs of the plan (:func:`predict`)."""
+    return predict(atoms, trace, device, refine=refine).latency_s
 
 
 @dataclass(frozen=True, kw_only=True)

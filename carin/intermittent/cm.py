@@ -18,7 +18,10 @@ code    mechanism              cost model
                                reserve of energy is kept in the capacitor to write the
                                volatile state (input, output, registers) to FRAM when
                                the voltage falls, and it is read back after reboot; the
-                               output is written at the end like ``L``
+                               output is written at the end like ``L``. Applicable only
+                               where the checkpoint's energy is below the capacitor's
+                               cycle energy (a checkpoint voltage between ``v_off`` and
+                               ``v_on`` must exist)
 ``D``   depth-first slice      a run of consecutive ``D`` layers is one slice executed
                                tile by tile: inner feature maps never reach FRAM, inner
                                layers pay ``df_recompute`` extra compute (halo), the
@@ -64,7 +67,7 @@ CM_NAMES = {"R": "restart", "L": "layer", "T": "tile", "J": "jit", "D": "depth-f
 
 
 class CMError(CarinError):
-    """A CM plan string is malformed."""
+    """A CM plan string is malformed or a CM does not fit a layer on the device."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,6 +239,13 @@ def compile_layers(
             state = (0.0 if in_fram else n_in) + n_out + device.jit_state_extra_bytes / eb
             ck_e, ck_d = device.dma_write(state)
             rs_e, rs_d = device.dma_read(state)
+            if ck_e >= device.cycle_energy_j:
+                raise CMError(
+                    f"CM J does not fit layer {i}: its checkpoint ({ck_e * 1e6:.1f} uJ for "
+                    f"{state * eb:.0f} B of volatile state) needs more than the capacitor "
+                    f"stores between v_on and v_off ({device.cycle_energy_j * 1e6:.1f} uJ), "
+                    "so no checkpoint voltage exists; use R, L, T or D there"
+                )
             we, wd = device.dma_write(n_out + 1, 2)
             b.add(
                 i,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from carin.intermittent.analytical import cycle_stats
-from carin.intermittent.cm import CODES, compile_plan
+from carin.intermittent.cm import CODES, CMError, compile_plan
 from carin.intermittent.device import Device
 from carin.intermittent.layers import LayerTable
 from carin.intermittent.search import best_plan
@@ -44,12 +44,21 @@ def candidate_plans(
 ) -> dict[str, str]:
     """The plans carin considers: uniform ones, the DP plan and one DP plan per band.
 
+    A uniform plan whose mechanism does not fit some layer on the device (``J`` with a
+    checkpoint larger than a power cycle) is left out.
+
     Returns:
         ``{plan: origin}`` with origin ``uniform``, ``dp`` or ``dp-band<lo>-<hi>``.
     """
     n = len(model)
     costs = model.costs(device)
-    out: dict[str, str] = {c * n: "uniform" for c in CODES}
+    out: dict[str, str] = {}
+    for c in CODES:
+        try:
+            compile_plan(c * n, costs, device)
+        except CMError:  # e.g. J on a layer whose checkpoint exceeds a power cycle
+            continue
+        out[c * n] = "uniform"
     stats = cycle_stats(trace, device, active_w=_active_w(model, device))
     plan, _ = best_plan(costs, device, stats)
     out.setdefault(plan, "dp")

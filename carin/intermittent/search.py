@@ -21,7 +21,7 @@ import itertools
 from functools import cache
 
 from carin.intermittent.analytical import CycleStats, expected_energy
-from carin.intermittent.cm import CODES, compile_layers
+from carin.intermittent.cm import CODES, CMError, compile_layers
 from carin.intermittent.device import Device
 from carin.intermittent.layers import LayerCosts
 
@@ -29,8 +29,15 @@ __all__ = ["best_plan", "brute_force_plan", "plan_cost"]
 
 
 def plan_cost(plan: str, costs: LayerCosts, device: Device, stats: CycleStats) -> float:
-    """Expected energy (J) of one job of ``plan`` under the trace's cycle statistics."""
-    return expected_energy(compile_layers(plan, costs, device), stats)
+    """Expected energy (J) of one job of ``plan`` under the trace's cycle statistics.
+
+    ``inf`` when a mechanism of the plan does not fit its layer on the device.
+    """
+    try:
+        atoms = compile_layers(plan, costs, device)
+    except CMError:
+        return float("inf")
+    return expected_energy(atoms, stats)
 
 
 def best_plan(
@@ -52,7 +59,12 @@ def best_plan(
     allowed = [c for c in CODES if c in codes]
 
     def block_cost(i: int, plan: str) -> float:
-        atoms = compile_layers(plan, costs, device, start=i, input_in_fram=True, is_model_end=True)
+        try:
+            atoms = compile_layers(
+                plan, costs, device, start=i, input_in_fram=True, is_model_end=True
+            )
+        except CMError:  # a J that does not fit its layer
+            return float("inf")
         return expected_energy(atoms, stats)
 
     @cache

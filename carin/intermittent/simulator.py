@@ -214,6 +214,7 @@ class Simulator:
         self.e_full = device.cycle_energy_j
         self.e_max = device.max_energy_j
         self.log: list[tuple[int, float, float]] | None = None
+        self._t_on = 0.0  # when the device last turned on (on-periods span jobs)
 
     # -- harvest -------------------------------------------------------------
     def _idx(self, t: float) -> int:
@@ -390,7 +391,7 @@ class Simulator:
                 if on:
                     on, t, e = self._sleep(t, e, r)
                     if not on:
-                        self._log(1, t, t)
+                        self._log(1, self._t_on, t)
                         e = 0.0
                     continue
                 tc = self.charge_time(t, self.e_full - e)
@@ -400,8 +401,10 @@ class Simulator:
                     break
                 self._log(0, t, tc)
                 t, e, on = tc, self.e_full, True
+                self._t_on = t
                 st, t, e, _ = self._exec(boot, 0.0, t, e, r)
                 if st == _FAIL:
+                    self._log(1, self._t_on, t)
                     on, e = False, 0.0
             t = max(t, r)
             k = 0
@@ -446,7 +449,6 @@ class Simulator:
         cycles = 0
         restore: _Schedule | None = None
         booted = on
-        t_on = t
         while True:
             if t >= limit:
                 return False, limit, e, on, energy, nvm, cycles
@@ -458,7 +460,7 @@ class Simulator:
                 self._log(0, t, tc)
                 t, e, on = tc, self.e_full, True
                 booted = False
-                t_on = t
+                self._t_on = t
             if not booted:
                 st, t1, e1, pos = self._exec(boot, 0.0, t, e, limit)
                 energy += dev.reboot_j * (pos / dev.reboot_s if dev.reboot_s > 0 else 1.0)
@@ -468,7 +470,7 @@ class Simulator:
                     energy += restore.energy_at(pos)
                     t, e = t1, e1
                 if st == _FAIL:
-                    self._log(1, t_on, t)
+                    self._log(1, self._t_on, t)
                     on, e = False, 0.0
                     cycles += 1
                     continue
@@ -495,7 +497,7 @@ class Simulator:
             else:
                 tau = prog.resume[k]
                 restore = None
-            self._log(1, t_on, t)
+            self._log(1, self._t_on, t)
             on, e = False, 0.0
 
 
