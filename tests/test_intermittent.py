@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from carin.intermittent import Device, Trace, load_layers, load_mementos, load_react
-from carin.intermittent.analytical import cycle_stats, expected_latency
+from carin.intermittent.analytical import CycleStats, cycle_stats, expected_latency
 from carin.intermittent.cm import compile_plan
 from carin.intermittent.layers import Layer, LayerTable
-from carin.intermittent.profile import candidate_plans
+from carin.intermittent.profile import PlanRun, candidate_plans, choose_by_band
 from carin.intermittent.search import best_plan, brute_force_plan
-from carin.intermittent.simulator import Simulator, simulate
+from carin.intermittent.simulator import JobResults, Simulator, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 ENERGY = ROOT.parent / "shared" / "datasets" / "energy"
@@ -299,3 +299,77 @@ def test_device_and_layer_yaml_errors_name_file_and_line(tmp_path):
         load_layers(bad)
     with pytest.raises(LayerError, match="no such file"):
         load_layers(tmp_path / "missing.yaml")
+
+
+def test_busy_cycles_span_job_boundaries() -> None:
+    # harvest just below the draw: one power cycle lasts ~25 s, longer than the busy
+    # device's 4 s jobs; its on-time must match the live-time function, not a job's length
+    from carin.intermittent.analytical import live_time
+
+    d = Device.msp430fr5994()
+    p, big_p = 4.99e-3, 5e-3
+    stats = cycle_stats(_const(p, 300.0), d, active_w=big_p)
+    expect = float(live_time(d, p, active_w=big_p))
+    assert expect > 10.0
+    np.testing.assert_allclose(stats.on_s[1:], expect, rtol=1e-3)
+    np.testing.assert_allclose(stats.budget_j[1:], (expect - d.reboot_s) * big_p, rtol=1e-3)
+
+
+def test_jit_is_refused_where_its_checkpoint_exceeds_a_power_cycle() -> None:
+    from carin.intermittent.cm import CMError
+
+    d = Device.msp430fr5994()
+    model = load_layers(LENET)
+    costs = model.costs(d)
+    with pytest.raises(CMError, match="layer 0") as err:
+        compile_plan("J" * len(model), costs, d)
+    assert "use R, L, T or D" in str(err.value)
+    compile_plan("LLLJJJJ", costs, d)  # the small layers take J
+    stats = CycleStats(
+        budget_j=np.full(50, 2e-3),
+        store_j=np.full(50, 100e-6),
+        power_w=np.zeros(50),
+        on_s=np.ones(50),
+        off_s=np.ones(50),
+        consume_w=1e-3,
+        active_w=5e-3,
+        reboot_j=d.reboot_j,
+    )
+    plan, cost = best_plan(costs, d, stats, codes="RJ")
+    assert math.isfinite(cost) and plan[0] == "R"  # never J on layer 0
+    assert "JJJJJJJ" not in candidate_plans(model, _const(2e-3, 60.0), d)
+
+
+def _runs(power_mw: np.ndarray, done: dict[str, np.ndarray]) -> list[PlanRun]:
+    n = power_mw.size
+    return [
+        PlanRun(
+            plan=name,
+            origin="x",
+            jobs=JobResults(
+                release_s=np.arange(n, dtype=float),
+                completed=ok,
+                latency_s=np.where(ok, 1.0, np.nan),
+                energy_j=np.ones(n),
+                nvm_bytes=np.zeros(n),
+                cycles=np.zeros(n, int),
+                plan=np.zeros(n, int),
+                power_w=power_mw * 1e-3,
+                sim_time_s=float(n),
+            ),
+        )
+        for name, ok in done.items()
+    ]
+
+
+def test_choose_by_band_switches_only_on_clear_evidence() -> None:
+    # band [0, 1): 40 jobs, B completes 10 more than A -> switch; band [1, 2): 40 jobs,
+    # B only 1 more -> keep A; band [2, 3): 5 jobs, B wins all -> too few, keep A
+    pw = np.concatenate([np.full(40, 0.5), np.full(40, 1.5), np.full(5, 2.5)])
+    a = np.concatenate([np.arange(40) < 20, np.arange(40) < 20, np.zeros(5, bool)])
+    b = np.concatenate([np.arange(40) < 30, np.arange(40) < 21, np.ones(5, bool)])
+    runs = _runs(pw, {"A": a, "B": b})
+    assert choose_by_band(runs, "A", bands_mw=(0, 1, 2, 3)) == ["B", "A", "A"]
+    assert choose_by_band(runs, "A", bands_mw=(0, 1, 2, 3), min_jobs=5) == ["B", "A", "B"]
+    with pytest.raises(ValueError, match="default plan"):
+        choose_by_band(runs, "C")

@@ -24,7 +24,14 @@ from carin.intermittent.search import best_plan
 from carin.intermittent.simulator import JobResults, Simulator
 from carin.intermittent.traces import Trace
 
-__all__ = ["BANDS_MW", "PlanRun", "candidate_plans", "simulate_plans", "profile_rows"]
+__all__ = [
+    "BANDS_MW",
+    "PlanRun",
+    "candidate_plans",
+    "choose_by_band",
+    "simulate_plans",
+    "profile_rows",
+]
 
 #: Default harvested-power band edges (mW); the last band is open-ended.
 BANDS_MW: tuple[float, ...] = (0.0, 0.1, 0.3, 1.0, 3.0, float("inf"))
@@ -137,3 +144,50 @@ def profile_rows(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def choose_by_band(
+    runs: Sequence[PlanRun],
+    default: str,
+    *,
+    bands_mw: Sequence[float] = BANDS_MW,
+    min_jobs: int = 10,
+    margin_jobs: int = 2,
+) -> list[str]:
+    """Per harvested-power band, the plan to switch to (run-time adaptation).
+
+    A band keeps ``default`` (the offline plan) unless it saw at least ``min_jobs`` jobs
+    and another plan completed at least ``margin_jobs`` more of them by their deadline
+    (and at least 5% of the band's jobs more): a handful of jobs in a band cannot tell
+    plans apart, and switching on noise loses jobs on new data.
+
+    Args:
+        runs: The candidate plans simulated on the trace used for choosing.
+        default: The plan for bands without clear evidence.
+        bands_mw: Band edges in mW.
+        min_jobs: Jobs a band needs before it may switch.
+        margin_jobs: Extra completed jobs a plan needs over ``default`` in the band.
+
+    Returns:
+        One plan per band (``len(bands_mw) - 1``).
+    """
+    by = {r.plan: r for r in runs}
+    if default not in by:
+        raise ValueError(f"choose_by_band: default plan {default!r} is not among the runs")
+    out = []
+    for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
+        pw = by[default].jobs.power_w * 1e3
+        m = (pw >= lo) & (pw < hi)
+        n = int(m.sum())
+        pick = default
+        if n >= min_jobs:
+            base = int(by[default].jobs.completed[m].sum())
+            need = base + max(margin_jobs, int(np.ceil(0.05 * n)))
+            best = max(
+                runs,
+                key=lambda r: (int(r.jobs.completed[m].sum()), r.plan == default),
+            )
+            if int(best.jobs.completed[m].sum()) >= need:
+                pick = best.plan
+        out.append(pick)
+    return out
