@@ -111,6 +111,7 @@ def main() -> None:
             row["dp"] = (dp, summ[dp]) if dp else None
             row["offline"] = (offline, summ[offline])
             row["adaptive"] = ada.summary()
+            row["switched"] = sum(c != offline for c in choice)
             rows.append(row)
             if tr.name.startswith("rf-"):  # the REACT traces
                 accuracy += check_model(model, tr, d, plans)
@@ -246,6 +247,7 @@ def write(
     ok = best > 0
     dyn = np.array([not r["trace"].startswith("solar") for r in rows]) & ok
     n = len(rows)
+    switched = sum(r["switched"] for r in rows)
 
     def versus(x: np.ndarray, ref: np.ndarray, label: str) -> str:
         worse = x < ref - 0.5
@@ -271,6 +273,11 @@ def write(
         "- against the uniform CM a user would pick on the first half:",
         f"  - {versus(off, trained, 'offline')}",
         f"  - {versus(ad, trained, 'adaptive')}",
+        f"- run-time adaptation switched away from the offline plan in "
+        f"{switched} of {n * (len(BANDS_MW) - 1)} (trace, band) cells"
+        + (
+            ": no band showed another plan clearly better on the first half" if not switched else ""
+        ),
         f"- successful jobs where the best uniform CM has any: offline "
         f"{gain(off, best, ok)}, adaptive {gain(ad, best, ok)} over the best uniform "
         f"(hindsight); on the RF traces (REACT, Mementos) offline {gain(off, best, dyn)}, "

@@ -153,20 +153,23 @@ def choose_by_band(
     bands_mw: Sequence[float] = BANDS_MW,
     min_jobs: int = 10,
     margin_jobs: int = 2,
+    z: float = 2.0,
 ) -> list[str]:
     """Per harvested-power band, the plan to switch to (run-time adaptation).
 
     A band keeps ``default`` (the offline plan) unless it saw at least ``min_jobs`` jobs
-    and another plan completed at least ``margin_jobs`` more of them by their deadline
-    (and at least 5% of the band's jobs more): a handful of jobs in a band cannot tell
-    plans apart, and switching on noise loses jobs on new data.
+    and another plan completed at least ``margin_jobs`` more of them by their deadline,
+    with a paired difference (the same jobs under both plans) at least ``z`` standard
+    errors above zero: a handful of jobs in a band cannot tell plans apart, and switching
+    on noise loses jobs on new data.
 
     Args:
-        runs: The candidate plans simulated on the trace used for choosing.
+        runs: The candidate plans simulated on the trace used for choosing (same jobs).
         default: The plan for bands without clear evidence.
         bands_mw: Band edges in mW.
         min_jobs: Jobs a band needs before it may switch.
         margin_jobs: Extra completed jobs a plan needs over ``default`` in the band.
+        z: Standard errors the paired per-job difference must clear.
 
     Returns:
         One plan per band (``len(bands_mw) - 1``).
@@ -174,20 +177,20 @@ def choose_by_band(
     by = {r.plan: r for r in runs}
     if default not in by:
         raise ValueError(f"choose_by_band: default plan {default!r} is not among the runs")
+    base_ok = by[default].jobs.completed
+    pw = by[default].jobs.power_w * 1e3
     out = []
     for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
-        pw = by[default].jobs.power_w * 1e3
         m = (pw >= lo) & (pw < hi)
         n = int(m.sum())
-        pick = default
+        pick, best = default, 0.0
         if n >= min_jobs:
-            base = int(by[default].jobs.completed[m].sum())
-            need = base + max(margin_jobs, int(np.ceil(0.05 * n)))
-            best = max(
-                runs,
-                key=lambda r: (int(r.jobs.completed[m].sum()), r.plan == default),
-            )
-            if int(best.jobs.completed[m].sum()) >= need:
-                pick = best.plan
+            for r in runs:
+                diff = r.jobs.completed[m].astype(float) - base_ok[m]
+                extra = float(diff.sum())
+                se = float(diff.std(ddof=1)) * n**-0.5 if n > 1 else 0.0
+                clear = extra >= margin_jobs and (se == 0.0 or diff.mean() >= z * se)
+                if clear and extra > best:
+                    pick, best = r.plan, extra
         out.append(pick)
     return out
