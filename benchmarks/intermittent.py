@@ -225,8 +225,8 @@ def write(
         "with the best simulated success on the first half.",
         "- **adaptive**: per harvested-power band (mean power over the second before "
         "release), the offline plan unless the first half had >= 10 jobs in the band and "
-        "another candidate completed >= 2 (and >= 5%) more of them "
-        "(`choose_by_band`); applied on the second half.",
+        "another candidate completed >= 2 more of them, or as many and was >= 5% faster, "
+        "each with a paired z >= 2 (`choose_by_band`); applied on the second half.",
         "",
         "| model | trace | jobs | "
         + " | ".join(f"uniform {c}" for c in codes)
@@ -248,6 +248,17 @@ def write(
     dyn = np.array([not r["trace"].startswith("solar") for r in rows]) & ok
     n = len(rows)
     switched = sum(r["switched"] for r in rows)
+    sw = np.array([r["switched"] > 0 for r in rows])
+    lat_off = np.array([r["offline"][1]["latency_ms"] for r in rows])
+    lat_ad = np.array([r["adaptive"]["latency_ms"] for r in rows])
+    both = sw & np.isfinite(lat_off) & np.isfinite(lat_ad)
+    lat_change = (
+        f"{100 * np.median(lat_ad[both] / lat_off[both] - 1):+.1f}% (median; range "
+        f"{100 * np.min(lat_ad[both] / lat_off[both] - 1):+.1f} to "
+        f"{100 * np.max(lat_ad[both] / lat_off[both] - 1):+.1f}%)"
+        if both.any()
+        else "-"
+    )
 
     def versus(x: np.ndarray, ref: np.ndarray, label: str) -> str:
         worse = x < ref - 0.5
@@ -275,9 +286,10 @@ def write(
         f"  - {versus(ad, trained, 'adaptive')}",
         f"- run-time adaptation switched away from the offline plan in "
         f"{switched} of {n * (len(BANDS_MW) - 1)} (trace, band) cells"
-        + (
-            ": no band showed another plan clearly better on the first half" if not switched else ""
-        ),
+        + (": no band showed another plan clearly better on the first half" if not switched else "")
+        + f"; where it switched ({int(sw.sum())} configurations), success "
+        f"{np.mean(ad[sw] - off[sw]) if sw.any() else 0.0:+.1f} points and mean latency of "
+        f"completed jobs {lat_change} against the offline plan",
         f"- successful jobs where the best uniform CM has any: offline "
         f"{gain(off, best, ok)}, adaptive {gain(ad, best, ok)} over the best uniform "
         f"(hindsight); on the RF traces (REACT, Mementos) offline {gain(off, best, dyn)}, "

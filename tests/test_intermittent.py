@@ -340,8 +340,11 @@ def test_jit_is_refused_where_its_checkpoint_exceeds_a_power_cycle() -> None:
     assert "JJJJJJJ" not in candidate_plans(model, _const(2e-3, 60.0), d)
 
 
-def _runs(power_mw: np.ndarray, done: dict[str, np.ndarray]) -> list[PlanRun]:
+def _runs(
+    power_mw: np.ndarray, done: dict[str, np.ndarray], lat: dict[str, np.ndarray] | None = None
+) -> list[PlanRun]:
     n = power_mw.size
+    lat = lat or {}
     return [
         PlanRun(
             plan=name,
@@ -349,7 +352,7 @@ def _runs(power_mw: np.ndarray, done: dict[str, np.ndarray]) -> list[PlanRun]:
             jobs=JobResults(
                 release_s=np.arange(n, dtype=float),
                 completed=ok,
-                latency_s=np.where(ok, 1.0, np.nan),
+                latency_s=np.where(ok, lat.get(name, np.ones(n)), np.nan),
                 energy_j=np.ones(n),
                 nvm_bytes=np.zeros(n),
                 cycles=np.zeros(n, int),
@@ -373,3 +376,17 @@ def test_choose_by_band_switches_only_on_clear_evidence() -> None:
     assert choose_by_band(runs, "A", bands_mw=(0, 1, 2, 3), min_jobs=5) == ["B", "A", "B"]
     with pytest.raises(ValueError, match="default plan"):
         choose_by_band(runs, "C")
+
+
+def test_choose_by_band_switches_to_a_faster_plan_only_without_losing_jobs() -> None:
+    # 30 jobs in one band; all complete under A (1 s +- noise) and B (0.6 s); C is faster
+    # still but misses 3 jobs; D is 1% faster (below the 5% threshold)
+    rng = np.random.default_rng(0)
+    pw = np.full(30, 2.0)
+    base = 1.0 + 0.01 * rng.standard_normal(30)
+    done = {"A": np.ones(30, bool), "B": np.ones(30, bool), "D": np.ones(30, bool)}
+    done["C"] = np.arange(30) >= 3
+    lat = {"A": base, "B": base * 0.6, "C": base * 0.3, "D": base * 0.99}
+    runs = _runs(pw, done, lat)
+    assert choose_by_band(runs, "A", bands_mw=(0, 5)) == ["B"]
+    assert choose_by_band([r for r in runs if r.plan in "AD"], "A", bands_mw=(0, 5)) == ["A"]

@@ -42,7 +42,10 @@ budget, loses the one that does not (a ``J`` segment keeps what it did above its
 and pays its restore next cycle). The expected completion time is the traced time over
 the jobs completed, the expected energy the consumed budgets and reboots over the same.
 Every completion time is a function of the cycles only (no event simulation of the
-trace), ``O(cycles + jobs x segments)``.
+trace), ``O(cycles + jobs x segments)``. :func:`predict` measures the cycles for the
+plan's own power profile (cycle length near break-even depends on which layers run) and
+refines that profile once by the work each segment loses (re-run segments take a larger
+share of the device's time than in a failure-free run).
 """
 
 from __future__ import annotations

@@ -154,14 +154,23 @@ def choose_by_band(
     min_jobs: int = 10,
     margin_jobs: int = 2,
     z: float = 2.0,
+    min_speedup: float = 0.05,
 ) -> list[str]:
     """Per harvested-power band, the plan to switch to (run-time adaptation).
 
     A band keeps ``default`` (the offline plan) unless it saw at least ``min_jobs`` jobs
-    and another plan completed at least ``margin_jobs`` more of them by their deadline,
-    with a paired difference (the same jobs under both plans) at least ``z`` standard
-    errors above zero: a handful of jobs in a band cannot tell plans apart, and switching
-    on noise loses jobs on new data.
+    and the evidence is clear, comparing each plan with ``default`` on the same jobs:
+
+    1. another plan completed at least ``margin_jobs`` more of them by their deadline,
+       with a paired difference at least ``z`` standard errors above zero (the one with
+       the most extra jobs wins); else
+    2. another plan completed no fewer of them and, over the jobs both completed (at
+       least ``min_jobs``), was faster by at least ``min_speedup`` of the default's mean
+       latency with a paired difference at least ``z`` standard errors above zero (the
+       fastest wins).
+
+    A handful of jobs in a band cannot tell plans apart, and switching on noise loses
+    jobs on new data.
 
     Args:
         runs: The candidate plans simulated on the trace used for choosing (same jobs).
@@ -169,7 +178,8 @@ def choose_by_band(
         bands_mw: Band edges in mW.
         min_jobs: Jobs a band needs before it may switch.
         margin_jobs: Extra completed jobs a plan needs over ``default`` in the band.
-        z: Standard errors the paired per-job difference must clear.
+        z: Standard errors a paired difference must clear.
+        min_speedup: Relative mean-latency reduction a faster plan needs.
 
     Returns:
         One plan per band (``len(bands_mw) - 1``).
@@ -177,20 +187,41 @@ def choose_by_band(
     by = {r.plan: r for r in runs}
     if default not in by:
         raise ValueError(f"choose_by_band: default plan {default!r} is not among the runs")
-    base_ok = by[default].jobs.completed
-    pw = by[default].jobs.power_w * 1e3
+    base = by[default].jobs
+    pw = base.power_w * 1e3
     out = []
     for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
         m = (pw >= lo) & (pw < hi)
         n = int(m.sum())
-        pick, best = default, 0.0
-        if n >= min_jobs:
-            for r in runs:
-                diff = r.jobs.completed[m].astype(float) - base_ok[m]
-                extra = float(diff.sum())
-                se = float(diff.std(ddof=1)) * n**-0.5 if n > 1 else 0.0
-                clear = extra >= margin_jobs and (se == 0.0 or diff.mean() >= z * se)
-                if clear and extra > best:
-                    pick, best = r.plan, extra
-        out.append(pick)
+        out.append(default)
+        if n < min_jobs:
+            continue
+        more: tuple[float, str] | None = None
+        faster: tuple[float, str] | None = None
+        for r in runs:
+            if r.plan == default:
+                continue
+            diff = r.jobs.completed[m].astype(float) - base.completed[m]
+            extra = float(diff.sum())
+            if extra >= margin_jobs and _clear(diff, z) and (more is None or extra > more[0]):
+                more = (extra, r.plan)
+            both = m & r.jobs.completed & base.completed
+            if extra < 0 or int(both.sum()) < min_jobs:
+                continue
+            gain = base.latency_s[both] - r.jobs.latency_s[both]
+            rel = float(gain.mean()) / float(base.latency_s[both].mean())
+            if rel >= min_speedup and _clear(gain, z) and (faster is None or rel > faster[0]):
+                faster = (rel, r.plan)
+        if more is not None:
+            out[-1] = more[1]
+        elif faster is not None:
+            out[-1] = faster[1]
     return out
+
+
+def _clear(diff: np.ndarray, z: float) -> bool:
+    """Whether the mean of paired differences is at least ``z`` standard errors above 0."""
+    if diff.size < 2 or diff.mean() <= 0:
+        return False
+    se = float(diff.std(ddof=1)) / np.sqrt(diff.size)
+    return se == 0.0 or float(diff.mean()) >= z * se
