@@ -209,6 +209,10 @@ def solve(
     chosen: list[tuple[dict, np.ndarray | None]] = []
     for cond in spec.anticipate.condition_sets():
         cf = exact.solve(space, condition=cond)
+        if not len(cf) and cond.get("power_mw") is not None and space.has_overall_power_rows:
+            # no plan meets the SLO in this power band: the best overall one, which is what
+            # the Switcher runs where no design of the plan holds the power level
+            cf = exact.solve(space, condition={**cond, "power_mw": None})
         chosen.append((cond, cf.sorted(preference).index[0] if len(cf) else None))
     # safe fallback: the best design that needs only the CPU
     others = [p for p in space.processors if p != "cpu"]
@@ -220,6 +224,11 @@ def solve(
     timings["conditions"] = time.perf_counter() - t1
 
     designs, pareto_flags = _merge_designs(space, front, chosen, fallback_row, preference)
+    # the design to start with, the nominal front's best, ranks first even where a design
+    # chosen for a condition scores better (a power band's row is not a nominal design)
+    first = [tuple(r) for r in designs.tolist()].index(tuple(front.index[0].tolist()))
+    order = [first, *(i for i in range(len(designs)) if i != first)]
+    designs, pareto_flags = designs[order], pareto_flags[order]
     position = {tuple(r): i for i, r in enumerate(designs.tolist())}
     conditions = [(c, None if r is None else position[tuple(r.tolist())]) for c, r in chosen]
     fallback = None if fallback_row is None else position[tuple(fallback_row.tolist())]

@@ -64,10 +64,26 @@ class TaskSpace:
     def __len__(self) -> int:
         return len(self.frame)
 
-    def in_power_band(self, power: float) -> np.ndarray:
-        """Which rows suit harvested power ``power``: ``lo <= power < hi``; NaN = no bound."""
+    def power_rows(self, power: float | None) -> np.ndarray | None:
+        """Which rows describe the device at harvested power ``power`` (None: unknown).
+
+        A row with a power band (``power_lo_mw``/``power_hi_mw``) holds a plan's metrics at
+        that power; a row without one holds its overall metrics. With no power level the
+        overall rows count (all rows if the task has none); at a power level, the banded
+        rows whose band holds it (the overall rows if no band does).
+
+        Returns:
+            A row mask, or None when the task's rows carry no bands (no restriction).
+        """
         lo, hi = self.values(POWER_LO), self.values(POWER_HI)
-        return ~(lo > power) & ~(hi <= power)
+        banded = ~np.isnan(lo) | ~np.isnan(hi)
+        if not banded.any():
+            return None
+        overall = ~banded
+        if power is None:
+            return overall if overall.any() else None
+        here = banded & ~(lo > power) & ~(hi <= power)
+        return here if here.any() or not overall.any() else overall
 
     def values(self, metric: str) -> np.ndarray:
         """The metric column as float64 (NaN when the table lacks it)."""
@@ -225,6 +241,16 @@ class DesignSpace:
         feasible &= self.condition_mask(index, condition, cond_lat)
         return Evaluation(objectives=obj, constraints=cons, feasible=feasible)
 
+    @property
+    def has_overall_power_rows(self) -> bool:
+        """Whether some task mixes power-banded rows with overall (unbanded) rows."""
+        for task in self.tasks:
+            lo, hi = task.values(POWER_LO), task.values(POWER_HI)
+            banded = ~np.isnan(lo) | ~np.isnan(hi)
+            if banded.any() and not banded.all():
+                return True
+        return False
+
     def condition_mask(
         self, index: np.ndarray, condition: dict, cond_lat: np.ndarray | None = None
     ) -> np.ndarray:
@@ -235,8 +261,9 @@ class DesignSpace:
         for t, task in enumerate(self.tasks):
             if unavailable:
                 ok &= ~np.isin(task.processor[index[:, t]], list(unavailable))
-            if power is not None:
-                ok &= task.in_power_band(power)[index[:, t]]
+            rows = task.power_rows(power)
+            if rows is not None:
+                ok &= rows[index[:, t]]
         if condition.get("memory_budget_mb") is not None:
             mem = self.aggregate(self.memory_target, index)
             ok &= _holds(mem, "<=", condition["memory_budget_mb"])

@@ -255,15 +255,30 @@ def test_cli_profile_solve_and_switcher_by_power(tmp_path: Path) -> None:
     )
     rc = main(["solve", str(spec), "--out", str(tmp_path / "sol")])
     assert rc in (0, None)
+    # one overall row per plan (no band) besides its band rows
+    overall = frame[frame["power_lo_mw"].isna() & frame["power_hi_mw"].isna()]
+    assert sorted(overall["cm"]) == sorted(frame["cm"].unique())
     plan = json.loads((tmp_path / "sol" / "plan.json").read_text())
-    bands = [d.get("power_band_mw") for d in plan["designs"]]
-    assert all(b is not None for b in bands)
+    # the plan starts with the best overall plan: rank 0, no band
+    assert plan["primary"] == plan["designs"][0]["id"]
+    assert "power_band_mw" not in plan["designs"][0]
+    best = overall.sort_values(["success_rate", "latency_ms"], ascending=[False, True]).iloc[0]
+    assert plan["designs"][0]["parts"][0]["config"]["cm"] == best["cm"]
     sw = Switcher.from_dict(plan)
+    assert sw.cache_mismatches == []  # the solver and the Switcher agree on every level
+    assert sw.select({}).design_id == plan["primary"]
+    band_rows = frame[frame["power_lo_mw"].notna()]
     for p in (0.5, 2.0, 5.0):
         dec = sw.select({"power_mw": p})
-        if dec.design is not None:
+        assert dec.design is not None
+        here = band_rows[(band_rows["power_lo_mw"] <= p) & ~(band_rows["power_hi_mw"] <= p)]
+        ok = here[here["success_rate"] >= 50]
+        if len(ok):  # a plan meets the SLO in the band: a design of that band runs
             lo, hi = dec.design["power_band_mw"]
             assert lo <= p and (hi is None or p < hi)
+            assert dec.design["metrics"]["success_rate"] == ok["success_rate"].max()
+        else:  # none does: the overall best plan runs
+            assert dec.design_id == plan["primary"]
 
 
 def test_tiny_layer_table() -> None:

@@ -94,13 +94,32 @@ def ref_feasible(plan, design, conditions):
     if "latency_budget_ms" in cond:
         if latency is None or not latency <= cond["latency_budget_ms"]:
             return False
-    band = design.get("power_band_mw")
-    if "power_mw" in cond and band is not None:
-        power = cond["power_mw"]
-        # [lo, hi) with hi null meaning no upper bound, so even an infinite power is in
-        if not (band[0] <= power and (band[1] is None or power < band[1])):
-            return False
+    if not ref_power_ok(plan, design, cond.get("power_mw")):
+        return False
     return True
+
+
+def _holds(band, power) -> bool:
+    # [lo, hi) with hi null meaning no upper bound, so even an infinite power is in
+    return band[0] <= power and (band[1] is None or power < band[1])
+
+
+def ref_power_ok(plan, design, power) -> bool:
+    """Banded designs whose band holds the power level win over unbanded ones; with no
+    power level (None or NaN) the unbanded ones count (all, if the plan has none)."""
+    bands = [d.get("power_band_mw") for d in plan["designs"]]
+    if (
+        all(b is None for b in bands)
+        or all(b is not None for b in bands)
+        and (power is None or power != power)
+    ):
+        return True
+    band = design.get("power_band_mw")
+    if power is None or power != power:
+        return band is None
+    if any(b is not None and _holds(b, power) for b in bands):
+        return band is not None and _holds(band, power)
+    return band is None
 
 
 def ref_select(plan, conditions):

@@ -57,3 +57,23 @@ def test_solved_power_bands_drive_select(tmp_path, capsys):
             cond = {"power_mw": power, **extra}
             decision = switcher.select(cond)
             assert (decision.design_id, decision.meets_slo) == ref_select(plan, cond), cond
+
+
+def test_unbanded_designs_run_without_a_power_level_and_yield_inside_a_band(tmp_path, capsys):
+    (tmp_path / "profiles.csv").write_text(PROFILES)
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    assert main(["solve", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    plan = json.loads((tmp_path / "out/plan.json").read_text())
+    switcher = Switcher.from_dict(plan)
+    # the primary is the overall (unbanded) design and ranks first, whatever the bands score
+    primary = plan["designs"][0]
+    assert plan["primary"] == primary["id"] and "power_band_mw" not in primary
+    assert primary["parts"][0]["config"]["model"] == "tiny"
+    assert switcher.select({}).design_id == primary["id"]
+    assert switcher.select({"power_mw": float("nan")}).design_id == primary["id"]
+    rank_of = {d["id"]: d["rank"] for d in plan["designs"]}
+    banded = next(d for d in plan["designs"] if d.get("power_band_mw") == [2.0, None])
+    assert "no power level given" in switcher.why_infeasible(rank_of[banded["id"]], {})
+    assert "designs without a band yield" in switcher.why_infeasible(0, {"power_mw": 3.0})
+    assert switcher.why_infeasible(0, {"power_mw": 0.05}) is None

@@ -113,13 +113,20 @@ def profile_rows(
     *,
     bands_mw: Sequence[float] = BANDS_MW,
 ) -> pd.DataFrame:
-    """Profile rows of the simulated plans: one per (plan, band with jobs)."""
+    """Profile rows of the simulated plans: per plan one overall row, one per band with jobs.
+
+    The overall row (empty ``power_lo_mw``/``power_hi_mw``) holds the metrics of all the
+    plan's jobs, so ``carin solve`` ranks plans on the whole trace when no power level is
+    given; a band row holds those of the jobs released in the band, and at a power level
+    the band rows that hold it are what counts (see ``TaskSpace.power_rows``).
+    """
     rows = []
     for run in runs:
         pw_mw = run.jobs.power_w * 1e3
-        for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
-            m = (pw_mw >= lo) & (pw_mw < hi)
-            if not m.any():
+        bands = [(np.nan, np.nan), *zip(bands_mw[:-1], bands_mw[1:], strict=True)]
+        for lo, hi in bands:
+            m = None if np.isnan(lo) else (pw_mw >= lo) & (pw_mw < hi)
+            if m is not None and not m.any():
                 continue
             s = run.jobs.summary(m)
             rows.append(

@@ -218,9 +218,24 @@ def _key_text(values: list[Any]) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
 
 
+def _row_band(lo: float, hi: float) -> tuple[float, float | None] | None:
+    """A row's power band as a plan writes it (None: an overall row)."""
+    from carin.plan import round_sig
+
+    if not (np.isfinite(lo) or np.isfinite(hi)):
+        return None
+    return (
+        round_sig(lo) if np.isfinite(lo) else 0.0,
+        round_sig(hi) if np.isfinite(hi) else None,
+    )
+
+
 def _plan_positions(space: DesignSpace, plan: dict[str, Any], where: Path) -> dict[str, np.ndarray]:
+    from carin.space import POWER_HI, POWER_LO
+
     lookups = []
     columns = []
+    bands = []
     for task in space.tasks:
         cols = [c for c in KEY_COLUMNS if c in task.frame.columns]
         texts = [
@@ -229,13 +244,17 @@ def _plan_positions(space: DesignSpace, plan: dict[str, Any], where: Path) -> di
             else _key_text(task.frame[c].astype(object).tolist())
             for c in cols
         ]
-        lookup: dict[tuple[str, ...], int] = {}
+        lookup: dict[tuple[str, ...], list[int]] = {}
         for i, key in enumerate(zip(*texts, strict=True)):
-            lookup.setdefault(key, i)
+            lookup.setdefault(key, []).append(i)
         lookups.append(lookup)
         columns.append(cols)
+        lo, hi = task.values(POWER_LO), task.values(POWER_HI)
+        bands.append([_row_band(a, b) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
     out: dict[str, np.ndarray] = {}
     for design in plan.get("designs", []):
+        band = design.get("power_band_mw")
+        band = tuple(band) if band is not None else None
         pos = []
         for t, part in enumerate(design["parts"]):
             cfg = part.get("config", {})
@@ -248,7 +267,10 @@ def _plan_positions(space: DesignSpace, plan: dict[str, Any], where: Path) -> di
                     f"{where}: design {design['id']} ({', '.join(key)}) is not in the spec's "
                     "profile table any more; re-run 'carin solve'"
                 )
-            pos.append(lookups[t][key])
+            rows = lookups[t][key]
+            # rows that differ only in their power band: the one of the design's band
+            same = [r for r in rows if bands[t][r] == band]
+            pos.append((same or rows)[0])
         out[design["id"]] = np.array(pos, dtype=np.int64)
     return out
 

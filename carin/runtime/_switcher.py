@@ -237,15 +237,17 @@ class Switcher:
         breaks = sorted({x for m in models if m.band for x in m.band if x != _INF})
         self._power_breaks = breaks
         self._has_bands = no_band != self._all
+        # a power level goes to the banded designs whose band holds it, and to the unbanded
+        # ones only where no band does; without a power level the unbanded ones count
         seg_masks = [no_band]
         for k in range(len(breaks)):
             lo = breaks[k]
             hi = breaks[k + 1] if k + 1 < len(breaks) else _INF
-            mask = no_band
+            mask = 0
             for m in models:
                 if m.band and m.band[0] <= lo and hi <= m.band[1]:
                     mask |= 1 << m.index
-            seg_masks.append(mask)
+            seg_masks.append(mask or no_band)
         self._power_masks = seg_masks
         # latency: single-part designs sorted by base latency per processor
         singles: dict[str, list[tuple[float, int]]] = {}
@@ -303,6 +305,12 @@ class Switcher:
                 return f"{metric} {got:g} violates {metric} {op} {value:g}"
         return None
 
+    def _power_mask(self, power: float | None) -> int:
+        """Designs a power level (None or NaN: none given) leaves in play."""
+        if power is not None and power == power:
+            return self._power_masks[bisect_right(self._power_breaks, power)]
+        return self._no_band or self._all
+
     # ------------------------------------------------------------------ selection
     @staticmethod
     def _key(conditions: Mapping[str, Any]) -> tuple:
@@ -339,14 +347,12 @@ class Switcher:
             mem = get("memory_budget_mb")
             if mem is not None:
                 mask &= self._mem_masks[bisect_right(self._mem_values, mem)] if mem == mem else 0
-            power = get("power_mw")
-            if power is not None and self._has_bands:
-                if power == power:
-                    mask &= self._power_masks[bisect_right(self._power_breaks, power)]
-                else:
-                    mask &= self._no_band
+            if self._has_bands:
+                mask &= self._power_mask(get("power_mw"))
             slowdown = get("slowdown")
             budget = get("latency_budget_ms")
+        elif self._has_bands:
+            mask &= self._power_mask(None)
         if extra:
             slowdown = _merge(slowdown, extra)
         if mask and (slowdown or budget is not None):
@@ -498,10 +504,15 @@ class Switcher:
             shown = "unknown" if m.memory is None else f"{m.memory:g} MB"
             return f"memory {shown} > budget {mem:g} MB"
         power = cond.get("power_mw")
-        if power is not None and m.band is not None:
+        if self._has_bands and not (self._power_mask(power) >> m.index) & 1:
+            if m.band is None:
+                if power is None or power != power:
+                    return "no power level given; designs without a band apply"
+                return f"a design's power band holds {power:g} mW; designs without a band yield"
             lo, hi = m.band
-            if not (lo <= power and (power < hi or hi == _INF)):
-                return f"power {power:g} mW outside band [{lo:g}, {hi:g})"
+            if power is None or power != power:
+                return f"power band [{lo:g}, {hi:g}): no power level given"
+            return f"power {power:g} mW outside band [{lo:g}, {hi:g})"
         slowdown = cond.get("slowdown")
         budget = cond.get("latency_budget_ms")
         limit = self._limit

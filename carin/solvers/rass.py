@@ -170,8 +170,9 @@ class _MultiProblem:
                 ok &= ~np.isnan(lat)
             if unavailable:
                 ok &= ~np.isin(task.processor, unavailable)
-            if power is not None:
-                ok &= task.in_power_band(power)
+            rows = task.power_rows(power)
+            if rows is not None:
+                ok &= rows
             limit = np.full(n, np.inf)
             with np.errstate(invalid="ignore"):
                 for c in task.constraints:
