@@ -350,6 +350,7 @@ class Replay:
             last completion, over ``jobs``).
         latency_s: Expected completion time per job (time of the last completion over
             ``jobs``).
+        lost_j: Per segment, the work lost in it per job (what failures threw away).
     """
 
     jobs: int
