@@ -19,7 +19,7 @@ _SUFFIX_UNITS = {
     "_db": "dB",
     "_m": "M",
 }
-_NAMED_UNITS = {"accuracy": "%", "success_rate": "fraction"}
+_NAMED_UNITS = {"accuracy": "%", "success_rate": "%"}
 _LABEL_RE = re.compile(r"^\s*(sum|max|min|mean)\s*\(\s*([A-Za-z_]\w*)\s*\)\s*$")
 
 
