@@ -80,7 +80,7 @@ def main() -> None:
         for tr in traces(args.quick):
             half = tr.duration / 2
             train, test = tr.window(0.0, half), tr.window(half, half)
-            plans = candidate_plans(model, train, d)
+            plans = candidate_plans(model, train, d, period=period)
             ts = time.time()
             fit = simulate_plans(model, train, d, plans, period=period, deadline=period)
             runs = simulate_plans(model, test, d, plans, period=period, deadline=period)
@@ -219,10 +219,12 @@ def write(
         "written per job; bold = the best uniform CM on the second half (hindsight); "
         "n/a = the CM does not fit some layer (J whose checkpoint exceeds a power cycle).",
         "",
-        "- **dp**: the exact-DP plan for the first half's power-cycle statistics "
-        "(additive model, no simulation in the loop).",
+        "- **dp**: the exact-DP plan for the first half's power-cycle statistics, each "
+        "cycle counted for the jobs it can serve (additive model, no simulation in the "
+        "loop).",
         "- **offline**: carin's offline plan, the candidate (uniform, DP, per-band DP) "
-        "with the best simulated success on the first half.",
+        "with the best simulated success on the first half (as `carin solve` picks from "
+        "the profile rows).",
         "- **adaptive**: per harvested-power band (mean power over the second before "
         "release), the offline plan unless the first half had >= 10 jobs in the band and "
         "another candidate completed >= 2 more of them, or as many and was >= 5% faster, "

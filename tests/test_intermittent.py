@@ -405,3 +405,23 @@ def test_choose_by_band_switches_to_a_faster_plan_only_without_losing_jobs() -> 
     runs = _runs(pw, done, lat)
     assert choose_by_band(runs, "A", bands_mw=(0, 5)) == ["B"]
     assert choose_by_band([r for r in runs if r.plan in "AD"], "A", bands_mw=(0, 5)) == ["A"]
+
+
+def test_for_period_caps_long_cycles_at_the_jobs_they_serve() -> None:
+    # a 100 s cycle with 1 s of recharge serves 11 jobs released every 10 s: its budget
+    # is capped at 11 jobs; a 2 s cycle serves one job and keeps its smaller budget
+    stats = CycleStats(
+        budget_j=np.array([5.0, 0.2]),
+        store_j=np.array([0.1, 0.1]),
+        power_w=np.zeros(2),
+        on_s=np.array([100.0, 2.0]),
+        off_s=np.array([1.0, 0.0]),
+        consume_w=1.0,
+        active_w=1.0,
+        reboot_j=0.0,
+    )
+    capped = stats.for_period(10.0, 0.3)
+    np.testing.assert_allclose(capped.budget_j, [11 * 0.3, 0.2])
+    np.testing.assert_array_equal(capped.on_s, stats.on_s)
+    with pytest.raises(ValueError, match="must be > 0"):
+        stats.for_period(0.0, 0.3)

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     for mpath, period, deadline in zip(args.model, periods, deadlines, strict=True):
         model = load_layers(mpath)
         for tr in traces:
-            plans = candidate_plans(model, tr, device)
+            plans = candidate_plans(model, tr, device, period=period)
             runs = simulate_plans(model, tr, device, plans, period=period, deadline=deadline)
             frames.append(profile_rows(model, tr, device, runs))
     frame = pd.concat(frames, ignore_index=True)

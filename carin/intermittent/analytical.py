@@ -167,6 +167,24 @@ class CycleStats:
     active_w: float
     reboot_j: float
 
+    def for_period(self, period_s: float, job_j: float) -> CycleStats:
+        """The cycles as periodic jobs see them: each budget capped at the jobs it can serve.
+
+        With a job released every ``period_s`` seconds, a power cycle spanning ``k`` release
+        periods (on-time plus the recharge before it) serves at most ``k`` jobs; its budget
+        beyond ``k * job_j`` would be idle time, not work. Without the cap, hour-long cycles
+        of a sunny day dominate the additive model's sums and every segment looks free.
+
+        Args:
+            period_s: Release period in seconds.
+            job_j: Energy of one job (e.g. the largest failure-free job energy of the plans
+                compared).
+        """
+        if not period_s > 0 or not job_j > 0:
+            raise ValueError(f"for_period: period_s and job_j must be > 0, got {period_s}, {job_j}")
+        serves = np.maximum(np.ceil((self.on_s + self.off_s) / period_s), 1.0)
+        return replace(self, budget_j=np.minimum(self.budget_j, serves * job_j))
+
     def band(self, lo_w: float, hi_w: float) -> CycleStats:
         """The cycles whose on-time power lies in ``[lo_w, hi_w)`` (falls back to all)."""
         m = (self.power_w >= lo_w) & (self.power_w < hi_w)

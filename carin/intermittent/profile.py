@@ -47,12 +47,18 @@ class PlanRun:
 
 
 def candidate_plans(
-    model: LayerTable, trace: Trace, device: Device, bands_mw: Sequence[float] = BANDS_MW
+    model: LayerTable,
+    trace: Trace,
+    device: Device,
+    bands_mw: Sequence[float] = BANDS_MW,
+    *,
+    period: float | None = None,
 ) -> dict[str, str]:
     """The plans carin considers: uniform ones, the DP plan and one DP plan per band.
 
     A uniform plan whose mechanism does not fit some layer on the device (``J`` with a
-    checkpoint larger than a power cycle) is left out.
+    checkpoint larger than a power cycle) is left out. With the jobs' release ``period``
+    the DP sees the cycles as periodic jobs do (:meth:`CycleStats.for_period`).
 
     Returns:
         ``{plan: origin}`` with origin ``uniform``, ``dp`` or ``dp-band<lo>-<hi>``.
@@ -67,6 +73,9 @@ def candidate_plans(
             continue
         out[c * n] = "uniform"
     stats = cycle_stats(trace, device, active_w=_active_w(model, device))
+    if period is not None:  # cycles longer than a period serve jobs, not one long job
+        job_j = max(compile_plan(p, costs, device).total_energy_j for p in out)
+        stats = stats.for_period(period, job_j)
     plan, _ = best_plan(costs, device, stats)
     out.setdefault(plan, "dp")
     for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
