@@ -14,9 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="For each model (.tflite or YAML layer list) and energy trace (REACT "
         ".trace, Mementos rf-mementos/*.txt, NREL solar CSV), find the per-layer "
         "checkpointing plan of least expected energy (exact DP, overall and per harvested-"
-        "power band), simulate periodic jobs of it and of every uniform plan, and write one "
-        "profile row per (model, plan, power band) with success_rate, latency_ms, energy_mj "
-        "and nvm_kb.",
+        "power band), simulate periodic jobs of it and of every applicable uniform plan, and "
+        "write per (model, plan) one row over all jobs and one per power band with "
+        "success_rate, latency_ms, energy_mj, nvm_kb and jobs.",
     )
     p.add_argument(
         "--model",
