@@ -425,3 +425,23 @@ def test_for_period_caps_long_cycles_at_the_jobs_they_serve() -> None:
     np.testing.assert_array_equal(capped.on_s, stats.on_s)
     with pytest.raises(ValueError, match="must be > 0"):
         stats.for_period(0.0, 0.3)
+
+
+@needs_data
+def test_replay_counts_whole_jobs_at_once_as_one_by_one(monkeypatch) -> None:
+    from carin.intermittent import analytical
+    from carin.intermittent.analytical import replay
+
+    d = Device.msp430fr5994()
+    tr = load_react(ENERGY / "rf-react" / "rf-cart.trace")
+    costs = load_layers(CNN).costs(d)
+    for plan in ("RRJ", "TTT", "JJJ", "TRJ"):
+        atoms = compile_plan(plan, costs, d)
+        stats = cycle_stats(tr, d, profile=atoms)
+        fast = replay(atoms, stats)
+        monkeypatch.setattr(analytical, "_WHOLE_JOBS", False)
+        slow = replay(atoms, stats)
+        monkeypatch.setattr(analytical, "_WHOLE_JOBS", True)
+        assert fast.jobs == slow.jobs > 100
+        assert fast.latency_s == pytest.approx(slow.latency_s, rel=1e-9)
+        assert fast.lost_j == pytest.approx(slow.lost_j, rel=1e-9, abs=1e-15)

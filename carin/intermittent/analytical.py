@@ -377,6 +377,9 @@ class Replay:
     lost_j: tuple[float, ...] = ()
 
 
+_WHOLE_JOBS = True  # count whole jobs of a long cycle at once (off: one by one, for tests)
+
+
 def replay(atoms: Atoms, stats: CycleStats) -> Replay:
     """Lay back-to-back jobs of the compiled plan over the measured power cycles.
 
@@ -399,7 +402,6 @@ def replay(atoms: Atoms, stats: CycleStats) -> Replay:
             if nxt[q] <= k:
                 break
             nxt[q] = k
-    no_jit = not j_idx
     budgets = stats.budget_j.tolist()
     scale = (stats.budget_j / stats.store_j).tolist()  # work per stored joule
     starts = (np.cumsum(stats.off_s + stats.on_s) - stats.on_s).tolist()
@@ -416,9 +418,11 @@ def replay(atoms: Atoms, stats: CycleStats) -> Replay:
                 continue
             pending = 0.0
         before = jobs
+        # a whole job from its start needs `total`, and at each J segment its reserve on top
+        need_job = max(total, max((cum[k + 1] + res_l[k] * g for k in j_idx), default=0.0))
         while True:
-            if no_jit and pos == 0 and rem >= total:
-                full = int(rem // total)
+            if pos == 0 and prog == 0.0 and rem >= need_job and _WHOLE_JOBS:
+                full = int((rem - need_job) // total) + 1
                 jobs += full
                 rem -= full * total
             stop = nxt[pos]  # plain segments pos .. stop-1, then J segment `stop`
