@@ -29,6 +29,21 @@ def _const(power_w: float, seconds: float, dt: float = 0.02) -> Trace:
     return Trace(name="const", power_w=np.full(int(seconds / dt), power_w), dt=dt)
 
 
+def _stats(budget_j, store_j, *, on_s=None, off_s=None, reboot_j: float = 0.0) -> CycleStats:
+    """Hand-made power-cycle statistics (1 s on and off per cycle unless given)."""
+    b = np.asarray(budget_j, dtype=float)
+    ones = np.ones(b.size)
+    return CycleStats(
+        budget_j=b,
+        store_j=np.asarray(store_j, dtype=float),
+        power_w=np.zeros(b.size),
+        on_s=ones if on_s is None else np.asarray(on_s, dtype=float),
+        off_s=ones if off_s is None else np.asarray(off_s, dtype=float),
+        active_w=5e-3,
+        reboot_j=reboot_j,
+    )
+
+
 def test_constant_power_above_consumption_has_no_failures() -> None:
     d = Device.msp430fr5994()
     costs = load_layers(LENET).costs(d)
@@ -105,18 +120,9 @@ def test_replay_counts_packed_segments_exactly() -> None:
     # three cycles of budget 2.5, 0.5 and 4 work units, a plan of one plain segment of 1:
     # floor packing completes 2 + 0 + 4 jobs; a J segment of 1 with no reserve completes
     # 7 (it keeps partial progress across cycles)
-    from carin.intermittent.analytical import CycleStats, replay
+    from carin.intermittent.analytical import replay
 
-    stats = CycleStats(
-        budget_j=np.array([2.5, 0.5, 4.0]),
-        store_j=np.array([1.0, 1.0, 1.0]),
-        power_w=np.zeros(3),
-        on_s=np.ones(3),
-        off_s=np.ones(3),
-        consume_w=1.0,
-        active_w=1.0,
-        reboot_j=0.0,
-    )
+    stats = _stats([2.5, 0.5, 4.0], [1.0, 1.0, 1.0])
     d = Device.msp430fr5994()
     costs = _small_model(1).costs(d)
     plain = compile_plan("L", costs, d)
@@ -164,18 +170,7 @@ def test_dp_uses_layer_structure() -> None:
     # a tiny synthetic stats object: budgets too small for a whole layer -> fine CMs win
     d = Device.msp430fr5994()
     costs = _small_model(3).costs(d)
-    from carin.intermittent.analytical import CycleStats
-
-    stats = CycleStats(
-        budget_j=np.full(50, 30e-6),
-        store_j=np.full(50, 30e-6),
-        power_w=np.zeros(50),
-        on_s=np.ones(50),
-        off_s=np.ones(50),
-        consume_w=1e-3,
-        active_w=5e-3,
-        reboot_j=d.reboot_j,
-    )
+    stats = _stats(np.full(50, 30e-6), np.full(50, 30e-6), reboot_j=d.reboot_j)
     plan, cost = best_plan(costs, d, stats)
     assert math.isfinite(cost) and set(plan) <= set("TJ")
     assert set(best_plan(costs, d, stats, codes="RL")[0]) <= set("RL")
@@ -340,16 +335,7 @@ def test_jit_is_refused_where_its_checkpoint_exceeds_a_power_cycle() -> None:
         compile_plan("J" * len(model), costs, d)
     assert "use R, L, T or D" in str(err.value)
     compile_plan("LLLJJJJ", costs, d)  # the small layers take J
-    stats = CycleStats(
-        budget_j=np.full(50, 2e-3),
-        store_j=np.full(50, 100e-6),
-        power_w=np.zeros(50),
-        on_s=np.ones(50),
-        off_s=np.ones(50),
-        consume_w=1e-3,
-        active_w=5e-3,
-        reboot_j=d.reboot_j,
-    )
+    stats = _stats(np.full(50, 2e-3), np.full(50, 100e-6), reboot_j=d.reboot_j)
     plan, cost = best_plan(costs, d, stats, codes="RJ")
     assert math.isfinite(cost) and plan[0] == "R"  # never J on layer 0
     assert "JJJJJJJ" not in candidate_plans(model, _const(2e-3, 60.0), d)
@@ -410,16 +396,7 @@ def test_choose_by_band_switches_to_a_faster_plan_only_without_losing_jobs() -> 
 def test_for_period_caps_long_cycles_at_the_jobs_they_serve() -> None:
     # a 100 s cycle with 1 s of recharge serves 11 jobs released every 10 s: its budget
     # is capped at 11 jobs; a 2 s cycle serves one job and keeps its smaller budget
-    stats = CycleStats(
-        budget_j=np.array([5.0, 0.2]),
-        store_j=np.array([0.1, 0.1]),
-        power_w=np.zeros(2),
-        on_s=np.array([100.0, 2.0]),
-        off_s=np.array([1.0, 0.0]),
-        consume_w=1.0,
-        active_w=1.0,
-        reboot_j=0.0,
-    )
+    stats = _stats([5.0, 0.2], [0.1, 0.1], on_s=[100.0, 2.0], off_s=[1.0, 0.0])
     capped = stats.for_period(10.0, 0.3)
     np.testing.assert_allclose(capped.budget_j, [11 * 0.3, 0.2])
     np.testing.assert_array_equal(capped.on_s, stats.on_s)

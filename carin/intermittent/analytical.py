@@ -113,15 +113,18 @@ def _net_power(trace: Trace, device: Device) -> np.ndarray:
     return np.maximum(trace.power_w * device.harvester_efficiency - device.leakage_w, 0.0)
 
 
-def _segments(atoms: Atoms) -> list[tuple[float, float, bool, float, float]]:
-    """Group atoms into (energy, time, is_jit, reserve, restore) segments."""
+def _grouped(atoms: Atoms) -> tuple[list[tuple[float, float, bool, float, float]], np.ndarray]:
+    """Group atoms into (energy, time, is_jit, reserve, restore) segments, and say which
+    segment each atom belongs to."""
     segs: list[tuple[float, float, bool, float, float]] = []
+    index = np.empty(len(atoms), dtype=int)
     w = d = 0.0
     for k in range(len(atoms)):
         if atoms.jit[k]:
             if w > 0:
                 segs.append((w, d, False, 0.0, 0.0))
                 w = d = 0.0
+            index[k] = len(segs)
             segs.append(
                 (
                     float(atoms.energy_j[k]),
@@ -132,6 +135,7 @@ def _segments(atoms: Atoms) -> list[tuple[float, float, bool, float, float]]:
                 )
             )
             continue
+        index[k] = len(segs)
         w += float(atoms.energy_j[k])
         d += float(atoms.time_s[k])
         if atoms.commit[k]:
@@ -139,7 +143,12 @@ def _segments(atoms: Atoms) -> list[tuple[float, float, bool, float, float]]:
             w = d = 0.0
     if w > 0:
         segs.append((w, d, False, 0.0, 0.0))
-    return segs
+    return segs, index
+
+
+def _segments(atoms: Atoms) -> list[tuple[float, float, bool, float, float]]:
+    """Group atoms into (energy, time, is_jit, reserve, restore) segments."""
+    return _grouped(atoms)[0]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,7 +162,6 @@ class CycleStats:
             (``E_c - r(p_i)``), the scale of a ``J`` reserve within the cycle.
         power_w: Mean harvested power during each cycle's on-time.
         on_s, off_s: On-time and the preceding off-time (recharge) of each cycle.
-        consume_w: Mean rate at which the busy device consumed energy (work and reboots).
         active_w: Power of the busy device's work.
         reboot_j: Reboot energy charged to each failure.
     """
@@ -163,7 +171,6 @@ class CycleStats:
     power_w: np.ndarray
     on_s: np.ndarray
     off_s: np.ndarray
-    consume_w: float
     active_w: float
     reboot_j: float
 
@@ -190,27 +197,23 @@ class CycleStats:
         m = (self.power_w >= lo_w) & (self.power_w < hi_w)
         if m.sum() < 3:
             return self
-        b = self.budget_j[m]
-        # rate inside the band: its cycles' work plus reboots over their on and off time
-        span = float((self.on_s[m] + self.off_s[m]).sum())
-        rate = float((b.sum() + self.reboot_j * b.size) / span) if span > 0 else self.consume_w
-        return CycleStats(
-            budget_j=b,
+        return replace(
+            self,
+            budget_j=self.budget_j[m],
             store_j=self.store_j[m],
             power_w=self.power_w[m],
             on_s=self.on_s[m],
             off_s=self.off_s[m],
-            consume_w=rate,
-            active_w=self.active_w,
-            reboot_j=self.reboot_j,
         )
 
 
-def _busy_atoms(active_w: float, n: int = 4096, step: float = 1e-3) -> Atoms:
+def _work_atoms(energy_j: np.ndarray, time_s: np.ndarray) -> Atoms:
+    """Plain work that commits after every atom (what a busy device runs)."""
+    n = energy_j.size
     z = np.zeros(n)
     return Atoms(
-        energy_j=np.full(n, active_w * step),
-        time_s=np.full(n, step),
+        energy_j=energy_j,
+        time_s=time_s,
         nvm_bytes=z,
         commit=np.ones(n, bool),
         jit=np.zeros(n, bool),
@@ -223,6 +226,10 @@ def _busy_atoms(active_w: float, n: int = 4096, step: float = 1e-3) -> Atoms:
     )
 
 
+def _busy_atoms(active_w: float, n: int = 4096, step: float = 1e-3) -> Atoms:
+    return _work_atoms(np.full(n, active_w * step), np.full(n, step))
+
+
 def _profile_atoms(atoms: Atoms, step: float = 1e-3, min_s: float = 4.0) -> Atoms:
     """The plan's power over time in ``step`` pieces, repeated to at least ``min_s``."""
     t_end = float(atoms.time_s.sum())
@@ -233,23 +240,8 @@ def _profile_atoms(atoms: Atoms, step: float = 1e-3, min_s: float = 4.0) -> Atom
     e = np.diff(np.interp(grid, ct, ce))
     dt = np.diff(grid)
     keep = dt > 0
-    e, dt = e[keep], dt[keep]
     reps = max(1, int(np.ceil(min_s / max(t_end, 1e-12))))
-    e, dt = np.tile(e, reps), np.tile(dt, reps)
-    z = np.zeros(e.size)
-    return Atoms(
-        energy_j=e,
-        time_s=dt,
-        nvm_bytes=z,
-        commit=np.ones(e.size, bool),
-        jit=np.zeros(e.size, bool),
-        ckpt_j=z,
-        ckpt_s=z,
-        ckpt_bytes=z,
-        restore_j=z,
-        restore_s=z,
-        layer=np.zeros(e.size, int),
-    )
+    return _work_atoms(np.tile(e[keep], reps), np.tile(dt[keep], reps))
 
 
 def cycle_stats(
@@ -274,13 +266,12 @@ def cycle_stats(
     """
     if profile is not None:
         busy = _profile_atoms(profile)
-        big_p = float(busy.energy_j.sum() / busy.time_s.sum())
     else:
-        big_p = device.active_w if active_w is None else float(active_w)
-        busy = _busy_atoms(big_p)
+        busy = _busy_atoms(device.active_w if active_w is None else float(active_w))
+    big_p = float(busy.energy_j.sum() / busy.time_s.sum())
     sim = Simulator(trace=trace, device=device)
     sim.log = []
-    res = sim.run(busy, period=None, deadline=float("inf"))
+    sim.run(busy, period=None, deadline=float("inf"))
     log = np.array(sim.log, dtype=float).reshape(-1, 3)
     on = log[log[:, 0] == 1]
     off = log[log[:, 0] == 0]
@@ -289,26 +280,16 @@ def cycle_stats(
     on_s = on[:, 2] - on[:, 1]
     keep = on_s > 0
     on, off, on_s = on[keep], off[keep], on_s[keep]
-    work_s = np.maximum(on_s - device.reboot_s, 0.0)
-    if profile is None:
-        budget = work_s * big_p
-    else:  # energy of the repeated profile over each cycle's stretch of work time
-        ct = np.concatenate([[0.0], np.cumsum(busy.time_s)])
-        ce = np.concatenate([[0.0], np.cumsum(busy.energy_j)])
-        period_s, period_j = float(ct[-1]), float(ce[-1])
-        tau = np.concatenate([[0.0], np.cumsum(work_s)])
-
-        def energy_at(x: np.ndarray) -> np.ndarray:
-            q, r = np.divmod(x, period_s)
-            return q * period_j + np.interp(r, ct, ce)
-
-        budget = np.diff(energy_at(tau))
+    # the energy the repeated busy program consumes over each cycle's stretch of work time
+    ct = np.concatenate([[0.0], np.cumsum(busy.time_s)])
+    ce = np.concatenate([[0.0], np.cumsum(busy.energy_j)])
+    tau = np.concatenate([[0.0], np.cumsum(np.maximum(on_s - device.reboot_s, 0.0))])
+    q, r = np.divmod(tau, ct[-1])
+    budget = np.diff(q * ce[-1] + np.interp(r, ct, ce))
     h = np.concatenate([[0.0], np.cumsum(_net_power(trace, device) * trace.dt)])
     grid = np.arange(h.size) * trace.dt
     with np.errstate(invalid="ignore", divide="ignore"):
         pw = (np.interp(on[:, 2], grid, h) - np.interp(on[:, 1], grid, h)) / on_s
-    consumed = float(res.energy_j.sum())
-    rate = consumed / max(res.sim_time_s, trace.dt)
     store = np.maximum(device.cycle_energy_j - _r(device, np.nan_to_num(pw)), 1e-12)
     return CycleStats(
         budget_j=budget,
@@ -316,7 +297,6 @@ def cycle_stats(
         power_w=pw,
         on_s=on_s,
         off_s=off[:, 2] - off[:, 1],
-        consume_w=rate,
         active_w=big_p,
         reboot_j=device.reboot_j,
     )
@@ -397,11 +377,8 @@ def replay(atoms: Atoms, stats: CycleStats) -> Replay:
     total = cum[-1]
     j_idx = [k for k in range(m) if segs[k][2]]
     nxt = [m] * (m + 1)  # the next J segment at or after each position (m: none)
-    for k in reversed(j_idx):
-        for q in range(k, -1, -1):
-            if nxt[q] <= k:
-                break
-            nxt[q] = k
+    for q in range(m - 1, -1, -1):
+        nxt[q] = q if segs[q][2] else nxt[q + 1]
     budgets = stats.budget_j.tolist()
     scale = (stats.budget_j / stats.store_j).tolist()  # work per stored joule
     starts = (np.cumsum(stats.off_s + stats.on_s) - stats.on_s).tolist()
@@ -464,26 +441,6 @@ def replay(atoms: Atoms, stats: CycleStats) -> Replay:
     )
 
 
-def _segment_index(atoms: Atoms) -> np.ndarray:
-    """The segment (as :func:`_segments` groups them) each atom belongs to."""
-    idx = np.empty(len(atoms), dtype=int)
-    cur, open_ = 0, False
-    for q in range(len(atoms)):
-        if atoms.jit[q]:
-            if open_:
-                cur += 1
-                open_ = False
-            idx[q] = cur
-            cur += 1
-            continue
-        idx[q] = cur
-        open_ = True
-        if atoms.commit[q]:
-            cur += 1
-            open_ = False
-    return idx
-
-
 def predict(atoms: Atoms, trace: Trace, device: Device, *, refine: int = 1) -> Replay:
     """The expected-time model of a plan on a trace: a cycle replay on its own cycles.
 
@@ -500,8 +457,8 @@ def predict(atoms: Atoms, trace: Trace, device: Device, *, refine: int = 1) -> R
         refine: Refinement steps (0: the failure-free profile).
     """
     rp = replay(atoms, cycle_stats(trace, device, profile=atoms))
-    seg = _segment_index(atoms)
-    w = np.array([x[0] for x in _segments(atoms)], dtype=float)
+    segs, seg = _grouped(atoms)
+    w = np.array([x[0] for x in segs], dtype=float)
     for _ in range(refine):
         if rp.jobs == 0:
             break
