@@ -58,9 +58,8 @@ def _key(s: dict) -> tuple[float, float]:
     return (s["success_rate"], -float(np.nan_to_num(s["latency_ms"], nan=1e18)))
 
 
-def _pick(runs: list, mask_of=None) -> str:
-    best = max(runs, key=lambda r: _key(r.jobs.summary(None if mask_of is None else mask_of(r))))
-    return best.plan
+def _pick(runs: list) -> str:
+    return max(runs, key=lambda r: _key(r.jobs.summary())).plan
 
 
 def main() -> None:

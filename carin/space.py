@@ -18,6 +18,7 @@ reference semantics every solver must agree with:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import prod
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,6 +65,14 @@ class TaskSpace:
     def __len__(self) -> int:
         return len(self.frame)
 
+    @cached_property
+    def power_banded(self) -> np.ndarray | None:
+        """Which rows carry a power band (``power_lo_mw``/``power_hi_mw``); None: no row does."""
+        if POWER_LO not in self.frame.columns and POWER_HI not in self.frame.columns:
+            return None
+        banded = ~np.isnan(self.values(POWER_LO)) | ~np.isnan(self.values(POWER_HI))
+        return banded if banded.any() else None
+
     def power_rows(self, power: float | None) -> np.ndarray | None:
         """Which rows describe the device at harvested power ``power`` (None: unknown).
 
@@ -75,13 +84,13 @@ class TaskSpace:
         Returns:
             A row mask, or None when the task's rows carry no bands (no restriction).
         """
-        lo, hi = self.values(POWER_LO), self.values(POWER_HI)
-        banded = ~np.isnan(lo) | ~np.isnan(hi)
-        if not banded.any():
+        banded = self.power_banded
+        if banded is None:
             return None
         overall = ~banded
         if power is None:
             return overall if overall.any() else None
+        lo, hi = self.values(POWER_LO), self.values(POWER_HI)
         here = banded & ~(lo > power) & ~(hi <= power)
         return here if here.any() or not overall.any() else overall
 
@@ -244,12 +253,7 @@ class DesignSpace:
     @property
     def has_overall_power_rows(self) -> bool:
         """Whether some task mixes power-banded rows with overall (unbanded) rows."""
-        for task in self.tasks:
-            lo, hi = task.values(POWER_LO), task.values(POWER_HI)
-            banded = ~np.isnan(lo) | ~np.isnan(hi)
-            if banded.any() and not banded.all():
-                return True
-        return False
+        return any(t.power_banded is not None and not t.power_banded.all() for t in self.tasks)
 
     def condition_mask(
         self, index: np.ndarray, condition: dict, cond_lat: np.ndarray | None = None

@@ -27,12 +27,16 @@ anticipate:
 """
 
 
-def test_solved_power_bands_drive_select(tmp_path, capsys):
+def _solve(tmp_path, capsys) -> dict:
     (tmp_path / "profiles.csv").write_text(PROFILES)
     (tmp_path / "spec.yaml").write_text(SPEC)
     assert main(["solve", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "out")]) == 0
     capsys.readouterr()
-    plan = json.loads((tmp_path / "out/plan.json").read_text())
+    return json.loads((tmp_path / "out/plan.json").read_text())
+
+
+def test_solved_power_bands_drive_select(tmp_path, capsys):
+    plan = _solve(tmp_path, capsys)
     switcher = Switcher.from_dict(plan)
     assert switcher.cache_mismatches == []
     cms = {d["id"]: d["parts"][0]["config"].get("cm") for d in plan["designs"]}
@@ -60,11 +64,7 @@ def test_solved_power_bands_drive_select(tmp_path, capsys):
 
 
 def test_unbanded_designs_run_without_a_power_level_and_yield_inside_a_band(tmp_path, capsys):
-    (tmp_path / "profiles.csv").write_text(PROFILES)
-    (tmp_path / "spec.yaml").write_text(SPEC)
-    assert main(["solve", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "out")]) == 0
-    capsys.readouterr()
-    plan = json.loads((tmp_path / "out/plan.json").read_text())
+    plan = _solve(tmp_path, capsys)
     switcher = Switcher.from_dict(plan)
     # the primary is the overall (unbanded) design and ranks first, whatever the bands score
     primary = plan["designs"][0]

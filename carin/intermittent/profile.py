@@ -66,15 +66,16 @@ def candidate_plans(
     n = len(model)
     costs = model.costs(device)
     out: dict[str, str] = {}
+    job_j = 0.0
     for c in CODES:
         try:
-            compile_plan(c * n, costs, device)
+            atoms = compile_plan(c * n, costs, device)
         except CMError:  # e.g. J on a layer whose checkpoint exceeds a power cycle
             continue
         out[c * n] = "uniform"
+        job_j = max(job_j, atoms.total_energy_j)
     stats = cycle_stats(trace, device, active_w=_active_w(model, device))
     if period is not None:  # cycles longer than a period serve jobs, not one long job
-        job_j = max(compile_plan(p, costs, device).total_energy_j for p in out)
         stats = stats.for_period(period, job_j)
     plan, _ = best_plan(costs, device, stats)
     out.setdefault(plan, "dp")
