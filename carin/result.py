@@ -275,7 +275,9 @@ def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
     Closeness is the sum over broken limits of the relative excess
     ``|value - limit| / max(|limit|, 1e-9)``. Single-DNN specs scan every
     configuration; multi-DNN specs scan the Pareto set of the spec without its
-    constraints (the designs that trade best), found by RASS.
+    constraints (the designs that trade best), found by RASS. On power-banded
+    tables only the overall rows are candidates (as in the solve without a power
+    level), so every miss breaks at least one constraint.
     """
     from dataclasses import replace
 
@@ -291,6 +293,8 @@ def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
         index = get_solver("rass").solve(relaxed).index
         if len(index) == 0:
             return []
+    # on power-banded tables only the overall rows compete without a power level
+    index = index[space.condition_mask(index, {})]
     ev = space.evaluate(index)
     checks: list[tuple[str, np.ndarray, str, float]] = []
     for j, c in enumerate(space.constraints):

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import carin
@@ -15,6 +16,7 @@ from carin.errors import InfeasibleError
 from carin.report.explain import (
     explain_infeasible,
     explain_result_dir,
+    format_explanation,
     relaxations,
     relaxed_spec,
 )
@@ -54,6 +56,9 @@ INFEASIBLE = {
     ],
     # multi-DNN: only the frame budget binds on its own
     "phone-multi": [('"max(latency_ms) <= 10"', '"max(latency_ms) <= 6"')],
+    # power-banded rows: band rows (100 % of 3 jobs, 93.75 % of 16) must not count as
+    # designs; only the overall rows compete without a power level
+    "intermittent-react": [('"success_rate >= 90"', '"success_rate >= 95"')],
 }
 
 
@@ -97,6 +102,33 @@ def test_relaxations_are_smallest_and_sufficient(stem: str, tmp_path: Path) -> N
         with pytest.raises(InfeasibleError):
             _solve(relaxed_spec(spec, tight), table)
     assert set(info["binding"]) == {r.constraint for r in relax if r.suggest is not None}
+    assert info["nearest_misses"]
+    for miss in info["nearest_misses"]:
+        assert miss["broken"], miss  # a miss breaks some limit
+
+
+def test_power_banded_relaxations(tmp_path: Path) -> None:
+    """Relaxations and misses on a power-banded table use the overall rows only."""
+    path = _variant(tmp_path, "intermittent-react", "tight", INFEASIBLE["intermittent-react"])
+    space = compile_space(load_spec(path))
+    overall = space.condition_mask(np.arange(len(space.tasks[0]))[:, None], {})
+    frame = space.tasks[0].frame[overall]
+    ok_jobs = frame[frame["jobs"] >= 10]
+    by = {r.constraint: r for r in relaxations(space)}
+    success = by["success_rate >= 95"]
+    assert success.needed == ok_jobs["success_rate"].max() < 95
+    assert success.met_by == int((frame["success_rate"] >= 95).sum())
+    jobs = by["jobs >= 10"]
+    assert (frame["success_rate"] >= 95).sum() == 0
+    assert jobs.needed is None and jobs.suggest is None
+    info = explain_infeasible(space)
+    assert info["considered"] == len(frame) < space.raw_size
+    text = format_explanation(info)
+    assert f"success_rate >= 95: met by 0 of {len(frame)}" in text
+    assert f"jobs >= 10: met by {int((frame['jobs'] >= 10).sum())} of {len(frame)}" in text
+    misses = info["nearest_misses"]
+    assert misses and all(m["broken"] for m in misses)
+    assert {m["design"] for m in misses} <= set(space.tasks[0].keys[overall].tolist())
 
 
 def _drop(spec, r):  # type: ignore[no-untyped-def]

@@ -139,9 +139,14 @@ def _checks(space: DesignSpace) -> list[tuple[str, str | None, int, Constraint]]
 
 
 def _check_values(space: DesignSpace, index: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Finite-objective mask and the value of each check for designs ``index``."""
+    """Candidate mask and the value of each check for designs ``index``.
+
+    A candidate has every objective and is one the spec ranks without run-time
+    conditions: on power-banded tables only the overall rows (a band row holds a
+    plan's metrics at one power level, which the primary design is not chosen on).
+    """
     ev = space.evaluate(index)
-    base = np.isfinite(ev.objectives).all(axis=1)
+    base = np.isfinite(ev.objectives).all(axis=1) & space.condition_mask(index, {})
     values = [ev.constraints[:, j] for j in range(len(space.constraints))]
     lat = space.part_latency(index)
     for t, task in enumerate(space.tasks):
@@ -281,10 +286,15 @@ def explain_infeasible(space: DesignSpace, misses: list[dict[str, Any]] | None =
         misses = nearest_misses(space)
     relax = relaxations(space)
     binding = [r.constraint for r in relax if r.needed is not None]
+    considered = 1
+    for task in space.tasks:
+        rows = task.power_rows(None)
+        considered *= len(task) if rows is None else int(rows.sum())
     return {
         "name": space.spec.name,
         "feasible": False,
         "designs": space.raw_size,
+        "considered": considered,
         "enumerated": space.raw_size <= ENUMERATE_LIMIT,
         "binding": binding,
         "relaxations": [r.as_dict() for r in relax],
@@ -608,10 +618,14 @@ def _format_infeasible(info: dict[str, Any]) -> str:
         lines.append(f"  ({info['note']})")
     relax = info.get("relaxations", [])
     if relax:
-        lines += ["", "Constraints (designs meeting each on its own):"]
+        considered = info.get("considered", info.get("designs", 0))
+        head = "Constraints (designs meeting each on its own)"
+        if considered != info.get("designs", considered):
+            head = "Constraints (overall rows meeting each on its own; band rows count at a power level)"
+        lines += ["", head + ":"]
         for r in relax:
             met = f"met by {r['met_by']:,}" if r.get("met_by") is not None else "met by ?"
-            lines.append(f"  {r['constraint']}: {met} of {info.get('designs', 0):,}")
+            lines.append(f"  {r['constraint']}: {met} of {considered:,}")
         binding = info.get("binding", [])
         if binding:
             lines += ["", "Binding: relaxing any one of these alone makes a design feasible:"]
