@@ -10,10 +10,10 @@ Example:
         >>> import carin
         >>> spec = carin.load_spec("spaces/phone-classifier.yaml")
         >>> result = carin.solve(spec)
-        >>> result.pareto[["model", "runtime", "accuracy", "latency_ms"]].head(2)
-               model runtime  accuracy  latency_ms
-        0  resnext50    onnx      80.6       1.051
-        1  resnext50  tflite      80.5       0.674
+        >>> result.pareto[["model", "processor", "accuracy", "latency_ms"]].head(2)
+                   model processor  accuracy  latency_ms
+        0  convnext_base       npu      83.2       7.715
+        1      resnext50       npu      80.5       1.239
         >>> result.plan["format"], result.plan["primary"]
         ('carin-plan/1', 'd0')
         >>> fig = result.plot()            # a matplotlib Figure; result.plot("front.html") for plotly

@@ -155,6 +155,62 @@ def build_plan(
     }
 
 
+def ineffective_conditions(space: DesignSpace) -> list[str]:
+    """Anticipated conditions that cannot change any candidate, as warning texts.
+
+    A processor that no candidate runs on cannot become unavailable or slower for
+    any design; a memory budget at or above every candidate's memory, or a latency
+    budget at or above the spec's own latency limit, excludes nothing. Such a
+    condition is harmless but usually a mistake in the spec (a processor the
+    profiles do not have on that device, say).
+
+    Returns:
+        One ``file:line: anticipate.KEY: ...`` text per such condition.
+    """
+    spec = space.spec
+    ant = spec.anticipate
+    used = set(space.processors)
+    listed = ", ".join(sorted(used)) or "none"
+    out = []
+    for key, procs in (
+        ("processor_unavailable", list(ant.processor_unavailable)),
+        ("slowdown", [p for p, _ in ant.slowdown]),
+    ):
+        for proc in procs:
+            if proc.lower() not in used:
+                out.append(
+                    f"{spec.where_is(f'anticipate.{key}')}: anticipate.{key}: no candidate "
+                    f"runs on {proc} (the candidates use: {listed}), so this condition "
+                    "changes nothing"
+                )
+    if ant.memory_budget_mb and MEMORY in space.table.metric_columns:
+        per_task = [t.values(MEMORY) for t in space.tasks]
+        if all(np.isfinite(v).all() for v in per_task):
+            tops = [float(v.max()) for v in per_task]
+            most = sum(tops) if space.memory_target.aggregate == "sum" else max(tops)
+            for budget in ant.memory_budget_mb:
+                if budget >= most:
+                    out.append(
+                        f"{spec.where_is('anticipate.memory_budget_mb')}: "
+                        f"anticipate.memory_budget_mb: {budget:g} MB is at least the memory "
+                        f"of every candidate ({most:g} MB at most), so it changes nothing"
+                    )
+    limits = [
+        c.value
+        for c in spec.constraints
+        if c.target.metric == LATENCY and c.op == "<=" and c.target == space.latency_target
+    ]
+    if limits:
+        for budget in ant.latency_budget_ms:
+            if budget >= min(limits):
+                out.append(
+                    f"{spec.where_is('anticipate.latency_budget_ms')}: "
+                    f"anticipate.latency_budget_ms: {budget:g} ms is not below the spec's "
+                    f"latency limit ({min(limits):g} ms), so it changes nothing"
+                )
+    return out
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

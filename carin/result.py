@@ -19,7 +19,7 @@ from carin.pareto import (
     rank_order,
     to_costs,
 )
-from carin.plan import _umask, build_plan, round_sig, write_json
+from carin.plan import _umask, build_plan, ineffective_conditions, round_sig, write_json
 from carin.solvers import Solver, get_solver
 from carin.space import DesignSpace, compile_space
 from carin.spec import Spec, load_spec
@@ -44,6 +44,9 @@ class Result:
             condition.
         plan: The ``carin-plan/1`` dict.
         timings: Seconds spent compiling, solving and solving the conditions.
+        warnings: Things about the spec or the solve a user should know (an
+            anticipated condition that changes nothing, say); ``carin solve``
+            prints them on standard error.
     """
 
     spec: Spec
@@ -54,6 +57,7 @@ class Result:
     conditions: list[tuple[dict, int | None]]
     plan: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def pareto(self) -> pd.DataFrame:
@@ -242,6 +246,7 @@ def solve(
         conditions=conditions,
         plan=plan,
         timings=timings,
+        warnings=ineffective_conditions(space),
     )
 
 

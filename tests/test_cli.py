@@ -155,3 +155,41 @@ def test_summary_records_an_absolute_spec_path(solved):
     _, d = solved["phone-classifier.yaml"]
     spec = Path(json.loads((d / "summary.json").read_text())["spec"])
     assert spec.is_absolute() and spec.exists()
+
+
+def test_flagship_example_moves_between_processors(solved):
+    """The README's first command: a plan that changes processor under its conditions."""
+    _, d = solved["phone-classifier.yaml"]
+    plan = json.loads((d / "plan.json").read_text())
+    procs = {d_["id"]: {p["processor"] for p in d_["parts"]} for d_ in plan["designs"]}
+    assert plan["fallback"] is not None and procs[plan["fallback"]] == {"cpu"}
+    assert "cpu" not in procs[plan["primary"]]
+    assert all(c["design"] is not None for c in plan["conditions"])
+    picked = {json.dumps(c["when"], sort_keys=True): c["design"] for c in plan["conditions"]}
+    no_npu = picked[json.dumps({"unavailable": ["npu"]})]
+    slower = picked[json.dumps({"slowdown": {"cpu": 2.0}, "unavailable": ["npu"]}, sort_keys=True)]
+    assert procs[no_npu] == procs[slower] == {"cpu"} and no_npu != slower
+
+
+def test_solve_warns_about_conditions_that_change_nothing(tmp_path, capsys):
+    spec = tmp_path / "idle.yaml"
+    spec.write_text(
+        f"profiles: {SPACES / 'aihub.csv'}\n"
+        "where: {device: Samsung Galaxy S24, task: image_classification}\n"
+        'objectives: ["max accuracy", "min latency_ms"]\n'
+        'constraints: ["latency_ms <= 2"]\n'
+        "anticipate:\n"
+        "  processor_unavailable: [npu, gpu]\n"
+        "  slowdown: {cpu: 2.0}\n"
+        "  latency_budget_ms: [1, 3]\n"
+    )
+    assert main(["solve", str(spec), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    warned = [line for line in err if line.startswith("warning: ")]
+    assert any(f"{spec}:6:" in w and "no candidate runs on gpu" in w for w in warned)
+    assert any(f"{spec}:7:" in w and "no candidate runs on cpu" in w for w in warned)
+    assert any("3 ms is not below" in w for w in warned)
+    assert len(warned) == 3  # npu is used, and 1 ms is below the limit
+    capsys.readouterr()
+    assert main(["solve", str(SPACES / "phone-classifier.yaml"), "--out", str(tmp_path / "p")]) == 0
+    assert "warning" not in capsys.readouterr().err

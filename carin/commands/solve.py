@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from carin.errors import CarinError, InfeasibleError
@@ -89,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
             f"{exc}\n{advice}\nSee 'carin explain {out}' for details.", misses=exc.misses
         ) from None
     result.save(out)
+    for text in result.warnings:
+        print(f"warning: {text}", file=sys.stderr)
     print(format_result(result, top=args.top))
     print(f"\nwrote {out}/pareto.csv, {out}/plan.json, {out}/summary.json")
     return 0
