@@ -16,7 +16,7 @@ from carin.space import LATENCY, MEMORY, POWER_HI, POWER_LO
 if TYPE_CHECKING:
     from carin.space import DesignSpace
 
-__all__ = ["PLAN_FORMAT", "build_plan", "write_json", "round_sig"]
+__all__ = ["PLAN_FORMAT", "build_plan", "write_json", "round_sig", "exact_number"]
 
 PLAN_FORMAT = "carin-plan/1"
 
@@ -29,6 +29,15 @@ def round_sig(x: Any, digits: int = 6) -> float | None:
     if not np.isfinite(x):
         return None
     return float(f"{x:.{digits}g}")
+
+
+def exact_number(x: Any) -> float | None:
+    """A value as JSON writes it in full (the shortest text that reads back as the same
+    float, so an exact decimal prints as written); NaN/None -> None (JSON null)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
 
 
 def _config(space: DesignSpace, t: int, row: int) -> dict[str, Any]:
@@ -79,15 +88,15 @@ def build_plan(
             part: dict[str, Any] = {
                 "task": task.name,
                 "processor": str(task.processor[row]),
-                LATENCY: round_sig(task.values(LATENCY)[row]),
-                MEMORY: round_sig(task.values(MEMORY)[row]),
+                LATENCY: exact_number(task.values(LATENCY)[row]),
+                MEMORY: exact_number(task.values(MEMORY)[row]),
                 "config": _config(space, t, row),
             }
             limits = [
                 c.value for c in task.constraints if c.target.metric == LATENCY and c.op == "<="
             ]
             if limits:
-                part["max_latency_ms"] = round_sig(min(limits))
+                part["max_latency_ms"] = exact_number(min(limits))
             lo, hi = task.values(POWER_LO)[row], task.values(POWER_HI)[row]
             if np.isfinite(lo):
                 band_lo = max(band_lo, lo)
@@ -101,16 +110,16 @@ def build_plan(
             if c not in space.objective_labels()
         ]
         for label, v in zip(metric_labels, values, strict=True):
-            metrics[label] = round_sig(v)
+            metrics[label] = exact_number(v)
         lat_label = space.latency_target.label(single)
         if lat_label not in metrics and LATENCY in space.table.metric_columns:
             lat = space.aggregate(
                 space.latency_target, designs[i : i + 1], space.part_latency(designs[i : i + 1])
             )
-            metrics[lat_label] = round_sig(lat[0])
+            metrics[lat_label] = exact_number(lat[0])
         mem_label = space.memory_target.label(single)
         if mem_label not in metrics and MEMORY in space.table.metric_columns:
-            metrics[mem_label] = round_sig(
+            metrics[mem_label] = exact_number(
                 space.aggregate(space.memory_target, designs[i : i + 1])[0]
             )
         design: dict[str, Any] = {
@@ -122,12 +131,12 @@ def build_plan(
         }
         if np.isfinite(band_lo) or np.isfinite(band_hi):
             design["power_band_mw"] = [
-                round_sig(band_lo) if np.isfinite(band_lo) else 0.0,
-                round_sig(band_hi) if np.isfinite(band_hi) else None,
+                exact_number(band_lo) if np.isfinite(band_lo) else 0.0,
+                exact_number(band_hi) if np.isfinite(band_hi) else None,
             ]
         out_designs.append(design)
     constraints = [
-        {"metric": c.target.label(single), "op": c.op, "value": round_sig(c.value)}
+        {"metric": c.target.label(single), "op": c.op, "value": exact_number(c.value)}
         for c in spec.constraints
     ]
     return {

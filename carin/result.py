@@ -131,7 +131,7 @@ class Result:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table atomically with stable float formatting."""
+    """Write a table atomically; floats in full (shortest text that reads back the same)."""
     import os
     import tempfile
 
@@ -139,7 +139,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        frame.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+        # full precision: values are the floats nearest the exact decimals, so they print
+        # as written (13.9, not 13.900000000000002)
+        frame.to_csv(tmp, index=False, lineterminator="\n")
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:

@@ -12,11 +12,16 @@ reference semantics every solver must agree with:
 * objectives are always evaluated at nominal conditions; constraints, task
   limits and condition budgets at the given conditions;
 * a missing (NaN) value of any objective or constrained metric makes the design
-  infeasible.
+  infeasible;
+* all of it is exact decimal arithmetic (``carin._exact``): each metric column is
+  read as integers in units of its decimal resolution, sums and comparisons are
+  exact, and the natural values returned are the floats nearest the exact
+  decimals (so equal values are equal and order is kept).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from carin._exact import EXACT_LIMIT, column_decimals, factor_units, limit_units, to_units
 from carin.errors import ProfileError, SpecError
 from carin.profiles import KEY_COLUMNS, ProfileTable, load_profiles
 from carin.spec import Constraint, Metric, Objective, Spec
@@ -54,6 +60,8 @@ class TaskSpace:
         keys: Key text per row (``model/precision/processor/...``), used for
             deterministic tie-breaking and display.
         constraints: The task's own limits (checked on the part's effective value).
+        decimals: Decimal places each metric is read with (``carin._exact``); shared
+            by all tasks of a space.
     """
 
     name: str
@@ -61,6 +69,8 @@ class TaskSpace:
     processor: np.ndarray
     keys: np.ndarray
     constraints: tuple[Constraint, ...] = ()
+    decimals: Mapping[str, int] = field(default_factory=dict)
+    _units: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -99,6 +109,21 @@ class TaskSpace:
         if metric not in self.frame.columns:
             return np.full(len(self.frame), np.nan)
         return self.frame[metric].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def places(self, metric: str) -> int:
+        """Decimal places ``metric`` is read with (its exact units are ``10**-places``)."""
+        d = self.decimals.get(metric)
+        if d is None:
+            d = column_decimals(self.values(metric))[0]
+        return d
+
+    def units(self, metric: str) -> np.ndarray:
+        """The metric as exact integers in units of ``10**-places(metric)`` (float64; NaN kept)."""
+        hit = self._units.get(metric)
+        if hit is None:
+            hit = self._units[metric] = to_units(self.values(metric), self.places(metric))
+            hit.flags.writeable = False
+        return hit
 
 
 @dataclass(frozen=True)
@@ -174,44 +199,127 @@ class DesignSpace:
 
     # -- the reference semantics -------------------------------------------------
 
-    def part_latency(self, index: np.ndarray, condition: dict | None = None) -> np.ndarray:
-        """Effective latency of each part, ``(n, k)``: slowed down, then time-shared."""
-        lat = np.empty(index.shape, dtype=np.float64)
+    def places(self, metric: str) -> int:
+        """Decimal places ``metric`` is read with in this space."""
+        return self.tasks[0].places(metric)
+
+    def scale(self, target: Metric, latency_scale: int | None = None) -> int:
+        """Units per natural unit of ``target``'s exact app-level value.
+
+        ``latency_scale`` is the scale of (possibly slowed) part latencies; a ``mean``
+        is kept as the sum over the tasks, so its scale is multiplied by their number.
+        """
+        if target.metric == LATENCY and latency_scale is not None:
+            base = latency_scale
+        else:
+            base = 10 ** self.places(target.metric)
+        return base * len(self.tasks) if target.aggregate == "mean" and not self.single else base
+
+    def latency_factors(self, condition: dict | None) -> tuple[int, np.ndarray | None]:
+        """A condition's slowdown as integers: ``(places, factor per task row)`` per task.
+
+        Returns ``(0, None)`` without a slowdown; otherwise the factors' decimal
+        places and, per task, each row's factor times ``10**places``.
+
+        Raises:
+            SpecError: The slowed latencies could exceed the exact range.
+        """
         slow = (condition or {}).get("slowdown") or {}
+        places, factors = factor_units(slow)
+        if not factors:
+            return 0, None
+        one = 10**places
+        top = max([one, *factors.values()])
+        lat_top = max(
+            (float(np.nanmax(np.abs(t.units(LATENCY)), initial=0.0)) for t in self.tasks),
+            default=0.0,
+        )
+        if lat_top * top * len(self.tasks) > EXACT_LIMIT:
+            raise SpecError(
+                f"{self.spec.where_is('anticipate.slowdown')}: slowdown {slow}: latencies of "
+                f"{lat_top / 10 ** self.places(LATENCY):g} ms times the factor overflow the exact "
+                f"range ({EXACT_LIMIT:.3g} units); write the factor or the latency column with "
+                "fewer decimals"
+            )
+        per_task = []
+        for task in self.tasks:
+            f = np.full(len(task), float(one))
+            for p, fu in factors.items():
+                f[task.processor == p] = float(fu)
+            per_task.append(f)
+        return places, per_task
+
+    def part_latency_units(
+        self, index: np.ndarray, condition: dict | None = None
+    ) -> tuple[np.ndarray, int]:
+        """Effective latency of each part in exact units, ``(n, k)``, and its scale.
+
+        Slowed down (``latency * factor``, exact), then time-shared (summed per processor).
+        """
+        places, factors = self.latency_factors(condition)
+        lat = np.empty(index.shape, dtype=np.float64)
         for t, task in enumerate(self.tasks):
-            v = task.values(LATENCY)[index[:, t]]
-            if slow:
-                proc = task.processor[index[:, t]]
-                factor = np.ones(len(v))
-                for p, f in slow.items():
-                    factor[proc == p] = f
-                v = v * factor
-            lat[:, t] = v
+            v = task.units(LATENCY)[index[:, t]]
+            lat[:, t] = v if factors is None else v * factors[t][index[:, t]]
+        scale = 10 ** (self.places(LATENCY) + places)
         if not self.time_share:
-            return lat
+            return lat, scale
         procs = np.stack([task.processor[index[:, t]] for t, task in enumerate(self.tasks)], axis=1)
         eff = np.zeros_like(lat)
         k = len(self.tasks)
         for t in range(k):
             for u in range(k):
                 eff[:, t] += np.where(procs[:, u] == procs[:, t], lat[:, u], 0.0)
-        return eff
+        return eff, scale
 
-    def aggregate(
-        self, target: Metric, index: np.ndarray, part_latency: np.ndarray | None = None
+    def part_latency(self, index: np.ndarray, condition: dict | None = None) -> np.ndarray:
+        """Effective latency of each part, ``(n, k)``: slowed down, then time-shared."""
+        index = np.asarray(index, dtype=np.int64)
+        units, scale = self.part_latency_units(index, condition)
+        return units / scale
+
+    def aggregate_units(
+        self, target: Metric, index: np.ndarray, latency_units: np.ndarray | None = None
     ) -> np.ndarray:
-        """App-level value of ``target`` for each design (NaN if any part lacks it)."""
-        if target.metric == LATENCY and part_latency is not None:
-            parts = part_latency
+        """Exact app-level value of ``target`` in units (a mean kept as the sum; NaN if missing).
+
+        ``latency_units`` are the parts' effective latencies in units
+        (:meth:`part_latency_units`); nominal ones are computed when omitted.
+        """
+        if target.metric == LATENCY:
+            parts = self.part_latency_units(index)[0] if latency_units is None else latency_units
         else:
             parts = np.stack(
-                [task.values(target.metric)[index[:, t]] for t, task in enumerate(self.tasks)],
+                [task.units(target.metric)[index[:, t]] for t, task in enumerate(self.tasks)],
                 axis=1,
             )
         if parts.shape[1] == 1:
             return parts[:, 0].copy()
-        fn = {"sum": np.sum, "max": np.max, "min": np.min, "mean": np.mean}[target.aggregate]
+        fn = {"sum": np.sum, "max": np.max, "min": np.min, "mean": np.sum}[target.aggregate]
         return fn(parts, axis=1)
+
+    def aggregate(
+        self,
+        target: Metric,
+        index: np.ndarray,
+        part_latency: np.ndarray | None = None,
+        *,
+        condition: dict | None = None,
+    ) -> np.ndarray:
+        """App-level value of ``target`` for each design (NaN if any part lacks it).
+
+        The value is the float nearest the exact decimal result. Latency is that of
+        ``condition`` (nominal by default); ``part_latency`` is accepted for older
+        callers and ignored (latency is always recomputed exactly from the rows).
+        """
+        index = np.asarray(index, dtype=np.int64)
+        if index.ndim == 1:
+            index = index[:, None]
+        lat_units, lat_scale = (
+            self.part_latency_units(index, condition) if target.metric == LATENCY else (None, None)
+        )
+        units = self.aggregate_units(target, index, lat_units)
+        return units / self.scale(target, lat_scale)
 
     def evaluate(self, index: np.ndarray, condition: dict | None = None) -> Evaluation:
         """Score designs.
@@ -223,42 +331,74 @@ class DesignSpace:
 
         Returns:
             The nominal objective values, the constrained values under the
-            condition, and feasibility.
+            condition, and feasibility. Values are the floats nearest the exact
+            decimal results; feasibility is decided exactly.
         """
         index = np.asarray(index, dtype=np.int64)
         if index.ndim == 1:
             index = index[:, None]
         condition = condition or {}
-        nominal_lat = self.part_latency(index)
-        cond_lat = self.part_latency(index, condition) if condition.get("slowdown") else nominal_lat
-        obj = np.stack(
-            [self.aggregate(o.target, index, nominal_lat) for o in self.objectives], axis=1
-        )
+        uses_lat = self._uses_latency
+        nominal, s_nom = self.part_latency_units(index) if uses_lat else (None, 1)
+        if condition.get("slowdown") and uses_lat:
+            cond_lat, s_cond = self.part_latency_units(index, condition)
+        else:
+            cond_lat, s_cond = nominal, s_nom
+        obj = np.empty((len(index), len(self.objectives)))
+        for j, o in enumerate(self.objectives):
+            obj[:, j] = self.aggregate_units(o.target, index, nominal) / self.scale(o.target, s_nom)
         feasible = ~np.isnan(obj).any(axis=1)
         cons = np.empty((len(index), len(self.constraints)))
         for j, c in enumerate(self.constraints):
-            v = self.aggregate(c.target, index, cond_lat)
-            cons[:, j] = v
-            feasible &= _holds(v, c.op, c.value)
+            scale = self.scale(c.target, s_cond)
+            u = self.aggregate_units(c.target, index, cond_lat)
+            cons[:, j] = u / scale
+            feasible &= _holds(u, c.op, limit_units(c.value, scale, c.op))
         for t, task in enumerate(self.tasks):
             for c in task.constraints:
                 if c.target.metric == LATENCY:
-                    v = cond_lat[:, t]
+                    u, scale = cond_lat[:, t], s_cond
                 else:
-                    v = task.values(c.target.metric)[index[:, t]]
-                feasible &= _holds(v, c.op, c.value)
-        feasible &= self.condition_mask(index, condition, cond_lat)
+                    u, scale = (
+                        task.units(c.target.metric)[index[:, t]],
+                        10 ** task.places(c.target.metric),
+                    )
+                feasible &= _holds(u, c.op, limit_units(c.value, scale, c.op))
+        feasible &= self._condition_mask(index, condition, cond_lat, s_cond)
         return Evaluation(objectives=obj, constraints=cons, feasible=feasible)
+
+    @cached_property
+    def _uses_latency(self) -> bool:
+        return any(m == LATENCY for m in self.used_metrics)
+
+    @cached_property
+    def used_metrics(self) -> frozenset[str]:
+        """Metrics the objectives, constraints and task limits name."""
+        return frozenset(
+            [o.target.metric for o in self.objectives]
+            + [c.target.metric for c in self.constraints]
+            + [c.target.metric for t in self.tasks for c in t.constraints]
+        )
 
     @property
     def has_overall_power_rows(self) -> bool:
         """Whether some task mixes power-banded rows with overall (unbanded) rows."""
         return any(t.power_banded is not None and not t.power_banded.all() for t in self.tasks)
 
-    def condition_mask(
-        self, index: np.ndarray, condition: dict, cond_lat: np.ndarray | None = None
-    ) -> np.ndarray:
+    def condition_mask(self, index: np.ndarray, condition: dict) -> np.ndarray:
         """Which designs the condition's unavailable processors, budgets and power allow."""
+        index = np.asarray(index, dtype=np.int64)
+        if index.ndim == 1:
+            index = index[:, None]
+        return self._condition_mask(index, condition, None, None)
+
+    def _condition_mask(
+        self,
+        index: np.ndarray,
+        condition: dict,
+        cond_lat: np.ndarray | None,
+        lat_scale: int | None,
+    ) -> np.ndarray:
         ok = np.ones(len(index), dtype=bool)
         unavailable = condition.get("unavailable") or ()
         power = condition.get("power_mw")
@@ -268,14 +408,17 @@ class DesignSpace:
             rows = task.power_rows(power)
             if rows is not None:
                 ok &= rows[index[:, t]]
-        if condition.get("memory_budget_mb") is not None:
-            mem = self.aggregate(self.memory_target, index)
-            ok &= _holds(mem, "<=", condition["memory_budget_mb"])
-        if condition.get("latency_budget_ms") is not None:
+        budget = condition.get("memory_budget_mb")
+        if budget is not None:
+            mem = self.aggregate_units(self.memory_target, index)
+            ok &= _holds(mem, "<=", limit_units(budget, self.scale(self.memory_target), "<="))
+        budget = condition.get("latency_budget_ms")
+        if budget is not None:
             if cond_lat is None:
-                cond_lat = self.part_latency(index, condition)
-            lat = self.aggregate(self.latency_target, index, cond_lat)
-            ok &= _holds(lat, "<=", condition["latency_budget_ms"])
+                cond_lat, lat_scale = self.part_latency_units(index, condition)
+            lat = self.aggregate_units(self.latency_target, index, cond_lat)
+            scale = self.scale(self.latency_target, lat_scale)
+            ok &= _holds(lat, "<=", limit_units(budget, scale, "<="))
         return ok
 
     def design_keys(self, index: np.ndarray) -> np.ndarray:
@@ -370,6 +513,10 @@ def compile_space(spec: Spec, table: ProfileTable | None = None) -> DesignSpace:
             f"no {POWER_LO}/{POWER_HI} columns to tell which designs suit which power level"
         )
 
+    used = {LATENCY, MEMORY} | {o.target.metric for o in spec.objectives}
+    used |= {c.target.metric for c in spec.constraints}
+    used |= {c.target.metric for t in spec.tasks for c in t.constraints}
+    decimals = _metric_decimals(spec, table, used)
     base = _apply_where(spec, frame, spec.where, "where", columns)
     keys = [c for c in KEY_COLUMNS if c in columns]
     tasks = []
@@ -394,6 +541,7 @@ def compile_space(spec: Spec, table: ProfileTable | None = None) -> DesignSpace:
                 processor=proc.astype(str),
                 keys=key_text.to_numpy(dtype=str),
                 constraints=task.constraints,
+                decimals=decimals,
             )
         )
     processors = tuple(sorted({p for t in tasks for p in t.processor.tolist()}))
@@ -405,6 +553,32 @@ def compile_space(spec: Spec, table: ProfileTable | None = None) -> DesignSpace:
         latency_target=latency_target,
         memory_target=memory_target,
     )
+
+
+def _metric_decimals(spec: Spec, table: ProfileTable, used: set[str]) -> dict[str, int]:
+    """Decimal places of every metric column, checked to keep exact sums in range.
+
+    A column written with up to ``places`` decimals is read exactly at that many. A
+    column of computed floats (more than ``MAX_DECIMALS`` places) is rounded to the
+    finest resolution at which its sums over the tasks still fit; a column of exact
+    decimals that does not fit is refused.
+    """
+    k = max(1, len(spec.tasks))
+    out: dict[str, int] = {}
+    for name in table.metric_columns:
+        places, exact = table.decimals(name)
+        col = table.frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        top = float(np.nanmax(np.abs(col), initial=0.0)) if len(col) else 0.0
+        while top * 10.0**places * k > EXACT_LIMIT and places > 0 and not exact:
+            places -= 1
+        if top * 10.0**places * k > EXACT_LIMIT and name in used:
+            raise ProfileError(
+                f"{table.source}: column {name!r}: values up to {top:g} written with {places} "
+                f"decimals do not fit exact arithmetic over {k} task(s) (at most "
+                f"{EXACT_LIMIT:.3g} units of 10^-{places}); round the column to fewer decimals"
+            )
+        out[name] = places
+    return out
 
 
 def _apply_where(

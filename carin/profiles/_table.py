@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from carin.profiles._columns import KEY_COLUMNS
@@ -22,6 +23,24 @@ class ProfileTable:
 
     frame: pd.DataFrame
     source: str
+    _decimals: dict[str, tuple[int, bool]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def decimals(self, column: str) -> tuple[int, bool]:
+        """Decimal places a metric column is written with: ``(places, exact)``.
+
+        ``places`` is the fewest at which every value is exactly a decimal (at most
+        ``carin._exact.MAX_DECIMALS``); ``exact`` is False when the column holds values
+        with more (computed floats), which are then rounded. Cached per column.
+        """
+        hit = self._decimals.get(column)
+        if hit is None:
+            from carin._exact import column_decimals
+
+            values = self.frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            hit = self._decimals[column] = column_decimals(values)
+        return hit
 
     @property
     def key_columns(self) -> list[str]:

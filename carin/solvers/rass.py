@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from carin._exact import limit_units
 from carin.pareto import dominated_by_any, nondominated, to_costs
 from carin.solvers._base import Solver
 from carin.space import LATENCY
@@ -88,6 +89,10 @@ class _MultiProblem:
         self.cond = condition
         self.k = len(space.tasks)
         slow = condition.get("slowdown") or {}
+        # exact integer units (carin._exact): part latencies at scale s_nom, slowed at s_cond
+        self.factor_places, self.factors = space.latency_factors(condition)
+        self.s_nom = 10 ** space.places(LATENCY)
+        self.s_cond = self.s_nom * 10**self.factor_places
         self.procs = list(space.processors)
         self.P = len(self.procs)
         shared = space.time_share
@@ -114,19 +119,18 @@ class _MultiProblem:
         self.con_terms: list[tuple[int, float]] = []
         for c in space.constraints:
             sign = 1.0 if c.op == "<=" else -1.0
+            lim = limit_units(c.value, space.scale(c.target, self.s_cond), c.op)
             self.con_terms.append(
-                (term(c.target.metric, c.target.aggregate, True, sign), sign * c.value)
+                (term(c.target.metric, c.target.aggregate, True, sign), sign * lim)
             )
         if condition.get("memory_budget_mb") is not None:
             mt = space.memory_target
-            self.con_terms.append(
-                (term(mt.metric, mt.aggregate, True, 1.0), float(condition["memory_budget_mb"]))
-            )
+            lim = limit_units(condition["memory_budget_mb"], space.scale(mt), "<=")
+            self.con_terms.append((term(mt.metric, mt.aggregate, True, 1.0), lim))
         if condition.get("latency_budget_ms") is not None:
             lt = space.latency_target
-            self.con_terms.append(
-                (term(lt.metric, lt.aggregate, True, 1.0), float(condition["latency_budget_ms"]))
-            )
+            lim = limit_units(condition["latency_budget_ms"], space.scale(lt, self.s_cond), "<=")
+            self.con_terms.append((term(lt.metric, lt.aggregate, True, 1.0), lim))
         # time-shared latency with task limits: track the tightest limit per processor
         self.task_limits = shared and any(
             c.target.metric == LATENCY for t in space.tasks for c in t.constraints
@@ -138,11 +142,11 @@ class _MultiProblem:
             self.task_limits
             or any(self.terms[i].shared and self.terms[i].cond for i in range(len(self.terms)))
         )
-        self._prepare_tasks(slow)
+        self._prepare_tasks()
 
     # -- per-task candidate arrays ---------------------------------------------------
 
-    def _prepare_tasks(self, slow: dict) -> None:
+    def _prepare_tasks(self) -> None:
         space, cond = self.space, self.cond
         self.rows: list[np.ndarray] = []  # candidate row positions per task
         self.vals: list[np.ndarray] = []  # (m, T) part costs (raw latency for shared terms)
@@ -153,21 +157,16 @@ class _MultiProblem:
         unavailable = list(cond.get("unavailable") or ())
         power = cond.get("power_mw")
         code = {p: i for i, p in enumerate(self.procs)}
-        for task in space.tasks:
+        for ti, task in enumerate(space.tasks):
             n = len(task)
             ok = np.ones(n, dtype=bool)
-            lat = task.values(LATENCY)
-            factor = np.ones(n)
-            for p, f in slow.items():
-                factor[task.processor == p] = f
-            lat_c = lat * factor
+            lat = task.units(LATENCY)
+            lat_c = lat if self.factors is None else lat * self.factors[ti]
             cols = np.empty((n, len(self.terms)))
             for j, t in enumerate(self.terms):
-                v = (lat_c if t.cond else lat) if t.metric == LATENCY else task.values(t.metric)
+                v = (lat_c if t.cond else lat) if t.metric == LATENCY else task.units(t.metric)
                 cols[:, j] = t.sign * v
             ok &= ~np.isnan(cols).any(axis=1)
-            if (self.shared_nom or self.shared_cond) and np.isnan(lat).any():
-                ok &= ~np.isnan(lat)
             if unavailable:
                 ok &= ~np.isin(task.processor, unavailable)
             rows = task.power_rows(power)
@@ -178,19 +177,23 @@ class _MultiProblem:
                 for c in task.constraints:
                     if c.target.metric == LATENCY:
                         v = lat_c
+                        lim = limit_units(c.value, self.s_cond, c.op)
                         if self.space.time_share:
                             if c.op == "<=":
-                                limit = np.minimum(limit, c.value)
-                            ok &= v <= c.value if c.op == "<=" else v >= c.value
+                                limit = np.minimum(limit, lim)
+                            ok &= v <= lim if c.op == "<=" else v >= lim
                             continue
                     else:
-                        v = task.values(c.target.metric)
-                    ok &= v <= c.value if c.op == "<=" else v >= c.value
+                        v = task.units(c.target.metric)
+                        lim = limit_units(c.value, 10 ** task.places(c.target.metric), c.op)
+                    ok &= v <= lim if c.op == "<=" else v >= lim
             keep = np.flatnonzero(ok)
             self.rows.append(keep)
             self.vals.append(cols[keep])
-            self.lat_nom.append(lat[keep])
-            self.lat_cond.append(lat_c[keep])
+            # a missing latency left here is needed only by task limits: it breaks the
+            # limit of any part sharing its processor (an infinite share), no other
+            self.lat_nom.append(np.where(np.isnan(lat[keep]), np.inf, lat[keep]))
+            self.lat_cond.append(np.where(np.isnan(lat_c[keep]), np.inf, lat_c[keep]))
             self.proc.append(np.array([code[p] for p in task.processor[keep]], dtype=np.int64))
             self.limit.append(limit[keep])
         # ideal (best possible) part cost per task and term, for optimistic bounds
@@ -278,8 +281,6 @@ class _MultiProblem:
                 else:
                     val = (s * st["cnt"]).sum(axis=1) + sum(rest)
                 z[:, j] = val
-            if term.mean:
-                z[:, j] = z[:, j] / self.k
         return z
 
     def _feasible(self, st: dict, final: np.ndarray) -> np.ndarray:
@@ -338,8 +339,7 @@ class _MultiProblem:
         the step-1 pruning; every design through a candidate is weakly dominated by
         one of these completions (aggregates are monotone), so a candidate whose
         every completion is infeasible or strictly dominated by the front cannot
-        attain a front vector. The test is relaxed by a relative 1e-9 so that float
-        sums taken in another order never drop a candidate that ties.
+        attain a front vector (all values are exact integers, so ties are ties).
         """
         others = [u for u in range(self.k) if u != t]
         st = self._empty()
@@ -358,9 +358,7 @@ class _MultiProblem:
             new = self._expand(st, t, part)
             counter[0] += len(new["z"])
             fin = self._final(new, [])
-            obj = fin[:, self.obj_terms]
-            relaxed = obj - 1e-9 * np.maximum(1.0, np.abs(obj))
-            ok = self._feasible(new, fin) & ~dominated_by_any(relaxed, front)
+            ok = self._feasible(new, fin) & ~dominated_by_any(fin[:, self.obj_terms], front)
             survive[new["idx"][ok, -1]] = True
         return cand[survive[cand]]
 
@@ -372,8 +370,6 @@ class _MultiProblem:
         stats: dict = {"raw": raw, "candidates": [len(r) for r in self.rows]}
         if any(len(r) == 0 for r in self.rows):
             return np.zeros((0, k), dtype=np.int64), 0, stats
-        # Task order fixes the order of floating-point sums; it matches
-        # DesignSpace.evaluate so that ties are ties in both.
         order = list(range(k))
         evaluated = 0
 
