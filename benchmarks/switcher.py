@@ -144,7 +144,7 @@ TIMER_NS = 0.0
 
 def fill_table(plan: dict) -> dict:
     """The plan's precomputed answers, as ``carin solve`` would write them."""
-    switcher = Switcher.from_dict(plan)
+    switcher = Switcher(plan=plan, validate=False)  # the table is not filled in yet
     for entry in plan["conditions"]:
         decision = switcher.select(entry["when"])
         entry["design"] = decision.design_id if decision.meets_slo else None

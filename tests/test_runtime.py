@@ -13,7 +13,7 @@ import pytest
 
 import carin.errors
 from carin.cli import main
-from carin.runtime import EventsError, PlanError, Switcher
+from carin.runtime import EventsError, PlanError, Switcher, validate_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PHONE = json.loads((ROOT / "tests/conformance/single_unavailable.json").read_text())["plan"]
@@ -141,6 +141,147 @@ def test_select_never_raises_on_well_typed_odd_values():
         assert isinstance(decision.reason, str)
     with pytest.raises(ValueError, match="unknown condition 'slowdonw'"):
         switcher.select({"slowdonw": {"cpu": 2.0}})
+
+
+def test_processor_names_are_matched_in_lower_case():
+    """The spec lower-cases processor names; conditions and plans may use any case."""
+    switcher = Switcher.from_dict(PHONE)
+    for name in ("NPU", "Npu", "npu"):
+        decision = switcher.select({"unavailable": [name]})
+        assert (decision.design_id, decision.meets_slo) == ("d1", True)
+    assert switcher.select({"unavailable": "NPU"}).design_id == "d1"
+    # d1 (gpu, 12 ms) under GPU x2 misses the 20 ms limit: d3 (cpu, 8 ms) is next that holds
+    assert switcher.select({"unavailable": ["NPU"], "slowdown": {"GPU": 2.0}}).design_id == "d3"
+    # names differing only in case are one processor: the largest factor counts
+    both = {"unavailable": ["npu"], "slowdown": {"gpu": 1.0, "GPU": 2.0}}
+    assert switcher.select(both).design_id == "d3"
+    assert "npu unavailable" in switcher.why_infeasible(0, {"unavailable": ["NPU"]})
+    upper = copy.deepcopy(PHONE)
+    for design in upper["designs"]:
+        for part in design["parts"]:
+            part["processor"] = part["processor"].upper()
+    shouting = Switcher.from_dict(upper)
+    for cond in ({"unavailable": ["npu"]}, {"unavailable": ["NPU", "gpu"], "slowdown": {"cpu": 3}}):
+        assert shouting.select(cond).design_id == switcher.select(cond).design_id
+    shouting.select({})
+    shouting.observe("d0", 80.0)  # the monitor keys its estimates by the lower-case name
+    assert list(shouting.estimates()) == ["npu"]
+
+
+def test_select_observe_and_select_cached_never_raise_on_well_typed_input():
+    """Integers beyond the float range, None for the design or the conditions."""
+    switcher = Switcher.from_dict(PHONE)
+    huge = 10**400
+    assert switcher.select({"slowdown": {"npu": huge}}).design_id == "d1"
+    assert switcher.select({"slowdown": {"npu": huge}, "latency_budget_ms": 30}).design_id == "d1"
+    assert switcher.select({"memory_budget_mb": huge}).design_id == "d0"
+    assert switcher.select({"memory_budget_mb": -huge}).design_id == "d3"  # flagged fallback
+    assert switcher.select({"latency_budget_ms": huge, "power_mw": -huge}).design_id == "d0"
+    # observe(None, ...) after conditions holding such numbers, and odd latencies
+    assert switcher.observe(None, 6.0).design_id == "d0"
+    for latency in (huge, -huge, None, True, float("nan")):
+        assert switcher.observe(None, latency).design_id == "d0"
+    assert switcher.estimates()["npu"][0] == pytest.approx(1.0, abs=0.01)
+    assert switcher.observe("no-such-id", 6.0).design_id == "d0"
+    for cond in (None, {}, {"unavailable": ["NPU"]}, {"slowdown": {"npu": huge}}):
+        cached = switcher.select_cached(cond)
+        assert cached.design_id == Switcher.from_dict(PHONE).select(cond).design_id
+    fresh = Switcher.from_dict(PHONE)
+    assert fresh.observe(None, 6.0).design_id == "d0"  # no select before: nominal
+
+
+def _broken(edit):
+    plan = copy.deepcopy(PHONE)
+    edit(plan)
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda p: p["constraints"][0].update(value=float("nan")),
+            "constraints[0].value: expected a finite number, got nan",
+        ),
+        (
+            lambda p: p["constraints"][1].update(value=float("-inf")),
+            "constraints[1].value: expected a finite number, got -inf",
+        ),
+        (
+            lambda p: p["constraints"][0].update(value=10**400),
+            "constraints[0].value: expected a finite number",
+        ),
+        (
+            lambda p: p["designs"][2]["parts"][0].update(latency_ms=-1.0),
+            "designs[2].parts[0].latency_ms: expected a number >= 0, got -1.0",
+        ),
+        (
+            lambda p: p["designs"][2]["parts"][0].update(memory_mb=-0.5),
+            "designs[2].parts[0].memory_mb: expected a number >= 0",
+        ),
+        (
+            lambda p: p["designs"][1]["metrics"].update(latency_ms=-12.0),
+            "designs[1].metrics.latency_ms: expected a number >= 0",
+        ),
+        (
+            lambda p: p["designs"][1]["metrics"].update(accuracy=float("inf")),
+            "designs[1].metrics.accuracy: expected a finite number",
+        ),
+        (
+            lambda p: p["designs"][0].update(power_band_mw=[0.0, float("inf")]),
+            "designs[0].power_band_mw[1]: expected a finite number",
+        ),
+        (
+            lambda p: p["conditions"][1]["when"].update(memory_budget_mb=float("inf")),
+            "conditions[1].when.memory_budget_mb: expected a finite number",
+        ),
+        (
+            lambda p: p.update(primary="d1"),
+            "primary: expected 'd0', the rank-0 design, got 'd1'",
+        ),
+        (
+            lambda p: p.update(fallback="d1"),
+            "fallback: design 'd1' runs on gpu; the fallback must run on the cpu only",
+        ),
+        (
+            lambda p: p["designs"][0]["parts"][0]["config"].update(asset=""),
+            "designs[0].parts[0].config.asset: expected a non-empty string",
+        ),
+        (
+            lambda p: p["conditions"][0].update(design="d2"),
+            "conditions[0].design: the plan says 'd2', but the feasibility rule gives 'd1' "
+            "(d2 is infeasible: npu unavailable)",
+        ),
+        (
+            lambda p: p["conditions"][1].update(design="d3"),
+            "conditions[1].design: the plan says 'd3', but the feasibility rule gives 'd0' "
+            "(d0 holds under these conditions and is ranked higher)",
+        ),
+        (
+            lambda p: p["conditions"][4].update(design=None),
+            "conditions[4].design: the plan says None, but the feasibility rule gives 'd4' "
+            "(d4 holds under these conditions)",
+        ),
+    ],
+)
+def test_validator_refuses_plans_the_switcher_would_disagree_with(edit, message):
+    """Non-finite limits, negative latencies, a primary that is not rank 0, a non-CPU
+    fallback and a condition table that disagrees with select are refused at load."""
+    plan = _broken(edit)
+    with pytest.raises(PlanError) as info:
+        Switcher.from_dict(plan)
+    assert str(info.value).startswith(message), str(info.value)
+    with pytest.raises(PlanError):
+        validate_plan(plan)
+    # without validation the same plan loads, and the disagreement is listed
+    if message.startswith("conditions[") and ".design:" in message:
+        assert Switcher(plan=plan, validate=False).cache_mismatches == [message]
+
+
+def test_every_mismatch_is_counted_in_the_message():
+    plan = _broken(lambda p: [c.update(design="d3") for c in p["conditions"][:3]])
+    with pytest.raises(PlanError, match=r"; and 2 more such entries$"):
+        validate_plan(plan)
 
 
 def _write(path, lines):

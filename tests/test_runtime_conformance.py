@@ -7,6 +7,7 @@ one design at a time, with no precomputation; other runtime tests import it.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,17 @@ from carin.runtime import MonitorConfig, Switcher
 VECTORS = sorted((Path(__file__).parent / "conformance").glob("*.json"))
 
 
+def _float(value):
+    """A number as a float; integers beyond the float range become infinities."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _num(value):
     if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
-        return float(value)
+        return _float(value)
     return None
 
 
@@ -32,14 +41,18 @@ def _agg(values, how):
 
 
 def ref_factor(slowdown, proc):
-    f = (slowdown or {}).get(proc, 1.0)
-    return f if f > 1.0 else 1.0
+    """The factor of ``proc``: the largest given for a name equal to it in lower case, if > 1."""
+    best = 1.0
+    for name, f in (slowdown or {}).items():
+        if isinstance(name, str) and name.lower() == proc and _float(f) > best:
+            best = _float(f)
+    return best
 
 
 def ref_latency(plan, design, slowdown):
     """App latency of ``design`` under ``slowdown`` per docs/plan-format.md, or None if unknown."""
     parts = design["parts"]
-    procs = [p["processor"] for p in parts]
+    procs = [p["processor"].lower() for p in parts]
     lats = [_num(p["latency_ms"]) for p in parts]
     if any(v is None for v in lats):
         nominal = _num(design["metrics"].get(plan["latency"]["metric"]))
@@ -69,14 +82,18 @@ def ref_memory(plan, design):
 
 def ref_feasible(plan, design, conditions):
     cond = conditions or {}
-    procs = {p["processor"] for p in design["parts"]}
-    if procs & set(cond.get("unavailable", ())):
+    procs = {p["processor"].lower() for p in design["parts"]}
+    gone = cond.get("unavailable", ())
+    if isinstance(gone, str):
+        gone = [gone]
+    if procs & {name.lower() for name in gone if isinstance(name, str)}:
         return False
     slowdown = cond.get("slowdown")
     latency = ref_latency(plan, design, slowdown)
     for c in plan["constraints"]:
         if c["metric"] == plan["latency"]["metric"]:
-            value = latency
+            # an upper limit holds the slowed latency; a lower one the nominal latency
+            value = latency if c["op"] == "<=" else ref_latency(plan, design, None)
         else:
             value = _num(design["metrics"].get(c["metric"]))
             if value is None and c["metric"] == plan["memory"]["metric"]:
@@ -89,12 +106,13 @@ def ref_feasible(plan, design, conditions):
             return False
     if "memory_budget_mb" in cond:
         memory = ref_memory(plan, design)
-        if memory is None or not memory <= cond["memory_budget_mb"]:
+        if memory is None or not memory <= _float(cond["memory_budget_mb"]):
             return False
     if "latency_budget_ms" in cond:
-        if latency is None or not latency <= cond["latency_budget_ms"]:
+        if latency is None or not latency <= _float(cond["latency_budget_ms"]):
             return False
-    if not ref_power_ok(plan, design, cond.get("power_mw")):
+    power = cond.get("power_mw")
+    if not ref_power_ok(plan, design, None if power is None else _float(power)):
         return False
     return True
 

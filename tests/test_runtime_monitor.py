@@ -34,7 +34,10 @@ def _plan(designs, limit=20.0, aggregate="max", contention="none", tasks=("main"
         "tasks": list(tasks),
         "designs": out,
         "primary": "d0",
-        "fallback": "d0",
+        # the fallback runs on the cpu only: the first such design, if any
+        "fallback": next(
+            (d["id"] for d in out if {p["processor"] for p in d["parts"]} == {"cpu"}), None
+        ),
         "conditions": [],
     }
 
@@ -164,7 +167,7 @@ def test_bad_observations_are_ignored():
 
 def test_without_fallback_the_monitor_never_leaves_nothing_running():
     """All designs on one processor, no fallback: a slowdown ruling all out keeps one running."""
-    plan = _plan([[("npu", 12.0)], [("npu", 16.0)]])
+    plan = _plan([[("npu", 12.0)], [("npu", 16.0)], [("cpu", 45.0)]])
     plan["fallback"] = None
     rng = random.Random(11)
     switcher = Switcher.from_dict(plan)
@@ -173,12 +176,13 @@ def test_without_fallback_the_monitor_never_leaves_nothing_running():
     assert None not in slow  # observations keep flowing, so recovery stays possible
     recovered = _feed(switcher, {"npu": 1.0}, 40, rng)
     assert recovered[-1] == "d0" and switcher.monitor_slowdown == {}
-    # with a fallback the same slowdown moves to it, flagged
-    plan["fallback"] = "d1"
+    # with a fallback (the cpu design, over the limit even at nominal conditions) the same
+    # slowdown moves to it, flagged
+    plan["fallback"] = "d2"
     switcher = Switcher.from_dict(plan)
     switcher.select({})
     _feed(switcher, {"npu": 3.0}, 5, rng)
-    assert switcher.current.design_id == "d1" and not switcher.current.meets_slo
+    assert switcher.current.design_id == "d2" and not switcher.current.meets_slo
 
 
 def test_flagged_fallback_that_misses_too_is_released_when_another_design_holds():

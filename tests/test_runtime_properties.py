@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
+import math
+from pathlib import Path
 
+import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_runtime_conformance import ref_feasible, ref_select
 
-from carin.runtime import Switcher
+from carin.runtime import PlanError, Switcher, validate_plan
 
 PROCS = ["cpu", "gpu", "npu", "dsp"]
 # values on a coarse grid so that ties and exact boundaries are common
@@ -30,7 +34,7 @@ def plans(draw):
             parts.append(
                 {
                     "task": task,
-                    "processor": draw(st.sampled_from(PROCS)),
+                    "processor": draw(st.sampled_from(PROCS + ["CPU", "Gpu"])),
                     "latency_ms": draw(st.one_of(LAT, st.none()) if draw(st.booleans()) else LAT),
                     "memory_mb": draw(st.one_of(MEM, st.none()) if draw(st.booleans()) else MEM),
                     "config": {"model": f"m{rank}"},
@@ -113,10 +117,14 @@ def test_select_is_best_ranked_feasible(plan, conds):
 def test_plan_condition_table_is_used_and_checked(plan, conds):
     """A plan's precomputed answers filled from the reference load without mismatches."""
     plan = copy.deepcopy(plan)
+    # a plan holds finite numbers only (JSON has no infinity) and factors >= 1
     plan["conditions"] = [
         {
             "when": {
-                k: v for k, v in c.items() if k != "slowdown" or all(f >= 1 for f in v.values())
+                k: v
+                for k, v in c.items()
+                if (k != "slowdown" or all(f >= 1 for f in v.values()))
+                and (not isinstance(v, float) or math.isfinite(v))
             },
             "design": None,
         }
@@ -155,20 +163,25 @@ def test_why_infeasible_agrees_with_the_scan(plan, cond):
 
 
 WILD = st.floats(allow_nan=True, allow_infinity=True)
+# integers beyond the float range are well-typed numbers too
+HUGE = st.sampled_from([10**400, -(10**400), 10**309, 2**1024 - 1])
 
 
 @st.composite
 def wild_conditions(draw):
     """Well-typed but odd: any float (NaN, infinities, negatives), unknown processor names."""
-    names = st.one_of(st.sampled_from(PROCS), st.text(min_size=1, max_size=4))
+    names = st.one_of(
+        st.sampled_from(PROCS + [p.upper() for p in PROCS] + ["Gpu", "nPu"]),
+        st.text(min_size=1, max_size=4),
+    )
     cond = {}
     if draw(st.booleans()):
         cond["unavailable"] = draw(st.lists(names, max_size=3))
     if draw(st.booleans()):
-        cond["slowdown"] = draw(st.dictionaries(names, WILD, max_size=4))
+        cond["slowdown"] = draw(st.dictionaries(names, st.one_of(WILD, HUGE), max_size=4))
     for key in ("memory_budget_mb", "latency_budget_ms", "power_mw"):
         if draw(st.booleans()):
-            cond[key] = draw(WILD)
+            cond[key] = draw(st.one_of(WILD, HUGE))
     return cond
 
 
@@ -180,3 +193,64 @@ def test_select_never_raises_and_still_agrees_on_odd_values(plan, conds):
         decision = switcher.select(cond)
         assert (decision.design_id, decision.meets_slo) == ref_select(plan, cond), cond
         assert isinstance(decision.reason, str)
+
+
+# ---------------------------------------------------------------- validator vs JSON Schema
+SCHEMA = jsonschema.Draft202012Validator(
+    json.loads((Path(__file__).resolve().parents[1] / "docs/plan.schema.json").read_text())
+)
+SEEDS = [
+    json.loads(p.read_text())["plan"]
+    for p in sorted((Path(__file__).parent / "conformance").glob("*.json"))
+    if "plan" in json.loads(p.read_text())
+]
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.sampled_from(["", "x", "cpu", "CPU", "d0", "d1", "<=", "max", "main", "carin-plan/1"]),
+    st.integers(-3, 3),
+    st.sampled_from([-1.5, 0.0, 0.5, 2.0, 1e308, float("nan"), float("inf"), 10**400]),
+    # fresh containers each time: a later mutation may edit inside them
+    st.builds(list),
+    st.builds(dict),
+    st.builds(lambda: [1.0, None]),
+    st.builds(lambda: {"unavailable": ["npu"]}),
+)
+
+
+def _paths(obj, prefix=()):
+    """Every (container path, key) in a JSON-like object."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield prefix, k
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield prefix, i
+            yield from _paths(v, (*prefix, i))
+
+
+@st.composite
+def mutated_plans(draw):
+    plan = copy.deepcopy(draw(st.one_of(st.sampled_from(SEEDS), plans())))
+    for _ in range(draw(st.integers(1, 3))):
+        where, key = draw(st.sampled_from(list(_paths(plan))))
+        target = plan
+        for k in where:
+            target = target[k]
+        if isinstance(target, dict) and draw(st.integers(0, 4)) == 0:
+            del target[key]
+        else:
+            target[key] = draw(ODD)
+    return plan
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=mutated_plans())
+def test_every_plan_the_validator_accepts_passes_the_schema(plan):
+    """``validate_plan`` is at least as strict as docs/plan.schema.json."""
+    try:
+        validate_plan(plan)
+    except PlanError:
+        return
+    SCHEMA.validate(plan)

@@ -19,8 +19,8 @@ from ._errors import CarinError, EventsError, PlanError
 from ._model import DesignModel
 from ._monitor import MonitorConfig, SlowdownFilter
 from ._replay import parse_events, read_events, replay
-from ._switcher import Decision, Switcher
-from ._validate import CONDITION_KEYS, PLAN_FORMAT, check_conditions, validate_plan
+from ._switcher import Decision, Switcher, validate_plan
+from ._validate import CONDITION_KEYS, PLAN_FORMAT, check_conditions
 
 __all__ = [
     "CONDITION_KEYS",

@@ -1,5 +1,8 @@
 """Per-design numbers the switcher precomputes, and the app-latency model.
 
+Processor names are compared in lower case (``str.lower``): a plan's part on
+``"NPU"`` runs on the processor ``npu``.
+
 App latency of a design under per-processor slowdown factors ``f`` (every
 factor that is not greater than 1 counts as 1):
 
@@ -56,7 +59,7 @@ class DesignModel:
         index: Rank (position in the plan's ``designs``).
         id: Design id.
         raw: The design object from the plan.
-        processors: Processor of each part, in part order.
+        processors: Processor of each part (lower case), in part order.
         part_latency: Uncontended latency of each part, or None when any is unknown.
         nominal_latency: ``metrics[latency.metric]`` or None.
         memory: App memory in MB or None when unknown.
@@ -83,7 +86,7 @@ class DesignModel:
         self.id = raw["id"]
         parts = raw["parts"]
         metrics = raw["metrics"]
-        self.processors = tuple(part["processor"] for part in parts)
+        self.processors = tuple(part["processor"].lower() for part in parts)
         self.processor_set = frozenset(self.processors)
         lats = [_number(part["latency_ms"]) for part in parts]
         self.part_latency = None if any(v is None for v in lats) else tuple(lats)

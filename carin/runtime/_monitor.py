@@ -34,11 +34,21 @@ plain ``z = y / profiled latency`` with noise ``r``. Processors with ``w_p = 0``
 (e.g. a part off the critical path of a ``max`` aggregate) are not updated.
 
 The predictive distribution of the next app latency is Gaussian with mean
-``L(x)`` and variance ``sum_p g_p**2 * (P_p + q + r)``; the probability of
-missing the latency limit ``T`` is ``1 - Phi((T - L(x)) / sd)``. The
+``L(x)`` and variance ``V = sum_p g_p**2 * (P_p + q + r)`` (summed in the order
+in which the gradient meets the processors: part order); the probability of
+missing the latency limit ``T`` is ``1 - Phi((T - L(x)) / sqrt(V))``. The
+monitor decides "misses with probability above ``a``" as
+``(T - L(x)) / sqrt(V) < z_(1-a)`` (the same test, since ``Phi`` is increasing;
+with ``V = 0``: ``L(x) > T``), so no normal CDF is evaluated. The
 per-processor upper quantile at miss level ``a`` is
 ``x_p + z_(1-a) * sqrt(P_p + q + r)``: a single-part design misses with
 probability above ``a`` exactly when it is infeasible under that slowdown.
+
+Portability: ``z_(1-a)`` comes from :func:`normal_quantile` (Wichura's AS241
+rational approximations, with a logarithm computed by an explicit series), so
+every number the monitor computes uses only ``+ - * /`` and ``sqrt``, each
+correctly rounded in IEEE 754 double precision. The Java switcher performs the
+same operations in the same order and gets bit-identical estimates and decisions.
 """
 
 from __future__ import annotations
@@ -48,9 +58,80 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
-__all__ = ["MonitorConfig", "SlowdownFilter", "miss_probability"]
+__all__ = ["MonitorConfig", "SlowdownFilter", "miss_probability", "normal_quantile"]
 
 _NORMAL = NormalDist()
+
+# Wichura (1988), algorithm AS241 (PPND16): numerator and denominator coefficients
+# of the three rational approximations, lowest power first.
+_A = (3.387132872796366608, 133.14166789178437745, 1971.5909503065514427,
+      13731.693765509461125, 45921.953931549871457, 67265.770927008700853,
+      33430.575583588128105, 2509.0809287301226727)  # fmt: skip
+_B = (1.0, 42.313330701600911252, 687.1870074920579083, 5394.1960214247511077,
+      21213.794301586595867, 39307.89580009271061, 28729.085735721942674,
+      5226.495278852545925)  # fmt: skip
+_C = (1.42343711074968357734, 4.6303378461565452959, 5.7694972214606914055,
+      3.64784832476320460504, 1.27045825245236838258, 0.24178072517745061177,
+      0.0227238449892691845833, 7.7454501427834140764e-4)  # fmt: skip
+_D = (1.0, 2.05319162663775882187, 1.6763848301838038494, 0.68976733498510000455,
+      0.14810397642748007459, 0.0151986665636164571966, 5.475938084995344946e-4,
+      1.05075007164441684324e-9)  # fmt: skip
+_E = (6.6579046435011037772, 5.4637849111641143699, 1.7848265399172913358,
+      0.29656057182850489123, 0.026532189526576123093, 0.0012426609473880784386,
+      2.71155556874348757815e-5, 2.01033439929228813265e-7)  # fmt: skip
+_F = (1.0, 0.59983220655588793769, 0.13692988092273580531, 0.0148753612908506148525,
+      7.868691311456132591e-4, 1.8463183175100546818e-5, 1.4215117583164458887e-7,
+      2.04426310338993978564e-15)  # fmt: skip
+_LN2 = 0.6931471805599453
+_SQRT_HALF = 0.7071067811865476
+
+
+def _poly(c: tuple[float, ...], r: float) -> float:
+    """``c[0] + c[1] r + ... + c[7] r**7`` by Horner's rule (highest power first)."""
+    acc = c[7]
+    for k in range(6, -1, -1):
+        acc = acc * r + c[k]
+    return acc
+
+
+def _log(x: float) -> float:
+    """Natural logarithm of a positive finite ``x`` with ``+ - * /`` only (portable).
+
+    ``x = m * 2**e`` with ``m`` in [sqrt(1/2), sqrt(2)); ``log m = 2 atanh(s)`` with
+    ``s = (m - 1) / (m + 1)``, ``|s| < 0.172``, summed over the first 16 odd powers.
+    """
+    m, e = math.frexp(x)  # exact: m in [0.5, 1)
+    if m < _SQRT_HALF:
+        m *= 2.0
+        e -= 1
+    s = (m - 1.0) / (m + 1.0)
+    s2 = s * s
+    acc = 1.0 / 33.0
+    for k in range(15, -1, -1):
+        acc = acc * s2 + 1.0 / (2 * k + 1)
+    return e * _LN2 + 2.0 * s * acc
+
+
+def normal_quantile(p: float) -> float:
+    """Standard-normal quantile ``Phi^-1(p)`` for ``0 < p < 1`` (AS241, about 1e-16 relative).
+
+    Uses only arithmetic, ``sqrt`` and :func:`_log`, so ports compute the same bits.
+    """
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p={p!r} must be in (0, 1)")
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return q * _poly(_A, r) / _poly(_B, r)
+    r = p if q < 0.0 else 1.0 - p
+    r = math.sqrt(-_log(r))
+    if r <= 5.0:
+        r -= 1.6
+        x = _poly(_C, r) / _poly(_D, r)
+    else:
+        r -= 5.0
+        x = _poly(_E, r) / _poly(_F, r)
+    return -x if q < 0.0 else x
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,8 +185,8 @@ class MonitorConfig:
         return cls(**obj)
 
     def z(self, level: float) -> float:
-        """Standard-normal quantile ``z_(1-level)``."""
-        return _NORMAL.inv_cdf(1.0 - level)
+        """Standard-normal quantile ``z_(1-level)`` (see :func:`normal_quantile`)."""
+        return normal_quantile(1.0 - level)
 
 
 class SlowdownFilter:

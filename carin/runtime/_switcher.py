@@ -12,14 +12,39 @@ from typing import Any
 from ._errors import PlanError
 from ._model import DesignModel, factor
 from ._monitor import MonitorConfig, SlowdownFilter, miss_probability
-from ._validate import CONDITION_KEYS, check_conditions, validate_plan
+from ._validate import CONDITION_KEYS, check_conditions, check_plan_structure, to_float
 
-__all__ = ["Decision", "Switcher"]
+__all__ = ["Decision", "Switcher", "validate_plan"]
 
 _KEYS = frozenset(CONDITION_KEYS)
 _INF = math.inf
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _SURE = 1.0 - 1e-9
+# below this, products of latencies and factors can lose relative precision (subnormal
+# numbers), so the nominal-latency shortcut for multi-part designs is not taken
+_TINY = 1e-290
+# conditions after normalisation: (unavailable processors of the plan, memory budget,
+# slowdown {processor: factor > 1}, latency budget, power level); None = not given
+_NOMINAL: tuple = ((), None, None, None, None)
+
+
+def validate_plan(obj: Any) -> None:
+    """Check that ``obj`` is a ``carin-plan/1`` plan the switcher loads.
+
+    Checks the structure (every plan accepted here also passes
+    ``docs/plan.schema.json``), the rules a schema cannot express (finite numbers,
+    ranks, unique and existing ids, rank-0 primary, CPU-only fallback, non-negative
+    latencies and memory) and self-consistency: every ``conditions`` entry names
+    the design that :meth:`Switcher.select` gives for its ``when``.
+
+    Raises:
+        PlanError: naming the first offending field and what is allowed.
+    """
+    Switcher(plan=obj)
+
+
+def _lower(name: Any) -> Any:
+    return name.lower() if isinstance(name, str) else name
 
 
 class Decision:
@@ -153,25 +178,42 @@ class Switcher:
             PlanError: When the plan is malformed; the message names the field.
         """
         if validate:
-            validate_plan(plan)
+            check_plan_structure(plan)
         self.plan = plan
         self.monitor_config = monitor or MonitorConfig()
         self._callbacks: list[Callable[[Decision, Decision | None], Any]] = []
         self._current: Decision | None = None
         self._build(plan)
         self._conditions: Mapping[str, Any] | None = None
+        self._norm = _NOMINAL
         self.reset_monitor()
         self._cache: dict[tuple, int | None] = {}
         self.cache_mismatches: list[str] = []
         for i, entry in enumerate(plan["conditions"]):
             when = check_conditions(entry["when"], f"conditions[{i}].when")
-            rank = self._choose(when, None)
-            self._cache[self._key(when)] = rank
+            norm = self._normalise(when)
+            rank = self._choose(norm, None)
+            self._cache[self._key(norm)] = rank
             got = None if rank is None else self._models[rank].id
-            if got != entry["design"]:
+            want = entry["design"]
+            if got != want:
+                why = None if want is None else self.why_infeasible(self._ids[want], when)
+                if why is not None:
+                    why = f"{want} is infeasible: {why}"
+                elif want is None:
+                    why = f"{got} holds under these conditions"
+                else:
+                    why = f"{got} holds under these conditions and is ranked higher"
                 self.cache_mismatches.append(
-                    f"conditions[{i}]: plan says {entry['design']!r}, the feasibility rule gives {got!r}"
+                    f"conditions[{i}].design: the plan says {want!r}, but the feasibility "
+                    f"rule gives {got!r} ({why})"
                 )
+        if validate and self.cache_mismatches:
+            more = len(self.cache_mismatches) - 1
+            raise PlanError(
+                self.cache_mismatches[0]
+                + (f"; and {more} more such entr{'y' if more == 1 else 'ies'}" if more else "")
+            )
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -312,47 +354,83 @@ class Switcher:
         return self._no_band or self._all
 
     # ------------------------------------------------------------------ selection
-    @staticmethod
-    def _key(conditions: Mapping[str, Any]) -> tuple:
-        items = []
-        for k in sorted(conditions):
-            v = conditions[k]
-            if k == "unavailable":
-                v = tuple(sorted(set(v)))
-            elif k == "slowdown":
-                v = tuple(sorted((p, f) for p, f in v.items() if f > 1.0))
-            items.append((k, v))
-        return tuple(items)
+    def _normalise(self, conditions: Mapping[str, Any] | None) -> tuple:
+        """Conditions as ``_NOMINAL`` holds them: names lower-cased and kept only when a
+        design uses them, numbers as floats (integers beyond the float range become
+        infinities), slowdown factors only above 1 (the largest of names that differ
+        only in case)."""
+        if not conditions:
+            return _NOMINAL
+        if not conditions.keys() <= _KEYS:
+            bad = sorted(set(conditions) - _KEYS)
+            raise ValueError(f"unknown condition {bad[0]!r}; allowed: {', '.join(CONDITION_KEYS)}")
+        get = conditions.get
+        procs = self._keep
+        names: Any = ()
+        gone = get("unavailable")
+        if gone:
+            if isinstance(gone, str):
+                gone = (gone,)
+            for p in gone:
+                if p not in procs:
+                    names = tuple({n for p in gone if (n := _lower(p)) in procs})
+                    break
+            else:  # the usual case: names of the plan's processors, as written
+                names = gone
+        slowdown = None
+        slow = get("slowdown")
+        if slow:
+            for p, f in slow.items():
+                if type(f) is not float or not f > 1.0 or p not in procs:
+                    break
+            else:  # the usual case: float factors > 1 of the plan's processors
+                slow = None
+                slowdown = get("slowdown")
+        if slow:
+            for p, f in slow.items():
+                if type(f) is not float:
+                    f = to_float(f)
+                if f > 1.0:
+                    if p not in procs:
+                        p = _lower(p)
+                        if p not in procs:
+                            continue
+                    if slowdown is None:
+                        slowdown = {p: f}
+                    elif not slowdown.get(p, 1.0) >= f:
+                        slowdown[p] = f
+        mem = get("memory_budget_mb")
+        if mem is not None and type(mem) is not float:
+            mem = to_float(mem)
+        budget = get("latency_budget_ms")
+        if budget is not None and type(budget) is not float:
+            budget = to_float(budget)
+        power = get("power_mw")
+        if power is not None and type(power) is not float:
+            power = to_float(power)
+        return (names, mem, slowdown, budget, power)
 
-    def _choose(self, conditions: Mapping[str, Any] | None, extra: Mapping | None) -> int | None:
-        """Rank of the best feasible design, or None. ``extra`` = monitor slowdown."""
+    @staticmethod
+    def _key(norm: tuple) -> tuple:
+        gone, mem, slowdown, budget, power = norm
+        slow = tuple(sorted(slowdown.items())) if slowdown else ()
+        return (frozenset(gone), mem, slow, budget, power)
+
+    def _choose(self, norm: tuple, extra: Mapping | None) -> int | None:
+        """Rank of the best feasible design, or None.
+
+        ``norm`` = normalised conditions (:meth:`_normalise`), ``extra`` = monitor slowdown.
+        """
+        gone, mem, slowdown, budget, power = norm
         mask = self._static
-        slowdown = budget = None
-        if conditions:
-            if not conditions.keys() <= _KEYS:
-                bad = sorted(set(conditions) - _KEYS)
-                raise ValueError(
-                    f"unknown condition {bad[0]!r}; allowed: {', '.join(CONDITION_KEYS)}"
-                )
-            get = conditions.get
-            gone = get("unavailable")
-            if gone:
-                keep = self._keep
-                if isinstance(gone, str):
-                    gone = (gone,)
-                for proc in gone:
-                    k = keep.get(proc)
-                    if k is not None:
-                        mask &= k
-            mem = get("memory_budget_mb")
-            if mem is not None:
-                mask &= self._mem_masks[bisect_right(self._mem_values, mem)] if mem == mem else 0
-            if self._has_bands:
-                mask &= self._power_mask(get("power_mw"))
-            slowdown = get("slowdown")
-            budget = get("latency_budget_ms")
-        elif self._has_bands:
-            mask &= self._power_mask(None)
+        if gone:
+            keep = self._keep
+            for proc in gone:
+                mask &= keep[proc]
+        if mem is not None:
+            mask &= self._mem_masks[bisect_right(self._mem_values, mem)] if mem == mem else 0
+        if self._has_bands:
+            mask &= self._power_mask(power)
         if extra:
             slowdown = _merge(slowdown, extra)
         if mask and (slowdown or budget is not None):
@@ -396,7 +474,12 @@ class Switcher:
                                     top = f
                     # nor can one whose nominal latency times the largest factor is well
                     # within the limit (the margin covers the rounding of the exact sum)
-                    sure = self._multi_masks[bisect_right(self._multi_lats, limit / top * _SURE)]
+                    bound = limit / top * _SURE
+                    sure = (
+                        self._multi_masks[bisect_right(self._multi_lats, bound)]
+                        if bound >= _TINY
+                        else 0
+                    )
                     models = self._models
                     while mask & multi:
                         low = mask & -mask
@@ -427,9 +510,11 @@ class Switcher:
         Raises:
             ValueError: Only for an unknown condition key (a typo); well-typed input never raises.
         """
+        norm = self._normalise(conditions)
         self._conditions = conditions
+        self._norm = norm
         extra = self._active or None
-        rank = self._choose(conditions, extra)
+        rank = self._choose(norm, extra)
         return self._decide(rank, conditions, extra)
 
     def _decide(
@@ -450,7 +535,7 @@ class Switcher:
                 callback(decision, previous)
         return decision
 
-    def select_cached(self, conditions: Mapping[str, Any]) -> Decision:
+    def select_cached(self, conditions: Mapping[str, Any] | None) -> Decision:
         """Like :meth:`select`, answering anticipated condition sets from the plan's table.
 
         The table holds the answers the feasibility rule gives for the plan's
@@ -458,13 +543,15 @@ class Switcher:
         the lookup key costs about as much as the mask path, so this pays off
         only for plans with many multi-part designs.
         """
-        self._conditions = conditions
         if self._active:
             return self.select(conditions)
-        key = self._key(conditions)
+        norm = self._normalise(conditions)
+        self._conditions = conditions
+        self._norm = norm
+        key = self._key(norm)
         if key in self._cache:
             return self._decide(self._cache[key], conditions, None)
-        return self._decide(self._choose(conditions, None), conditions, None)
+        return self._decide(self._choose(norm, None), conditions, None)
 
     @property
     def current(self) -> Decision | None:
@@ -489,21 +576,16 @@ class Switcher:
     def why_infeasible(self, rank: int, conditions: Mapping[str, Any] | None) -> str | None:
         """Why the design of ``rank`` is infeasible under ``conditions`` (None if feasible)."""
         m = self._models[rank]
-        cond = conditions or {}
-        gone = cond.get("unavailable") or ()
-        if isinstance(gone, str):
-            gone = (gone,)
+        gone, mem, slowdown, budget, power = self._normalise(conditions)
         lost = sorted(set(gone) & m.processor_set)
         if lost:
             return f"{', '.join(lost)} unavailable"
         failure = self._static_failure(m)
         if failure:
             return failure
-        mem = cond.get("memory_budget_mb")
         if mem is not None and (m.memory is None or not m.memory <= mem):
             shown = "unknown" if m.memory is None else f"{m.memory:g} MB"
             return f"memory {shown} > budget {mem:g} MB"
-        power = cond.get("power_mw")
         if self._has_bands and not (self._power_mask(power) >> m.index) & 1:
             if m.band is None:
                 if power is None or power != power:
@@ -513,8 +595,6 @@ class Switcher:
             if power is None or power != power:
                 return f"power band [{lo:g}, {hi:g}): no power level given"
             return f"power {power:g} mW outside band [{lo:g}, {hi:g})"
-        slowdown = cond.get("slowdown")
-        budget = cond.get("latency_budget_ms")
         limit = self._limit
         if budget is not None:
             limit = -_INF if budget != budget else min(limit, budget)
@@ -559,6 +639,9 @@ class Switcher:
     # ------------------------------------------------------------------ drift monitor
     def reset_monitor(self) -> None:
         """Forget all drift estimates and drop the monitor's condition."""
+        cfg = self.monitor_config
+        self._z_threshold = cfg.z(cfg.threshold)
+        self._z_release = cfg.z(cfg.release)
         self._filters: dict[str, SlowdownFilter] = {}
         self._active: dict[str, float] = {}
         self._streak = 0
@@ -581,27 +664,45 @@ class Switcher:
             f = self._filters[proc] = SlowdownFilter(p=self.monitor_config.p0)
         return f
 
-    def miss_probability(self, rank: int) -> float:
-        """Predicted probability that the next run of design ``rank`` misses its latency limit."""
+    def _prediction(self, rank: int) -> tuple[float, float | None, float]:
+        """``(limit, mean, variance)`` of the next app latency of design ``rank``."""
         cfg = self.monitor_config
-        cond = self._conditions or {}
         limit = self._limit
-        budget = cond.get("latency_budget_ms")
+        budget = self._norm[3]
         if budget is not None:
             limit = -_INF if budget != budget else min(limit, budget)
         if limit == _INF:
-            return 0.0
+            return limit, None, 0.0
         mean, grad = self._models[rank].latency_gradient(self._means())
-        if mean is None:
-            return 1.0
         variance = 0.0
         for proc, g in grad.items():
             f = self._filters.get(proc)
             p = cfg.p0 if f is None else f.p
             variance += g * g * (p + cfg.q + cfg.r)
+        return limit, mean, variance
+
+    def miss_probability(self, rank: int) -> float:
+        """Predicted probability that the next run of design ``rank`` misses its latency limit."""
+        limit, mean, variance = self._prediction(rank)
+        if limit == _INF:
+            return 0.0
+        if mean is None:
+            return 1.0
         return miss_probability(mean, variance, limit)
 
-    def _quantiles(self, level: float, running: frozenset[str]) -> dict[str, float]:
+    def _misses(self, rank: int) -> bool:
+        """Whether the miss probability of ``rank`` is above ``threshold``, decided as
+        ``(limit - mean) / sd < z_(1-threshold)`` (see :mod:`carin.runtime._monitor`)."""
+        limit, mean, variance = self._prediction(rank)
+        if limit == _INF:
+            return False
+        if mean is None:
+            return True
+        if variance <= 0.0:
+            return mean > limit
+        return (limit - mean) / math.sqrt(variance) < self._z_threshold
+
+    def _quantiles(self, z: float, running: frozenset[str]) -> dict[str, float]:
         """Upper quantiles > 1 of the processors the running design uses or that look slow.
 
         A processor the running design does not use enters only when its estimate is
@@ -610,7 +711,6 @@ class Switcher:
         processor does not also hold back designs on processors with no sign of one.
         """
         cfg = self.monitor_config
-        z = cfg.z(level)
         out = {}
         for proc, f in sorted(self._filters.items()):
             if proc in running or f.x - 1.0 > z * math.sqrt(f.p):
@@ -652,7 +752,10 @@ class Switcher:
             rank = None if self._current is None else self._current.rank
         else:
             rank = self._ids.get(design_id)
-        ok = isinstance(latency_ms, int | float) and 0.0 < latency_ms < _INF
+        ok = isinstance(latency_ms, int | float) and not isinstance(latency_ms, bool)
+        if ok:
+            latency_ms = to_float(latency_ms)
+            ok = 0.0 < latency_ms < _INF
         if rank is not None and ok:
             model = self._models[rank]
             means = self._means()
@@ -672,15 +775,15 @@ class Switcher:
         current = self._current
         if current is None or current.rank is None:
             return self.select(self._conditions)
-        if self.miss_probability(current.rank) > cfg.threshold:
+        if self._misses(current.rank):
             raised = _merge(
                 self._active,
-                self._quantiles(cfg.threshold, self._models[current.rank].processor_set),
+                self._quantiles(self._z_threshold, self._models[current.rank].processor_set),
             )
             # in a plan with no fallback, a condition that leaves no design is not applied:
             # nothing would run, so no latency could ever show that the slowdown ended
             if raised != self._active and (
-                self._fallback is not None or self._choose(self._conditions, raised) is not None
+                self._fallback is not None or self._choose(self._norm, raised) is not None
             ):
                 self._streak = 0
                 self._active = raised
@@ -690,13 +793,13 @@ class Switcher:
                 return current
             # the flagged fallback is running and misses too: only a release can help
         if self._active:
-            release = self._quantiles(cfg.release, self._models[current.rank].processor_set)
-            candidate = self._choose(self._conditions, release)
+            release = self._quantiles(self._z_release, self._models[current.rank].processor_set)
+            candidate = self._choose(self._norm, release)
             better = candidate is not None and (not current.meets_slo or candidate < current.rank)
             self._streak = self._streak + 1 if better else 0
             if self._streak >= cfg.revert_after:
                 self._streak = 0
-                plain = self._choose(self._conditions, None)
+                plain = self._choose(self._norm, None)
                 self._active = {} if plain == candidate else release
                 return self.select(self._conditions)
         return current

@@ -1,9 +1,14 @@
 """Hand-written validation of ``carin-plan/1`` plans and of condition sets.
 
 The JSON Schema in ``docs/plan.schema.json`` describes the same structure; this
-module exists because the runtime may use only the standard library. It also
-checks what a schema cannot: ranks equal list positions, ids are unique,
-``parts`` follow ``tasks`` and every referenced design id exists.
+module exists because the runtime may use only the standard library. It is at
+least as strict as the schema (every plan it accepts passes the schema) and also
+checks what a schema cannot: every number is finite, ranks equal list
+positions, ids are unique, ``parts`` follow ``tasks``, every referenced design
+id exists, the primary is the rank-0 design, the fallback runs on the CPU only
+and latencies and memory are not negative. Whether the plan's precomputed
+``conditions`` agree with the switcher is checked by
+:func:`carin.runtime.validate_plan`, which builds a switcher.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ AGGREGATES = ("max", "sum", "mean", "min")
 CONTENTIONS = ("time-share", "none")
 CONDITION_KEYS = ("unavailable", "memory_budget_mb", "slowdown", "latency_budget_ms", "power_mw")
 
-__all__ = ["PLAN_FORMAT", "CONDITION_KEYS", "check_conditions", "validate_plan"]
+__all__ = ["PLAN_FORMAT", "CONDITION_KEYS", "check_conditions", "check_plan_structure", "to_float"]
 
 
 def _is_number(value: Any) -> bool:
@@ -54,12 +59,39 @@ def _str(value: Any, where: str) -> str:
     return value
 
 
-def _num(value: Any, where: str, *, nullable: bool = False) -> float | None:
+def to_float(value: int | float) -> float:
+    """``float(value)``, with integers beyond the float range mapped to an infinity."""
+    if type(value) is float:
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _num(
+    value: Any,
+    where: str,
+    *,
+    nullable: bool = False,
+    finite: bool = True,
+    minimum: float | None = None,
+) -> float | None:
     if value is None and nullable:
         return None
     if not _is_number(value):
         raise _fail(where, "expected a number or null" if nullable else "expected a number")
-    return float(value)
+    number = to_float(value)
+    if finite and not math.isfinite(number):
+        raise _fail(where, f"expected a finite number, got {_show(value)}")
+    if minimum is not None and not number >= minimum:
+        raise _fail(where, f"expected a number >= {minimum:g}, got {_show(value)}")
+    return number
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:20] + "..."
 
 
 def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
@@ -78,7 +110,9 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def check_conditions(obj: Any, where: str = "conditions", *, error: type = PlanError) -> dict:
+def check_conditions(
+    obj: Any, where: str = "conditions", *, error: type = PlanError, finite: bool = False
+) -> dict:
     """Validate a condition set and return it as a plain dict with normalised values.
 
     Args:
@@ -88,6 +122,8 @@ def check_conditions(obj: Any, where: str = "conditions", *, error: type = PlanE
         where: The field path used in error messages.
         error: The exception class to raise (``PlanError`` for plans, ``EventsError``
             for timelines).
+        finite: Refuse infinite numbers (plans: JSON has no infinity); otherwise an
+            infinite budget or power level (or an integer beyond the float range) is allowed.
 
     Returns:
         A new dict holding the same keys, numbers as floats and lists as lists of strings.
@@ -107,12 +143,12 @@ def check_conditions(obj: Any, where: str = "conditions", *, error: type = PlanE
                 factors = _obj(value, here)
                 out[key] = {}
                 for proc, factor in factors.items():
-                    number = _num(factor, f"{here}.{proc}")
+                    number = _num(factor, f"{here}.{proc}", finite=finite)
                     if not number >= 1.0:
                         raise _fail(f"{here}.{proc}", f"expected a factor >= 1, got {factor!r}")
                     out[key][_str(proc, here)] = number
             elif key in ("memory_budget_mb", "latency_budget_ms", "power_mw"):
-                number = _num(value, here)
+                number = _num(value, here, finite=finite)
                 if math.isnan(number):
                     raise _fail(here, "expected a number, got NaN")
                 out[key] = number
@@ -125,10 +161,11 @@ def check_conditions(obj: Any, where: str = "conditions", *, error: type = PlanE
         raise error(str(exc)) from None
 
 
-def _check_metrics(value: Any, where: str) -> None:
+def _check_metrics(value: Any, where: str, non_negative: tuple[str, ...]) -> None:
     metrics = _obj(value, where)
     for key, number in metrics.items():
-        _num(number, f"{where}.{key}", nullable=True)
+        minimum = 0.0 if key in non_negative else None
+        _num(number, f"{where}.{key}", nullable=True, minimum=minimum)
 
 
 def _check_part(part: Any, where: str, task: str) -> None:
@@ -137,13 +174,17 @@ def _check_part(part: Any, where: str, task: str) -> None:
     if got != task:
         raise _fail(f"{where}.task", f"expected {task!r} (parts follow the order of tasks)")
     _str(_required(part, "processor", where), f"{where}.processor")
-    _num(_required(part, "latency_ms", where), f"{where}.latency_ms", nullable=True)
-    _num(_required(part, "memory_mb", where), f"{where}.memory_mb", nullable=True)
+    for key in ("latency_ms", "memory_mb"):
+        _num(_required(part, key, where), f"{where}.{key}", nullable=True, minimum=0.0)
     if "config" in part:
-        _obj(part["config"], f"{where}.config")
+        config = _obj(part["config"], f"{where}.config")
+        if "asset" in config:
+            _str(config["asset"], f"{where}.config.asset")
 
 
-def _check_design(design: Any, where: str, rank: int, tasks: list[str]) -> str:
+def _check_design(
+    design: Any, where: str, rank: int, tasks: list[str], non_negative: tuple[str, ...]
+) -> str:
     design = _obj(design, where)
     design_id = _str(_required(design, "id", where), f"{where}.id")
     got_rank = _required(design, "rank", where)
@@ -158,7 +199,7 @@ def _check_design(design: Any, where: str, rank: int, tasks: list[str]) -> str:
         raise _fail(f"{where}.parts", f"expected {len(tasks)} parts, one per task")
     for i, part in enumerate(parts):
         _check_part(part, f"{where}.parts[{i}]", tasks[i])
-    _check_metrics(_required(design, "metrics", where), f"{where}.metrics")
+    _check_metrics(_required(design, "metrics", where), f"{where}.metrics", non_negative)
     if "power_band_mw" in design:
         here = f"{where}.power_band_mw"
         band = _list(design["power_band_mw"], here)
@@ -171,10 +212,12 @@ def _check_design(design: Any, where: str, rank: int, tasks: list[str]) -> str:
     return design_id
 
 
-def validate_plan(obj: Any) -> None:
-    """Check that ``obj`` is a well-formed ``carin-plan/1`` plan.
+def check_plan_structure(obj: Any) -> None:
+    """Check that ``obj`` is a well-formed ``carin-plan/1`` plan (all but self-consistency).
 
     Unknown keys are ignored so that later minor additions stay readable.
+    :func:`carin.runtime.validate_plan` runs this and then checks that the plan's
+    ``conditions`` entries agree with the switcher.
 
     Args:
         obj: The decoded JSON plan.
@@ -200,11 +243,12 @@ def validate_plan(obj: Any) -> None:
         _choice(_required(constraint, "op", where), f"{where}.op", OPS)
         _num(_required(constraint, "value", where), f"{where}.value")
     latency = _obj(_required(plan, "latency", ""), "latency")
-    _str(_required(latency, "metric", "latency"), "latency.metric")
+    lat_metric = _str(_required(latency, "metric", "latency"), "latency.metric")
     _choice(_required(latency, "aggregate", "latency"), "latency.aggregate", AGGREGATES)
     _choice(_required(latency, "contention", "latency"), "latency.contention", CONTENTIONS)
     memory = _obj(_required(plan, "memory", ""), "memory")
-    _str(_required(memory, "metric", "memory"), "memory.metric")
+    # app latency and memory are never negative (a part's are checked in _check_part)
+    non_negative = (lat_metric, _str(_required(memory, "metric", "memory"), "memory.metric"))
     _choice(_required(memory, "aggregate", "memory"), "memory.aggregate", AGGREGATES)
     tasks = _list(_required(plan, "tasks", ""), "tasks", nonempty=True)
     for i, task in enumerate(tasks):
@@ -214,22 +258,32 @@ def validate_plan(obj: Any) -> None:
     designs = _list(_required(plan, "designs", ""), "designs", nonempty=True)
     ids: set[str] = set()
     for rank, design in enumerate(designs):
-        design_id = _check_design(design, f"designs[{rank}]", rank, tasks)
+        design_id = _check_design(design, f"designs[{rank}]", rank, tasks, non_negative)
         if design_id in ids:
             raise _fail(f"designs[{rank}].id", f"duplicate id {design_id!r}")
         ids.add(design_id)
     primary = _str(_required(plan, "primary", ""), "primary")
     if primary not in ids:
         raise _fail("primary", f"unknown design id {primary!r}")
+    if primary != designs[0]["id"]:
+        raise _fail("primary", f"expected {designs[0]['id']!r}, the rank-0 design, got {primary!r}")
     fallback = _required(plan, "fallback", "")
     if fallback is not None:
         _str(fallback, "fallback")
         if fallback not in ids:
             raise _fail("fallback", f"unknown design id {fallback!r}")
+        design = next(d for d in designs if d["id"] == fallback)
+        others = sorted({p["processor"].lower() for p in design["parts"]} - {"cpu"})
+        if others:
+            raise _fail(
+                "fallback",
+                f"design {fallback!r} runs on {', '.join(others)}; the fallback must run "
+                "on the cpu only",
+            )
     for i, entry in enumerate(_list(_required(plan, "conditions", ""), "conditions")):
         where = f"conditions[{i}]"
         entry = _obj(entry, where)
-        check_conditions(_required(entry, "when", where), f"{where}.when")
+        check_conditions(_required(entry, "when", where), f"{where}.when", finite=True)
         design = _required(entry, "design", where)
         if design is not None:
             _str(design, f"{where}.design")
