@@ -27,7 +27,7 @@ from carin.spec import Spec, load_spec
 if TYPE_CHECKING:
     pass
 
-__all__ = ["Result", "solve", "nearest_misses", "write_csv"]
+__all__ = ["Result", "check_plan", "solve", "nearest_misses", "write_csv"]
 
 
 @dataclass(eq=False)
@@ -231,14 +231,19 @@ def solve(
 
     designs, pareto_flags = _merge_designs(space, front, chosen, fallback_row, preference)
     # the design to start with, the nominal front's best, ranks first even where a design
-    # chosen for a condition scores better (a power band's row is not a nominal design)
-    first = [tuple(r) for r in designs.tolist()].index(tuple(front.index[0].tolist()))
-    order = [first, *(i for i in range(len(designs)) if i != first)]
-    designs, pareto_flags = designs[order], pareto_flags[order]
+    # chosen for a condition scores better (a power band's row is not a nominal design).
+    # A baseline's front is not exact: a design an exact condition solve found can beat
+    # its best nominally too, and must then rank first, or the switcher would keep the
+    # baseline's design where the plan's condition table names the better one.
+    if engine.exact:
+        first = [tuple(r) for r in designs.tolist()].index(tuple(front.index[0].tolist()))
+        order = [first, *(i for i in range(len(designs)) if i != first)]
+        designs, pareto_flags = designs[order], pareto_flags[order]
     position = {tuple(r): i for i, r in enumerate(designs.tolist())}
     conditions = [(c, None if r is None else position[tuple(r.tolist())]) for c, r in chosen]
     fallback = None if fallback_row is None else position[tuple(fallback_row.tolist())]
     plan = build_plan(space, designs, pareto_flags, 0, fallback, conditions)
+    check_plan(plan, source=spec.path or spec.name)
     return Result(
         spec=spec,
         space=space,
@@ -274,6 +279,35 @@ def _merge_designs(
     designs = designs[order]
     flags = np.array([tuple(r) in in_front for r in designs.tolist()], dtype=bool)
     return designs, flags
+
+
+def check_plan(plan: dict[str, Any], *, source: Any = "plan") -> None:
+    """Refuse a plan the runtime would not load as written, or would decide differently.
+
+    Every plan :func:`solve` returns (and so every plan ``carin solve`` writes) passes
+    the runtime's validator and makes the same decision for each anticipated condition
+    as the plan's own table, so ``carin switch`` and an app accept it.
+
+    Raises:
+        PlanError: naming the field and why; nothing has been written then.
+    """
+    from carin.errors import PlanError
+    from carin.runtime import Switcher
+
+    try:
+        text = json.dumps(plan, allow_nan=False)
+        switcher = Switcher(plan=json.loads(text))
+    except (ValueError, PlanError) as exc:  # ValueError: NaN or inf in the plan
+        raise PlanError(
+            f"{source}: the plan computed is not one the runtime accepts ({exc}); nothing "
+            "was written. This is a bug in carin: please report it with the spec."
+        ) from None
+    if switcher.cache_mismatches:
+        raise PlanError(
+            f"{source}: the plan's condition table disagrees with the runtime's decision "
+            f"({'; '.join(switcher.cache_mismatches[:3])}); nothing was written. This is a "
+            "bug in carin: please report it with the spec."
+        )
 
 
 def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,7 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
     name = data.get("name", spec_path.stem if path is not None else "spec")
     if not isinstance(name, str) or not name.strip():
         raise ctx.fail(_line_of(data, "name"), "name", "expected text")
+    _check_name(ctx, name.strip(), _line_of(data, "name"))
 
     where = _parse_where(ctx, data.get("where"), "where", _line_of(data, "where"))
 
@@ -181,6 +183,31 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
         path=path,
         lines=ctx.lines,
     )
+
+
+#: Longest app name: it becomes a folder name (out/<name>) and an Optuna study name.
+MAX_NAME = 200
+
+
+def _check_name(ctx: _Ctx, name: str, line: int) -> None:
+    """The name becomes the default output folder ``out/<name>``: one plain path part."""
+    bad = next((ch for ch in name if ch in "/\\" or ord(ch) < 32 or ord(ch) == 127), None)
+    if bad is not None or ".." in name or name == "." or len(name) > MAX_NAME:
+        why = (
+            f"contains {bad!r}"
+            if bad is not None
+            else f"longer than {MAX_NAME} characters"
+            if len(name) > MAX_NAME
+            else "contains '..'"
+            if ".." in name
+            else "is '.'"
+        )
+        raise ctx.fail(
+            line,
+            "name",
+            f"{name[:60]!r} {why}; the name becomes the output folder out/<name>, so write "
+            "it without path separators, control characters or '..' (e.g. phone-classifier)",
+        )
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -291,12 +318,12 @@ def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Obje
                 ctx, item["metric"], f"{field}.metric", _line_of(item, "metric", iline), multi
             )
             weight = item.get("weight", 1.0)
+            wline = _line_of(item, "weight", iline)
             if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
                 raise ctx.fail(
-                    _line_of(item, "weight", iline),
-                    f"{field}.weight",
-                    f"got {weight!r}; expected a positive number",
+                    wline, f"{field}.weight", f"got {_short(weight)}; expected a positive number"
                 )
+            weight = _finite(ctx, weight, wline, f"{field}.weight")
         else:
             raise ctx.fail(
                 iline, field, f"expected text such as 'min latency_ms' or a mapping, got {item!r}"
@@ -307,12 +334,31 @@ def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Obje
     return tuple(out)
 
 
+def _finite(ctx: _Ctx, value: Any, line: int, field: str) -> float:
+    """``value`` as a finite float; huge integers, inf and NaN are refused."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        shown = _short(value)
+        raise ctx.fail(
+            line, field, f"expected a finite number (at most about 1.8e308), got {shown}"
+        )
+    return number
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) else str(value)
+    if isinstance(value, int) and len(text) > 20:
+        return f"an integer with {len(text.lstrip('-'))} digits"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _number(ctx: _Ctx, value: Any, line: int, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ctx.fail(line, field, f"expected a number, got {value!r}")
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ctx.fail(line, field, f"expected a finite number, got {value!r}")
-    return float(value)
+        raise ctx.fail(line, field, f"expected a number, got {_short(value)}")
+    return _finite(ctx, value, line, field)
 
 
 def _parse_constraints(
@@ -344,6 +390,7 @@ def _parse_constraints(
                 value = float(m.group(3))
             except ValueError:
                 raise ctx.fail(iline, ifield, f"{m.group(3)!r} is not a number") from None
+            value = _finite(ctx, value, iline, ifield)
             metric = _parse_metric(ctx, m.group(1), ifield, iline, multi)
             out.append(Constraint(metric, op, value))
         elif isinstance(item, dict):
@@ -431,6 +478,19 @@ def _number_list(ctx: _Ctx, raw: Any, line: int, field: str, positive: bool = Tr
     return tuple(sorted(set(out), reverse=True))
 
 
+#: Most condition sets a spec may ask for (each is one more exact solve).
+MAX_CONDITION_SETS = 512
+
+
+def _count_condition_sets(a: Anticipate) -> int:
+    """How many sets :meth:`Anticipate.condition_sets` returns, without building them."""
+    p, s = len(a.processor_unavailable), len(a.slowdown)
+    m, lat, w = len(a.memory_budget_mb), len(a.latency_budget_ms), len(a.power_mw)
+    if not a.combinations:
+        return p + s + m + lat + w
+    return 2**p * 2**s * (1 + m) * (1 + lat) * (1 + w) - 1
+
+
 def _parse_anticipate(ctx: _Ctx, raw: Any, line: int) -> Anticipate:
     if raw is None:
         return Anticipate()
@@ -475,11 +535,13 @@ def _parse_anticipate(ctx: _Ctx, raw: Any, line: int) -> Anticipate:
         pairs = []
         for proc, factor in sraw.items():
             f = _number(ctx, factor, _line_of(sraw, proc, sline), f"anticipate.slowdown.{proc}")
-            if f <= 0:
+            if f < 1:
+                # the runtime refuses a factor below 1 too: a slowdown never speeds a part up
                 raise ctx.fail(
                     _line_of(sraw, proc, sline),
                     f"anticipate.slowdown.{proc}",
-                    f"got {factor!r}; expected a factor > 0 (2.0 = twice as slow)",
+                    f"got {factor!r}; expected a factor >= 1 (2.0 = twice as slow, "
+                    "1 = as profiled)",
                 )
             pairs.append((str(proc).lower(), f))
         kw["slowdown"] = tuple(sorted(pairs))
@@ -494,12 +556,13 @@ def _parse_anticipate(ctx: _Ctx, raw: Any, line: int) -> Anticipate:
             )
         kw["combinations"] = c
     anticipate = Anticipate(**kw)
-    n = len(anticipate.condition_sets())
-    if n > 512:
+    n = _count_condition_sets(anticipate)  # counted, never built, before the limit is known
+    if n > MAX_CONDITION_SETS:
         raise ctx.fail(
             line,
             "anticipate",
-            f"{n} condition combinations; at most 512 are "
+            f"{f'{n:,}' if n < 10**15 else 'more than 10^15'} condition combinations; "
+            f"at most {MAX_CONDITION_SETS} are "
             "supported (set 'combinations: false' or list fewer values)",
         )
     return anticipate
