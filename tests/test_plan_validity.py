@@ -152,25 +152,21 @@ def _check_written(raw: dict, out: Path) -> None:
     assert saved["plan.json"] == written
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(raw=specs())
-def test_written_plans_pass_schema_and_runtime(raw, tmp_path_factory):
-    _check_written(raw, tmp_path_factory.mktemp("out"))
+def _property(examples: int):
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(raw=specs())
+    def check(raw, tmp_path_factory):
+        _check_written(raw, tmp_path_factory.mktemp("out"))
+
+    return check
 
 
-@pytest.mark.slow
-@settings(
-    max_examples=600,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(raw=specs())
-def test_written_plans_pass_schema_and_runtime_many(raw, tmp_path_factory):
-    _check_written(raw, tmp_path_factory.mktemp("out"))
+test_written_plans_pass_schema_and_runtime = _property(25)
+test_written_plans_pass_schema_and_runtime_many = pytest.mark.slow(_property(600))
 
 
 @pytest.mark.parametrize(
