@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
+import re
 import sys
 
 from carin.errors import CarinError
@@ -33,6 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{6,}\.tmp$")
+
+
+def _target_of(filename: object) -> str:
+    """The file a writer meant: ``DIR/.front.png.k2j3h4.tmp`` -> ``DIR/front.png``."""
+    path = os.fsdecode(filename) if isinstance(filename, str | bytes) else str(filename)
+    head, name = os.path.split(path)
+    m = _TEMP_NAME.match(name)
+    return os.path.join(head, m["target"]) if m else path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code.
 
@@ -48,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except OSError as exc:
         # a file or folder the command must read or write is not usable
-        where = exc.filename if exc.filename is not None else ""
+        where = _target_of(exc.filename) if exc.filename is not None else ""
         what = exc.strerror or str(exc)
         print(f"error: {where}: {what}" if where else f"error: {what}", file=sys.stderr)
         return 2

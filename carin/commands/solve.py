@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from carin.errors import CarinError, InfeasibleError
-from carin.plan import write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,12 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve, write the outputs, print the table."""
+    from carin._files import check_output_path
     from carin.report.text import format_result
-    from carin.result import solve
+    from carin.result import solve, write_result_dir
     from carin.spec import load_spec
 
+    if args.top < 1:
+        raise CarinError(f"--top: got {args.top}; expected a positive number")
     spec = load_spec(args.spec)
     out = args.out or Path("out") / spec.name
+    check_output_path(out, folder=True)  # before the solve, not after it
     options = {k: v for k, v in (("budget", args.budget), ("seed", args.seed)) if v is not None}
     distributed = {"storage": args.storage, "workers": args.workers, "study_name": args.study_name}
     distributed = {k: v for k, v in distributed.items() if v is not None}
@@ -71,14 +74,15 @@ def run(args: argparse.Namespace) -> int:
     except InfeasibleError as exc:
         from carin.report.explain import relaxation_advice
 
-        write_json(
-            {
+        # replaces the whole set: no plan.json or pareto.csv of an earlier solve stays
+        write_result_dir(
+            out,
+            summary={
                 "name": spec.name,
                 "spec": str(Path(spec.path).absolute()) if spec.path is not None else None,
                 "feasible": False,
                 "nearest_misses": exc.misses,
             },
-            out / "summary.json",
         )
         advice = relaxation_advice(spec)
         if args.solver not in ("rass", "exhaustive"):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
+from pathlib import Path
 
 from carin.errors import CarinError
-from carin.runtime import MonitorConfig, Switcher, read_events, replay
+from carin.runtime import EventsError, MonitorConfig, PlanError, Switcher, parse_events, replay
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,19 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _write_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _monitor_config(args: argparse.Namespace) -> MonitorConfig | None:
     """MonitorConfig from ``--threshold`` and ``--monitor KEY=VALUE`` (None: defaults)."""
     settings: dict[str, float] = {}
@@ -79,11 +65,46 @@ def _monitor_config(args: argparse.Namespace) -> MonitorConfig | None:
         raise CarinError(f"--monitor: {exc}") from None
 
 
+def _load_plan(path: str, monitor: MonitorConfig | None) -> Switcher:
+    """Read, decode and load the plan; errors name the file (exit 2, never a traceback)."""
+    from carin._files import huge_number, loads_json, read_text
+    from carin.result import check_result_file
+
+    check_result_file(path)  # a plan in a result folder must belong with its files
+    text = read_text(path, what="plan", error=PlanError)
+    obj = loads_json(text, path, what="plan", error=PlanError)
+    field = huge_number(obj)
+    if field:
+        raise PlanError(f"{path}: {field}: a number too large for a float")
+    try:
+        return Switcher.from_dict(obj, monitor=monitor)
+    except PlanError as exc:
+        raise PlanError(f"{path}: {exc}") from None
+
+
+def _read_events(path: str) -> list[dict]:
+    """Read, decode and validate the events file, naming its line when a line is wrong."""
+    from carin._files import huge_number, loads_json, read_text
+
+    lines = read_text(path, what="events file", error=EventsError).splitlines()
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            obj = loads_json(line, f"{path}:{number}", what="JSON line", error=EventsError)
+            field = huge_number(obj)
+            if field:
+                raise EventsError(f"{path}:{number}: {field}: a number too large for a float")
+    return parse_events(lines, source=path)
+
+
 def run(args: argparse.Namespace) -> int:
     """Replay the events; 0 on success (PlanError/EventsError become exit 2 in the CLI)."""
+    from carin._files import atomic_write, check_output_path
+
+    if args.output:
+        check_output_path(Path(args.output), folder=False)
     monitor = _monitor_config(args)
-    switcher = Switcher.from_file(args.plan, monitor=monitor)
-    events = read_events(args.events)
+    switcher = _load_plan(args.plan, monitor)
+    events = _read_events(args.events)
     records = replay(switcher, events, source=args.events)
     for rec in records:
         if args.quiet and not rec["changed"]:
@@ -96,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.output:
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
-        _write_atomic(args.output, text)
+        atomic_write(args.output, text)
     changes = sum(r["changed"] for r in records)
     print(f"{len(records)} events, {changes} design changes")
     return 0

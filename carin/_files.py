@@ -1,0 +1,242 @@
+"""Reading and writing user files safely: decoded and bounded reads, atomic writes.
+
+Every reader of a user-facing file goes through :func:`read_text`, which refuses
+what is not a regular file (a FIFO would block, ``/dev/zero`` never ends), files
+larger than a limit, binary data and text that is not UTF-8 (naming the encoding
+when it can tell), so a caller only ever sees a decoded string. Every writer goes
+through :func:`atomic_write`: a temporary file beside the target, flushed, then
+renamed over it; errors name the target, never the temporary file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from carin.errors import CarinError
+
+__all__ = [
+    "MAX_TEXT_BYTES",
+    "MAX_JSON_DEPTH",
+    "atomic_write",
+    "check_output_path",
+    "decode_text",
+    "huge_number",
+    "loads_json",
+    "read_text",
+]
+
+#: Largest text file a reader accepts (specs, plans, events, result files).
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+#: Deepest nesting of JSON a reader accepts (carin's own files nest 6 levels).
+MAX_JSON_DEPTH = 64
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def read_text(
+    path: str | Path,
+    *,
+    what: str = "file",
+    error: type[Exception] = CarinError,
+    limit: int = MAX_TEXT_BYTES,
+) -> str:
+    """Read a UTF-8 text file, refusing anything a person would not call one.
+
+    Args:
+        path: The file.
+        what: What the file is, for messages ("spec", "plan", "events file").
+        error: The exception class to raise (a :class:`CarinError` subclass).
+        limit: Largest size in bytes.
+
+    Returns:
+        The decoded text (a UTF-8 byte-order mark is dropped).
+
+    Raises:
+        error: naming the file and what is wrong: missing, a folder, not a regular
+            file, too large, binary, or not UTF-8 (with the byte offset).
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise error(f"{p}: no such file") from None
+    except OSError as exc:
+        raise error(f"{p}: cannot read {what} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise error(f"{p}: is a folder, expected a {what}")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise error(f"{p}: is {kind}, not a regular file; give a {what} saved to disk")
+    if st.st_size > limit:
+        raise error(f"{p}: {st.st_size:,} bytes; a {what} may have at most {limit:,}")
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{p}: cannot read {what} ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise error(f"{p}: more than {limit:,} bytes; a {what} may have at most {limit:,}")
+    return decode_text(data, p, what=what, error=error)
+
+
+def decode_text(
+    data: bytes, source: Any, *, what: str = "file", error: type[Exception] = CarinError
+) -> str:
+    """Decode UTF-8 bytes read from ``source``; refuse binary data and other encodings."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            raise error(f"{source}: the {what} is {name}-encoded; save it as UTF-8")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise error(
+            f"{source}:{line}: binary data (a NUL byte at offset {nul}); the {what} must be "
+            "UTF-8 text"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(
+            f"{source}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}; Latin-1 or another encoding?); save the {what} as UTF-8"
+        ) from None
+
+
+def _deepest(text: str, limit: int) -> int:
+    """Deepest bracket nesting outside strings (a scan, so it never recurses)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def loads_json(
+    text: str,
+    source: Any,
+    *,
+    what: str = "file",
+    error: type[Exception] = CarinError,
+    max_depth: int = MAX_JSON_DEPTH,
+) -> Any:
+    """Parse JSON text, naming ``source`` and the line of a syntax error.
+
+    Nesting deeper than ``max_depth`` is refused before parsing (Python's parser
+    recurses), and so are NaN/Infinity literals, which are not JSON.
+    """
+    if text.count("[") + text.count("{") > max_depth:  # only then can it nest too deep
+        if _deepest(text, max_depth) > max_depth:
+            raise error(f"{source}: JSON nested deeper than {max_depth} levels; not a {what}")
+
+    def _constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        return json.loads(text, parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        raise error(
+            f"{source}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); a {what} is JSON"
+        ) from None
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        raise error(f"{source}: {exc}") from None
+    except RecursionError:
+        raise error(f"{source}: JSON nested too deeply; not a {what}") from None
+
+
+def huge_number(obj: Any, where: str = "") -> str | None:
+    """The path of the first integer in decoded JSON too large for a float (None: none).
+
+    Python reads ``1`` followed by 400 zeros as an exact integer, which then overflows
+    wherever it meets a float; readers refuse it up front, naming the field.
+    """
+    stack = [(obj, where)]
+    while stack:
+        value, here = stack.pop()
+        if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) > 1.7976931348623157e308:
+                return here or "value"
+        elif isinstance(value, dict):
+            stack.extend((v, f"{here}.{k}" if here else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{here}[{i}]") for i, v in enumerate(value))
+    return None
+
+
+def check_output_path(path: Path, *, folder: bool) -> None:
+    """Refuse an output path that cannot be written as asked, with a clear message.
+
+    A dangling symbolic link (mkdir would say "File exists"), a file where a folder is
+    expected, or a folder where a file is expected.
+    """
+    if path.is_symlink() and not path.exists():
+        target = os.readlink(path)
+        raise CarinError(
+            f"{path}: is a symbolic link to {target}, which does not exist; create "
+            f"{'the folder' if folder else 'its folder'} or give another path"
+        )
+    if folder and path.exists() and not path.is_dir():
+        raise CarinError(f"{path}: exists and is not a folder; give a folder path")
+    if not folder and path.is_dir():
+        raise CarinError(f"{path}: is a folder; give a file path")
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file beside it and a rename.
+
+    Raises:
+        OSError: with ``filename`` set to ``path`` (never the temporary file).
+    """
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
