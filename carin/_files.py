@@ -154,11 +154,13 @@ def loads_json(
     what: str = "file",
     error: type[Exception] = CarinError,
     max_depth: int = MAX_JSON_DEPTH,
+    one_line: bool = False,
 ) -> Any:
     """Parse JSON text, naming ``source`` and the line of a syntax error.
 
     Nesting deeper than ``max_depth`` is refused before parsing (Python's parser
-    recurses), and so are NaN/Infinity literals, which are not JSON.
+    recurses), and so are NaN/Infinity literals, which are not JSON. With
+    ``one_line`` (a JSON Lines line, ``source`` naming it) errors give the column.
     """
     if text.count("[") + text.count("{") > max_depth:  # only then can it nest too deep
         if _deepest(text, max_depth) > max_depth:
@@ -170,6 +172,8 @@ def loads_json(
     try:
         return json.loads(text, parse_constant=_constant)
     except json.JSONDecodeError as exc:
+        if one_line:  # ``source`` names the line already
+            raise error(f"{source}: not valid JSON ({exc.msg} at column {exc.colno})") from None
         raise error(
             f"{source}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); a {what} is JSON"
         ) from None

@@ -89,7 +89,9 @@ def _read_events(path: str) -> list[dict]:
     lines = read_text(path, what="events file", error=EventsError).splitlines()
     for number, line in enumerate(lines, start=1):
         if line.strip():
-            obj = loads_json(line, f"{path}:{number}", what="JSON line", error=EventsError)
+            obj = loads_json(
+                line, f"{path}:{number}", what="JSON line", error=EventsError, one_line=True
+            )
             field = huge_number(obj)
             if field:
                 raise EventsError(f"{path}:{number}: {field}: a number too large for a float")
