@@ -1,4 +1,4 @@
-"""``carin plot DIR``: draw the Pareto front of a solve as PNG or interactive HTML."""
+"""``carin plot DIR``: draw the Pareto front of a solve as PNG, SVG, PDF or interactive HTML."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``plot`` sub-command."""
     p = subparsers.add_parser(
         "plot",
-        help="draw the Pareto front of a 'carin solve' result (PNG or HTML)",
+        help="draw the Pareto front of a 'carin solve' result (PNG, SVG, PDF or HTML)",
         description="Draw every configuration of the solved spec: the Pareto front highlighted "
-        "and connected, dominated and infeasible designs greyed, constraint bounds as lines, "
-        "the primary design and each anticipated condition's design labelled. Specs with 3 or "
-        "more objectives get a grid of objective pairs; multi-DNN specs a panel per task. The "
-        "spec recorded in summary.json is re-opened to draw the whole space.",
+        "(a staircase when the two objectives are the axes), dominated designs faded, "
+        "infeasible ones grey, colour and shape for the decisions that vary (processor, "
+        "precision, runtime, threads, CM plan), constraint bounds as lines with the excluded "
+        "side shaded, the primary design and each anticipated condition's design labelled. "
+        "Specs with 3 or more objectives get a grid of objective pairs; multi-DNN specs a "
+        "panel per task. A solve with no feasible design is drawn too, with the limits that "
+        "exclude every design and its nearest misses labelled. The spec recorded in "
+        "summary.json is re-opened to draw the whole space.",
     )
     p.add_argument("result_dir", type=Path, help="the --out folder of 'carin solve'")
     p.add_argument(
@@ -32,8 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         default=None,
-        help="output file, .png (matplotlib) or .html (plotly, works offline); "
-        "default RESULT_DIR/front.png",
+        help="output file: .png, .svg, .pdf (matplotlib) or .html (plotly, interactive, "
+        "works offline); default RESULT_DIR/front.FORMAT",
+    )
+    p.add_argument(
+        "--format",
+        choices=["png", "svg", "pdf", "html"],
+        default=None,
+        help="output format (default: from the -o suffix, else png)",
     )
     p.add_argument(
         "--max-points",
@@ -53,17 +63,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load the result folder, draw, write."""
     from carin.errors import CarinError
-    from carin.report.plots import MAX_POINTS, load_front_data, plot_front
+    from carin.report.plots import MAX_POINTS, format_of, load_front_data, plot_front
 
     if args.max_points is not None and args.max_points < 1:
         raise CarinError(f"--max-points: got {args.max_points}; expected a positive number")
-    out = args.out or args.result_dir / "front.png"
+    which = format_of(args.out, args.format)
+    out = args.out or args.result_dir / f"front.{which}"
     data = load_front_data(args.result_dir)
     plot_front(
         data,
         out,
         x=args.x,
         y=args.y,
+        kind=which,
         max_points=args.max_points or MAX_POINTS,
         zoom=not args.full,
     )

@@ -1,0 +1,505 @@
+"""The plotly renderer of a :class:`~carin.report._scene.Scene` (interactive HTML).
+
+Legend entries are the traces themselves (one per status, colour and shape), so
+they show exactly the marks drawn, and clicking one hides its points. The page
+has no fixed width; labels are placed for a window :data:`NOMINAL_WIDTH` pixels
+wide, anchored to the panel, so they keep clear of each other in any wider
+window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from carin.profiles import KEY_COLUMNS
+from carin.report._format import base_metric, fmt, with_unit
+from carin.report._labels import Obstacles, place_line_labels, place_point_labels
+from carin.report._scene import (
+    BOUND,
+    BUDGET,
+    GREY,
+    STYLE,
+    Panel,
+    Points,
+    Scene,
+    bounds,
+    front_order,
+    hover_parts,
+    maximised,
+    view,
+    zoomed,
+)
+
+MARKERS = [
+    "circle",
+    "square",
+    "triangle-up",
+    "diamond",
+    "triangle-down",
+    "cross",
+    "x",
+    "star",
+    "hexagon",
+    "triangle-left",
+    "triangle-right",
+    "pentagon",
+]
+#: Width (px) of the window the labels are placed for; wider windows only spread them.
+NOMINAL_WIDTH = 1000
+ROW_HEIGHT = 430
+LABEL_FONT = 10
+LIMIT_FONT = 9
+_WEIGHTS = {"pareto": 25.0, "dominated": 3.0, "infeasible": 0.3}
+_SHADE = "rgba(214, 39, 40, 0.07)"
+
+
+def text_box(text: str, size: float) -> tuple[float, float]:
+    """Estimated pixel size of an annotation box (plotly measures text only in the browser).
+
+    Generous on purpose: 0.62 em per character (wider than the average of the
+    default sans-serif fonts), 1.4 em per line, plus border and padding.
+    """
+    lines = text.split("<br>")
+    width = max(len(line) for line in lines) * 0.62 * size
+    return width + 2 * 3 + 2, len(lines) * 1.4 * size + 2 * 3 + 2
+
+
+def render(scene: Scene, zoom: bool) -> Any:
+    """Draw the scene; returns a ``plotly.graph_objects.Figure``."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    space = scene.data.space
+    enc = scene.encoding
+    used = {(p.row, p.col): n for n, p in enumerate(scene.panels)}
+    specs = [
+        [{} if (r, c) in used else None for c in range(scene.ncols)] for r in range(scene.nrows)
+    ]
+    titles = [
+        scene.panels[used[(r, c)]].title if (r, c) in used else ""
+        for r in range(scene.nrows)
+        for c in range(scene.ncols)
+    ]
+    fig = make_subplots(
+        rows=scene.nrows,
+        cols=scene.ncols,
+        specs=specs,
+        subplot_titles=[t for t in titles if t],
+        horizontal_spacing=0.09,
+        vertical_spacing=0.14 if scene.nrows > 1 else 0.1,
+    )
+    in_cell = scene.legend_cell is not None
+    margin = dict(l=70, r=30 if in_cell else 250, t=90 if scene.notes else 70, b=60)
+    height = ROW_HEIGHT * scene.nrows + margin["t"] + margin["b"]
+    n_app = sum(p.task is None for p in scene.panels)
+    any_zoom = False
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    app_hover = np.array(hover_parts(space, scene.cloud.index), dtype=object)
+    line_any = any(scene.front_line)
+    for panel, pts, line in zip(scene.panels, scene.points, scene.front_line, strict=True):
+        row, col = panel.row + 1, panel.col + 1
+        xaxis = fig.get_subplot(row, col).xaxis
+        yaxis = fig.get_subplot(row, col).yaxis
+        xref = xaxis.plotly_name.replace("axis", "")
+        yref = yaxis.plotly_name.replace("axis", "")
+        if panel.task is not None:
+            pname = space.tasks[panel.task].name
+            hover = np.array(_single_task_hover(space, panel.task, pts.rows[:, 0]), dtype=object)
+        else:
+            pname = "app" if n_app == 1 else f"app: {panel.y} vs {panel.x}"
+            hover = app_hover
+        metric_text = (
+            f"<br>{panel.x}="
+            + np.array([fmt(v) for v in pts.x], dtype=object)
+            + f"<br>{panel.y}="
+            + np.array([fmt(v) for v in pts.y], dtype=object)
+        )
+        _add_points(fig, scene, pts, hover + metric_text, pname, row, col, line_any)
+        if line:
+            order = front_order(pts, maximised(space, panel.x))
+            fig.add_trace(
+                go.Scatter(
+                    x=pts.x[order].tolist(),
+                    y=pts.y[order].tolist(),
+                    mode="lines",
+                    line=dict(
+                        color="black", width=1.2, shape="vh" if maximised(space, panel.x) else "hv"
+                    ),
+                    hoverinfo="skip",
+                    meta={"kind": "front", "panel": pname},
+                    name="Pareto front (staircase)",
+                    legendgroup="pareto",
+                    showlegend=False,
+                ),
+                row=row,
+                col=col,
+            )
+        focus = pts.focus
+        ranges = {}
+        for axis, values, label in (("x", pts.x, panel.x), ("y", pts.y, panel.y)):
+            marks = [b[0] for b in bounds(space, label, panel.task)]
+            scale, limits = view(values[pts.finite], focus[pts.finite], marks, zoom)
+            any_zoom |= zoomed(values[pts.finite], limits)
+            rng = [float(np.log10(v)) for v in limits] if scale == "log" else list(limits)
+            ranges[axis] = (scale, rng)
+            update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+            title = with_unit(label)
+            if axis == "x" and panel.task is not None and base_metric(label) == "latency_ms":
+                title += " of the part alone"
+            update(row=row, col=col, title_text=title, type=scale, range=rng)
+        lo_hi = {a: _data_range(*ranges[a]) for a in ("x", "y")}
+        for axis, label in (("x", panel.x), ("y", panel.y)):
+            for value, text, hard, op in bounds(space, label, panel.task):
+                other = lo_hi["y" if axis == "x" else "x"]
+                xs, ys = (
+                    ([value, value], list(other)) if axis == "x" else (list(other), [value] * 2)
+                )
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        mode="lines",
+                        line=dict(
+                            color=BOUND if hard else BUDGET, width=1, dash="dash" if hard else "dot"
+                        ),
+                        name="constraint (shaded: excluded)" if hard else "anticipated budget",
+                        legendgroup="constraint" if hard else "budget",
+                        showlegend=False,
+                        hovertemplate=f"{label} {text}<extra></extra>",
+                        meta={"kind": "bound", "panel": pname},
+                    ),
+                    row=row,
+                    col=col,
+                )
+                if hard:
+                    own = lo_hi[axis]
+                    a, b = (value, own[1]) if op == "<=" else (own[0], value)
+                    shape = dict(type="rect", fillcolor=_SHADE, line=dict(width=0), layer="below")
+                    if axis == "x":
+                        shape.update(xref=xref, x0=a, x1=b, yref=f"{yref} domain", y0=0, y1=1)
+                    else:
+                        shape.update(yref=yref, y0=a, y1=b, xref=f"{xref} domain", x0=0, x1=1)
+                    shapes.append(shape)
+        geometry = _geometry(fig, xaxis, yaxis, margin, height, ranges)
+        annotations += _labels(scene, panel, pts, line, geometry, xref, yref, pname)
+        if pts.labels:
+            pos = np.array([p for p in pts.labels if pts.finite[p]], dtype=np.int64)
+            fig.add_trace(
+                go.Scatter(
+                    x=pts.x[pos].tolist(),
+                    y=pts.y[pos].tolist(),
+                    mode="markers",
+                    marker=dict(symbol="star-open", size=16, color="black"),
+                    text=[pts.labels[int(i)] for i in pos],
+                    hovertext=(hover[pos] + metric_text[pos]).tolist(),
+                    hovertemplate="%{text}<br>%{hovertext}<extra></extra>",
+                    meta={"kind": "design", "panel": pname},
+                    name="labelled design",
+                    legendgroup="design",
+                    showlegend=False,
+                ),
+                row=row,
+                col=col,
+            )
+    _legend_only_entries(fig, scene)
+    title = scene.title + ("; zoomed to the feasible region" if any_zoom else "")
+    if scene.notes:
+        title += f"<br><sup>{scene.notes}</sup>"
+    legend: dict[str, Any] = dict(
+        title=dict(text=enc.title.replace("\n", "<br>")), font=dict(size=10), tracegroupgap=8
+    )
+    if in_cell:
+        r, c = scene.legend_cell  # type: ignore[misc]
+        x0, _x1, _y0, y1 = _cell_paper(fig, scene, r, c)
+        legend.update(x=x0, y=y1, xanchor="left", yanchor="top")
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=15)),
+        template="plotly_white",
+        autosize=True,
+        height=height,
+        margin=margin,
+        legend=legend,
+        hoverlabel=dict(align="left"),
+        shapes=shapes,
+        annotations=list(fig.layout.annotations) + annotations,
+    )
+    return fig
+
+
+def _data_range(scale: str, rng: list[float]) -> tuple[float, float]:
+    return (10.0 ** rng[0], 10.0 ** rng[1]) if scale == "log" else (rng[0], rng[1])
+
+
+def _cell_paper(fig: Any, scene: Scene, r: int, c: int) -> tuple[float, float, float, float]:
+    """Paper coordinates of an empty grid cell, from its row's and column's panels."""
+    xs = [p for p in scene.panels if p.col == c]
+    ys = [p for p in scene.panels if p.row == r]
+    xd = fig.get_subplot(xs[0].row + 1, c + 1).xaxis.domain if xs else (0.0, 0.3)
+    yd = fig.get_subplot(r + 1, ys[0].col + 1).yaxis.domain if ys else (0.0, 0.3)
+    return xd[0], xd[1], yd[0], yd[1]
+
+
+def _add_points(
+    fig: Any,
+    scene: Scene,
+    pts: Points,
+    text: np.ndarray,
+    pname: str,
+    row: int,
+    col: int,
+    line: bool,
+) -> None:
+    import plotly.graph_objects as go
+
+    enc = scene.encoding
+    ok = pts.finite
+    colour = enc.colour_of(pts)
+    shape = enc.marker_of(pts)
+    if not enc.infeasible_coloured:
+        sel = ok & (pts.kind == "infeasible")
+        style = STYLE["infeasible"]
+        fig.add_trace(
+            go.Scattergl(
+                x=pts.x[sel].tolist(),
+                y=pts.y[sel].tolist(),
+                mode="markers",
+                marker=dict(
+                    color=GREY, size=float(np.sqrt(style["size"])) * 1.4, opacity=style["alpha"]
+                ),
+                text=text[sel].tolist(),
+                hovertemplate="infeasible<br>%{text}<extra></extra>",
+                meta={"kind": "infeasible", "panel": pname},
+                name="infeasible",
+                legendgroup="infeasible",
+                showlegend=False,
+            ),
+            row=row,
+            col=col,
+        )
+    kinds = (
+        ("infeasible", "dominated", "pareto")
+        if enc.infeasible_coloured
+        else ("dominated", "pareto")
+    )
+    for kind in kinds:
+        style = STYLE[kind]
+        sel_kind = ok & (pts.kind == kind)
+        for level in [lv for lv in enc.colours if (sel_kind & (colour == lv)).any()]:
+            for sh in [
+                s for s in enc.markers if (sel_kind & (colour == level) & (shape == s)).any()
+            ]:
+                sel = sel_kind & (colour == level) & (shape == sh)
+                name = " · ".join(v for v in (level, sh) if v) or kind
+                trace_cls = go.Scatter if kind == "pareto" else go.Scattergl
+                fig.add_trace(
+                    trace_cls(
+                        x=pts.x[sel].tolist(),
+                        y=pts.y[sel].tolist(),
+                        mode="markers",
+                        marker=dict(
+                            color=enc.colours[level],
+                            size=float(np.sqrt(style["size"])) * 1.4,
+                            opacity=style["alpha"],
+                            symbol=MARKERS[enc.markers.get(sh, 0) % len(MARKERS)],
+                            line=dict(color="black", width=1 if style["edge"] else 0),
+                        ),
+                        text=text[sel].tolist(),
+                        hovertemplate=f"{kind}<br>%{{text}}<extra></extra>",
+                        meta={"kind": kind, "panel": pname},
+                        name=name,
+                        legendgroup=kind,
+                        showlegend=False,
+                    ),
+                    row=row,
+                    col=col,
+                )
+
+
+def _legend_only_entries(fig: Any, scene: Scene) -> None:
+    """Show one legend entry per (status, colour, shape) group: the first trace of each."""
+    enc = scene.encoding
+    line = any(scene.front_line)
+    group_titles = {
+        "pareto": "Pareto front" if line else "Pareto set",
+        "dominated": "dominated (faded)",
+        "infeasible": "breaks a limit" if enc.infeasible_coloured else "infeasible",
+    }
+    seen: set[tuple[str, str]] = set()
+    for trace in fig.data:
+        kind = trace.meta["kind"]
+        if kind in ("front", "design") or (trace.legendgroup, trace.name) in seen:
+            continue
+        update: dict[str, Any] = {"showlegend": True}
+        if not any(group == trace.legendgroup for group, _ in seen) and kind in group_titles:
+            update["legendgrouptitle"] = dict(text=group_titles[kind])
+        seen.add((trace.legendgroup, trace.name))
+        update["legendrank"] = {"pareto": 100, "dominated": 200, "infeasible": 300}.get(kind, 400)
+        trace.update(**update)
+
+
+def _geometry(
+    fig: Any, xaxis: Any, yaxis: Any, margin: dict[str, int], height: int, ranges: dict
+) -> dict[str, Any]:
+    """Pixel frame of a panel at the nominal window width."""
+    plot_w = NOMINAL_WIDTH - margin["l"] - margin["r"]
+    plot_h = height - margin["t"] - margin["b"]
+    xd, yd = xaxis.domain, yaxis.domain
+    area = (
+        margin["l"] + xd[0] * plot_w,
+        margin["b"] + yd[0] * plot_h,
+        margin["l"] + xd[1] * plot_w,
+        margin["b"] + yd[1] * plot_h,
+    )
+    return {"area": area, "ranges": ranges}
+
+
+def _to_px(geo: dict[str, Any], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = geo["area"]
+    out = []
+    for axis, v, a, b in (("x", x, x0, x1), ("y", y, y0, y1)):
+        scale, (lo, hi) = geo["ranges"][axis]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.log10(v) if scale == "log" else np.asarray(v, dtype=float)
+        out.append(a + (u - lo) / (hi - lo) * (b - a))
+    return np.stack(out, axis=1)
+
+
+def _from_px(geo: dict[str, Any], px: float, py: float) -> tuple[float, float]:
+    """Axis coordinates (log10 on log axes, as plotly annotations expect) of a pixel."""
+    x0, y0, x1, y1 = geo["area"]
+    out = []
+    for axis, p, a, b in (("x", px, x0, x1), ("y", py, y0, y1)):
+        _scale, (lo, hi) = geo["ranges"][axis]
+        out.append(lo + (p - a) / (b - a) * (hi - lo))
+    return out[0], out[1]
+
+
+def _axis_value(geo: dict[str, Any], axis: str, v: float) -> float:
+    scale, _ = geo["ranges"][axis]
+    return float(np.log10(v)) if scale == "log" else float(v)
+
+
+def _labels(
+    scene: Scene,
+    panel: Panel,
+    pts: Points,
+    line: bool,
+    geo: dict[str, Any],
+    xref: str,
+    yref: str,
+    pname: str,
+) -> list[dict[str, Any]]:
+    space = scene.data.space
+    area = geo["area"]
+    ok = pts.finite
+    xy = np.full((len(pts.x), 2), np.nan)
+    if ok.any():
+        xy[ok] = _to_px(geo, pts.x[ok], pts.y[ok])
+    inside = ok & (xy[:, 0] >= area[0]) & (xy[:, 0] <= area[2])
+    inside &= (xy[:, 1] >= area[1]) & (xy[:, 1] <= area[3])
+    weights = np.array([_WEIGHTS.get(k, 1.0) for k in pts.kind[inside].tolist()])
+    vlines, hlines, lines, texts = [], [], [], []
+    for axis, label in (("x", panel.x), ("y", panel.y)):
+        for value, text, hard, _op in bounds(space, label, panel.task):
+            if axis == "x":
+                px = float(_to_px(geo, np.array([value]), np.array([1.0]))[0, 0])
+                if area[0] <= px <= area[2]:
+                    vlines.append((px, area[1], area[3]))
+                    lines.append(("v", px))
+                    texts.append((text, BOUND if hard else BUDGET))
+            else:
+                py = float(_to_px(geo, np.array([1.0]), np.array([value]))[0, 1])
+                if area[1] <= py <= area[3]:
+                    hlines.append((py, area[0], area[2]))
+                    lines.append(("h", py))
+                    texts.append((text, BOUND if hard else BUDGET))
+    segments = np.zeros((0, 4))
+    if line:
+        from carin.report._mpl import staircase
+
+        order = front_order(pts, maximised(space, panel.x))
+        if len(order) > 1:
+            style = "steps-pre" if maximised(space, panel.x) else "steps-post"
+            seg = staircase(xy[order], style)
+            segments = np.column_stack([seg[:-1], seg[1:]])
+    obstacles = Obstacles(
+        xy[inside],
+        weights,
+        np.asarray(vlines, dtype=float).reshape(-1, 3),
+        np.asarray(hlines, dtype=float).reshape(-1, 3),
+        segments,
+    )
+    out: list[dict[str, Any]] = []
+    limit_boxes = place_line_labels(
+        lines, [text_box(t, LIMIT_FONT) for t, _ in texts], area, obstacles
+    )
+    for (text, colour), box in zip(texts, limit_boxes, strict=True):
+        cx, cy = _from_px(geo, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        out.append(
+            dict(
+                x=cx,
+                y=cy,
+                xref=xref,
+                yref=yref,
+                text=text,
+                showarrow=False,
+                font=dict(size=LIMIT_FONT, color=colour),
+                bgcolor="rgba(255,255,255,0.8)",
+                borderpad=2,
+                name=f"limit:{pname}",
+            )
+        )
+    order = [p for p in pts.labels if ok[p]]
+    if not order:
+        return out
+    texts2 = [pts.labels[p] for p in order]
+    boxes = place_point_labels(
+        xy[order], [text_box(t, LABEL_FONT) for t in texts2], area, obstacles, taken=limit_boxes
+    )
+    for p, text, box in zip(order, texts2, boxes, strict=True):
+        cx, cy = _from_px(geo, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        out.append(
+            dict(
+                text=text,
+                x=_axis_value(geo, "x", float(pts.x[p])),
+                y=_axis_value(geo, "y", float(pts.y[p])),
+                ax=cx,
+                ay=cy,
+                xref=xref,
+                yref=yref,
+                axref=xref,
+                ayref=yref,
+                showarrow=True,
+                arrowhead=2,
+                arrowsize=1,
+                arrowwidth=0.8,
+                arrowcolor="#444444",
+                standoff=4,
+                font=dict(size=LABEL_FONT),
+                bgcolor="rgba(255,255,255,0.92)",
+                bordercolor="#888888",
+                borderwidth=1,
+                borderpad=2,
+                name=f"design:{pname}",
+            )
+        )
+    return out
+
+
+def _single_task_hover(space: Any, t: int, rows: np.ndarray) -> list[str]:
+    task = space.tasks[t]
+    sub = task.frame.iloc[rows]
+    keys = [c for c in KEY_COLUMNS if c in sub.columns]
+    text = np.full(len(sub), f"<b>{task.name}</b>: ", dtype=object)
+    for c in keys:
+        col = sub[c].astype(str).to_numpy()
+        text = text + np.where(col == "", "", f"{c}=" + col.astype(object) + " ")
+    for m in space.table.metric_columns:
+        if m in sub.columns:
+            vals = sub[m].to_numpy(dtype=float)
+            shown = np.array([fmt(v) for v in vals], dtype=object)
+            text = text + np.where(np.isfinite(vals), f"<br>  {m}=" + shown, "")
+    return text.tolist()
