@@ -28,6 +28,8 @@ LIMIT_FONT = 7.0
 #: Cost of covering a point with a label, by status.
 _WEIGHTS = {"pareto": 25.0, "dominated": 3.0, "infeasible": 0.3}
 _SHADE = 0.07
+#: Marker area of the ring around labelled designs.
+RING = 130.0
 
 
 def render(scene: Scene, zoom: bool) -> Any:
@@ -58,6 +60,18 @@ def render(scene: Scene, zoom: bool) -> Any:
         ax = grid_axes[panel.row][panel.col]
         drawn_axes.append(ax)
         _draw_points(ax, scene, pts, statuses)
+        ringed = [p for p in pts.labels if pts.finite[p]]
+        if ringed:  # the plan's designs (and nearest misses) stand out even when faded
+            ax.scatter(
+                pts.x[ringed],
+                pts.y[ringed],
+                s=RING,
+                facecolors="none",
+                edgecolors="black",
+                linewidths=0.9,
+                zorder=5,
+            )
+            statuses.setdefault("ring", set()).add("")
         space = scene.data.space
         stairs.append(None)
         if line:
@@ -205,7 +219,7 @@ def _legend_entries(
 
     shown = set().union(*statuses.values())
     levels = [lv for lv in enc.colours if lv in shown]
-    if levels:
+    if len(levels) > 1 or (levels and enc.colour not in enc.constant):
         header(enc.colour)
         for lv in levels:
             handles.append(
@@ -257,6 +271,20 @@ def _legend_entries(
                 )
             )
         side_by_side(parts, names[kind])
+    if statuses.get("ring"):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                markersize=float(np.sqrt(RING)),
+                mfc="none",
+                mec="black",
+                mew=0.9,
+            )
+        )
+        labels.append("plan design (labelled)" if scene.feasible else "nearest miss (labelled)")
     if True in limits:
         entry = (
             Patch(facecolor=BOUND, alpha=_SHADE, lw=0),
