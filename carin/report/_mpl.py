@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from carin.report._format import base_metric, with_unit
-from carin.report._labels import Obstacles, place_line_labels, place_point_labels
+from carin.report._labels import place_line_labels, place_point_labels
 from carin.report._scene import (
     BOUND,
     BUDGET,
@@ -17,7 +17,9 @@ from carin.report._scene import (
     Scene,
     bounds,
     front_order,
+    label_frame,
     maximised,
+    step_style,
     view,
     zoomed,
 )
@@ -25,8 +27,6 @@ from carin.report._scene import (
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p"]
 LABEL_FONT = 7.5
 LIMIT_FONT = 7.0
-#: Cost of covering a point with a label, by status.
-_WEIGHTS = {"pareto": 25.0, "dominated": 3.0, "infeasible": 0.3}
 _SHADE = 0.07
 #: Marker area of the ring around labelled designs.
 RING = 130.0
@@ -37,10 +37,10 @@ def render(scene: Scene, zoom: bool) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    side = scene.legend_cell is None
+    legend_beside = scene.legend_cell is None
     grid = scene.nrows > 1 and scene.legend_cell is not None
     cell_w, cell_h = (4.7, 4.0) if grid else (5.6, 4.4)
-    legend_w = 2.8 if side else 0.0
+    legend_w = 2.8 if legend_beside else 0.0
     title_lines = 1 + bool(scene.notes)
     title_h = 0.3 + 0.22 * title_lines
     fig = Figure(figsize=(cell_w * scene.ncols + legend_w, cell_h * scene.nrows + title_h), dpi=100)
@@ -55,7 +55,6 @@ def render(scene: Scene, zoom: bool) -> Any:
     statuses: dict[str, set[str]] = {"pareto": set(), "dominated": set(), "infeasible": set()}
     kinds_of_limit: set[bool] = set()
     drawn_axes = []
-    stairs: list[np.ndarray | None] = []
     for panel, pts, line in zip(scene.panels, scene.points, scene.front_line, strict=True):
         ax = grid_axes[panel.row][panel.col]
         drawn_axes.append(ax)
@@ -73,12 +72,10 @@ def render(scene: Scene, zoom: bool) -> Any:
             )
             statuses.setdefault("ring", set()).add("")
         space = scene.data.space
-        stairs.append(None)
         if line:
             order = front_order(pts, maximised(space, panel.x))
-            style = "steps-pre" if maximised(space, panel.x) else "steps-post"
+            style = step_style(space, panel)
             ax.plot(pts.x[order], pts.y[order], color="black", lw=1.1, zorder=3, drawstyle=style)
-            stairs[-1] = staircase(np.column_stack([pts.x[order], pts.y[order]]), style)
         focus = pts.focus
         for axis, values, label in (("x", pts.x, panel.x), ("y", pts.y, panel.y)):
             marks = [b[0] for b in bounds(space, label, panel.task)]
@@ -94,27 +91,12 @@ def render(scene: Scene, zoom: bool) -> Any:
             for value, _text, hard, op in bounds(space, label, panel.task):
                 kinds_of_limit.add(hard)
                 style = dict(color=BOUND if hard else BUDGET, lw=1.0, ls="--" if hard else ":")
-                lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
-                if axis == "x":
-                    ax.axvline(value, zorder=2, **style)
-                    if hard:
-                        ax.axvspan(
-                            *((value, hi) if op == "<=" else (lo, value)),
-                            color=BOUND,
-                            alpha=_SHADE,
-                            lw=0,
-                            zorder=0,
-                        )
-                else:
-                    ax.axhline(value, zorder=2, **style)
-                    if hard:
-                        ax.axhspan(
-                            *((value, hi) if op == "<=" else (lo, value)),
-                            color=BOUND,
-                            alpha=_SHADE,
-                            lw=0,
-                            zorder=0,
-                        )
+                (ax.axvline if axis == "x" else ax.axhline)(value, zorder=2, **style)
+                if hard:  # shade the side the limit excludes
+                    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+                    span = ax.axvspan if axis == "x" else ax.axhspan
+                    excluded = (value, hi) if op == "<=" else (lo, value)
+                    span(*excluded, color=BOUND, alpha=_SHADE, lw=0, zorder=0)
         suffix = " of the part alone" if panel.task is not None else ""
         ax.set_xlabel(with_unit(panel.x) + (suffix if base_metric(panel.x) == "latency_ms" else ""))
         ax.set_ylabel(with_unit(panel.y))
@@ -131,7 +113,7 @@ def render(scene: Scene, zoom: bool) -> Any:
         frameon=False,
         handlelength=2.6,
     )
-    if side:
+    if legend_beside:
         legend = fig.legend(loc="center right", **legend_kw)
     else:
         r, c = scene.legend_cell  # type: ignore[misc]
@@ -142,8 +124,10 @@ def render(scene: Scene, zoom: bool) -> Any:
     # tight_layout keeps room for the suptitle itself
     fig.tight_layout(rect=(0, 0, 1 - legend_w / fig.get_figwidth(), 1))
     renderer = fig.canvas.get_renderer()
-    for ax, panel, pts, steps in zip(drawn_axes, scene.panels, scene.points, stairs, strict=True):
-        _label(ax, renderer, scene, panel, pts, steps)
+    for ax, panel, pts, line in zip(
+        drawn_axes, scene.panels, scene.points, scene.front_line, strict=True
+    ):
+        _label(ax, renderer, scene, panel, pts, line)
     return fig
 
 
@@ -304,52 +288,19 @@ def _legend_entries(
     return handles, labels, handler_map, headers
 
 
-def _label(
-    ax: Any, renderer: Any, scene: Scene, panel: Any, pts: Points, staircase: np.ndarray | None
-) -> None:
+def _label(ax: Any, renderer: Any, scene: Scene, panel: Any, pts: Points, line: bool) -> None:
     """Place the limit labels, then the design labels, so that no two boxes overlap."""
     from matplotlib.text import Text
 
     fig = ax.figure
-    space = scene.data.space
     bbox = ax.get_window_extent(renderer)
     area = (bbox.x0, bbox.y0, bbox.x1, bbox.y1)
-    to_px = ax.transData
-    ok = pts.finite
-    xy = np.full((len(pts.x), 2), np.nan)
-    if ok.any():
-        xy[ok] = to_px.transform(np.column_stack([pts.x[ok], pts.y[ok]]))
-    inside = ok & (xy[:, 0] >= area[0]) & (xy[:, 0] <= area[2])
-    inside &= (xy[:, 1] >= area[1]) & (xy[:, 1] <= area[3])
-    weights = np.array([_WEIGHTS.get(k, 1.0) for k in pts.kind[inside].tolist()])
-    if scene.encoding.infeasible_coloured:
-        weights = np.maximum(weights, 1.0)
-    vlines, hlines, limit_lines, limit_texts = [], [], [], []
-    for axis, label in (("x", panel.x), ("y", panel.y)):
-        for value, text, hard, _op in bounds(space, label, panel.task):
-            if axis == "x":
-                px = to_px.transform((value, 1.0))[0]
-                if area[0] <= px <= area[2]:
-                    vlines.append((px, area[1], area[3]))
-                    limit_lines.append(("v", px))
-                    limit_texts.append((text, BOUND if hard else BUDGET))
-            else:
-                py = to_px.transform((1.0, value))[1]
-                if area[1] <= py <= area[3]:
-                    hlines.append((py, area[0], area[2]))
-                    limit_lines.append(("h", py))
-                    limit_texts.append((text, BOUND if hard else BUDGET))
-    segments = np.zeros((0, 4))
-    if staircase is not None and len(staircase) > 1:
-        seg_xy = to_px.transform(staircase)
-        segments = np.column_stack([seg_xy[:-1], seg_xy[1:]])
-    obstacles = Obstacles(
-        xy[inside],
-        weights,
-        np.asarray(vlines, dtype=float).reshape(-1, 3),
-        np.asarray(hlines, dtype=float).reshape(-1, 3),
-        segments,
+    frame = label_frame(
+        scene, panel, pts, line, lambda x, y: ax.transData.transform(np.column_stack([x, y])), area
     )
+    xy, obstacles = frame.xy, frame.obstacles
+    limit_lines, limit_texts = frame.limit_lines, frame.limit_texts
+    ok = pts.finite
 
     def size(text: str, fontsize: float) -> tuple[float, float]:
         t = Text(0, 0, text, fontsize=fontsize)
@@ -398,12 +349,3 @@ def _label(
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#888888", alpha=0.92),
             arrowprops=dict(arrowstyle="->", color="#444444", lw=0.7, shrinkA=0, shrinkB=3),
         )
-
-
-def staircase(xy: np.ndarray, style: str) -> np.ndarray:
-    """Vertices of a step line drawn with ``steps-pre`` or ``steps-post``."""
-    out = [xy[0]]
-    for a, b in zip(xy[:-1], xy[1:], strict=True):
-        corner = (a[0], b[1]) if style == "steps-pre" else (b[0], a[1])
-        out += [np.asarray(corner), b]
-    return np.asarray(out)

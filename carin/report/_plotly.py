@@ -15,7 +15,7 @@ import numpy as np
 
 from carin.profiles import KEY_COLUMNS
 from carin.report._format import base_metric, fmt, with_unit
-from carin.report._labels import Obstacles, place_line_labels, place_point_labels
+from carin.report._labels import place_line_labels, place_point_labels
 from carin.report._scene import (
     BOUND,
     BUDGET,
@@ -27,7 +27,9 @@ from carin.report._scene import (
     bounds,
     front_order,
     hover_parts,
+    label_frame,
     maximised,
+    step_style,
     view,
     zoomed,
 )
@@ -51,7 +53,6 @@ NOMINAL_WIDTH = 1000
 ROW_HEIGHT = 430
 LABEL_FONT = 10
 LIMIT_FONT = 9
-_WEIGHTS = {"pareto": 25.0, "dominated": 3.0, "infeasible": 0.3}
 _SHADE = "rgba(214, 39, 40, 0.07)"
 
 
@@ -126,7 +127,9 @@ def render(scene: Scene, zoom: bool) -> Any:
                     y=pts.y[order].tolist(),
                     mode="lines",
                     line=dict(
-                        color="black", width=1.2, shape="vh" if maximised(space, panel.x) else "hv"
+                        color="black",
+                        width=1.2,
+                        shape="vh" if step_style(space, panel) == "steps-pre" else "hv",
                     ),
                     hoverinfo="skip",
                     meta={"kind": "front", "panel": pname},
@@ -151,38 +154,7 @@ def render(scene: Scene, zoom: bool) -> Any:
                 title += " of the part alone"
             update(row=row, col=col, title_text=title, type=scale, range=rng)
         lo_hi = {a: _data_range(*ranges[a]) for a in ("x", "y")}
-        for axis, label in (("x", panel.x), ("y", panel.y)):
-            for value, text, hard, op in bounds(space, label, panel.task):
-                other = lo_hi["y" if axis == "x" else "x"]
-                xs, ys = (
-                    ([value, value], list(other)) if axis == "x" else (list(other), [value] * 2)
-                )
-                fig.add_trace(
-                    go.Scatter(
-                        x=xs,
-                        y=ys,
-                        mode="lines",
-                        line=dict(
-                            color=BOUND if hard else BUDGET, width=1, dash="dash" if hard else "dot"
-                        ),
-                        name="constraint (shaded: excluded)" if hard else "anticipated budget",
-                        legendgroup="constraint" if hard else "budget",
-                        showlegend=False,
-                        hovertemplate=f"{label} {text}<extra></extra>",
-                        meta={"kind": "bound", "panel": pname},
-                    ),
-                    row=row,
-                    col=col,
-                )
-                if hard:
-                    own = lo_hi[axis]
-                    a, b = (value, own[1]) if op == "<=" else (own[0], value)
-                    shape = dict(type="rect", fillcolor=_SHADE, line=dict(width=0), layer="below")
-                    if axis == "x":
-                        shape.update(xref=xref, x0=a, x1=b, yref=f"{yref} domain", y0=0, y1=1)
-                    else:
-                        shape.update(yref=yref, y0=a, y1=b, xref=f"{xref} domain", x0=0, x1=1)
-                    shapes.append(shape)
+        shapes += _add_limits(fig, scene, panel, lo_hi, (xref, yref), pname, (row, col))
         geometry = _geometry(fig, xaxis, yaxis, margin, height, ranges)
         annotations += _labels(scene, panel, pts, line, geometry, xref, yref, pname)
         if pts.labels:
@@ -192,12 +164,12 @@ def render(scene: Scene, zoom: bool) -> Any:
                     x=pts.x[pos].tolist(),
                     y=pts.y[pos].tolist(),
                     mode="markers",
-                    marker=dict(symbol="star-open", size=16, color="black"),
+                    marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=1.2)),
                     text=[pts.labels[int(i)] for i in pos],
                     hovertext=(hover[pos] + metric_text[pos]).tolist(),
                     hovertemplate="%{text}<br>%{hovertext}<extra></extra>",
                     meta={"kind": "design", "panel": pname},
-                    name="labelled design",
+                    name="plan design (labelled)" if scene.feasible else "nearest miss (labelled)",
                     legendgroup="design",
                     showlegend=False,
                 ),
@@ -227,6 +199,54 @@ def render(scene: Scene, zoom: bool) -> Any:
         annotations=list(fig.layout.annotations) + annotations,
     )
     return fig
+
+
+def _add_limits(
+    fig: Any,
+    scene: Scene,
+    panel: Panel,
+    lo_hi: dict[str, tuple[float, float]],
+    refs: tuple[str, str],
+    pname: str,
+    cell: tuple[int, int],
+) -> list[dict[str, Any]]:
+    """Draw a panel's limit lines; returns the shapes shading what constraints exclude."""
+    import plotly.graph_objects as go
+
+    xref, yref = refs
+    shapes: list[dict[str, Any]] = []
+    for axis, label in (("x", panel.x), ("y", panel.y)):
+        for value, text, hard, op in bounds(scene.data.space, label, panel.task):
+            other = list(lo_hi["y" if axis == "x" else "x"])
+            xs, ys = ([value, value], other) if axis == "x" else (other, [value, value])
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line=dict(
+                        color=BOUND if hard else BUDGET, width=1, dash="dash" if hard else "dot"
+                    ),
+                    name="constraint (shaded: excluded)" if hard else "anticipated budget",
+                    legendgroup="constraint" if hard else "budget",
+                    showlegend=False,
+                    hovertemplate=f"{label} {text}<extra></extra>",
+                    meta={"kind": "bound", "panel": pname},
+                ),
+                row=cell[0],
+                col=cell[1],
+            )
+            if not hard:
+                continue
+            own = lo_hi[axis]
+            a, b = (value, own[1]) if op == "<=" else (own[0], value)
+            shape = dict(type="rect", fillcolor=_SHADE, line=dict(width=0), layer="below")
+            if axis == "x":
+                shape.update(xref=xref, x0=a, x1=b, yref=f"{yref} domain", y0=0, y1=1)
+            else:
+                shape.update(yref=yref, y0=a, y1=b, xref=f"{xref} domain", x0=0, x1=1)
+            shapes.append(shape)
+    return shapes
 
 
 def _data_range(scale: str, rng: list[float]) -> tuple[float, float]:
@@ -330,13 +350,14 @@ def _legend_only_entries(fig: Any, scene: Scene) -> None:
     seen: set[tuple[str, str]] = set()
     for trace in fig.data:
         kind = trace.meta["kind"]
-        if kind in ("front", "design") or (trace.legendgroup, trace.name) in seen:
+        if kind == "front" or (trace.legendgroup, trace.name) in seen:
             continue
         update: dict[str, Any] = {"showlegend": True}
         if not any(group == trace.legendgroup for group, _ in seen) and kind in group_titles:
             update["legendgrouptitle"] = dict(text=group_titles[kind])
         seen.add((trace.legendgroup, trace.name))
-        update["legendrank"] = {"pareto": 100, "dominated": 200, "infeasible": 300}.get(kind, 400)
+        ranks = {"pareto": 100, "dominated": 200, "infeasible": 300, "design": 350}
+        update["legendrank"] = ranks.get(kind, 400)
         trace.update(**update)
 
 
@@ -392,46 +413,10 @@ def _labels(
     yref: str,
     pname: str,
 ) -> list[dict[str, Any]]:
-    space = scene.data.space
     area = geo["area"]
     ok = pts.finite
-    xy = np.full((len(pts.x), 2), np.nan)
-    if ok.any():
-        xy[ok] = _to_px(geo, pts.x[ok], pts.y[ok])
-    inside = ok & (xy[:, 0] >= area[0]) & (xy[:, 0] <= area[2])
-    inside &= (xy[:, 1] >= area[1]) & (xy[:, 1] <= area[3])
-    weights = np.array([_WEIGHTS.get(k, 1.0) for k in pts.kind[inside].tolist()])
-    vlines, hlines, lines, texts = [], [], [], []
-    for axis, label in (("x", panel.x), ("y", panel.y)):
-        for value, text, hard, _op in bounds(space, label, panel.task):
-            if axis == "x":
-                px = float(_to_px(geo, np.array([value]), np.array([1.0]))[0, 0])
-                if area[0] <= px <= area[2]:
-                    vlines.append((px, area[1], area[3]))
-                    lines.append(("v", px))
-                    texts.append((text, BOUND if hard else BUDGET))
-            else:
-                py = float(_to_px(geo, np.array([1.0]), np.array([value]))[0, 1])
-                if area[1] <= py <= area[3]:
-                    hlines.append((py, area[0], area[2]))
-                    lines.append(("h", py))
-                    texts.append((text, BOUND if hard else BUDGET))
-    segments = np.zeros((0, 4))
-    if line:
-        from carin.report._mpl import staircase
-
-        order = front_order(pts, maximised(space, panel.x))
-        if len(order) > 1:
-            style = "steps-pre" if maximised(space, panel.x) else "steps-post"
-            seg = staircase(xy[order], style)
-            segments = np.column_stack([seg[:-1], seg[1:]])
-    obstacles = Obstacles(
-        xy[inside],
-        weights,
-        np.asarray(vlines, dtype=float).reshape(-1, 3),
-        np.asarray(hlines, dtype=float).reshape(-1, 3),
-        segments,
-    )
+    frame = label_frame(scene, panel, pts, line, lambda x, y: _to_px(geo, x, y), area)
+    xy, obstacles, lines, texts = frame.xy, frame.obstacles, frame.limit_lines, frame.limit_texts
     out: list[dict[str, Any]] = []
     limit_boxes = place_line_labels(
         lines, [text_box(t, LIMIT_FONT) for t, _ in texts], area, obstacles

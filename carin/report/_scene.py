@@ -9,6 +9,7 @@ turn it into a figure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from carin.profiles import KEY_COLUMNS
 from carin.report._format import base_metric, fmt
+from carin.report._labels import Obstacles
 from carin.report.plots import (
     Cloud,
     FrontData,
@@ -385,12 +387,16 @@ def _order(col: str, levels: set[str]) -> list[str]:
 
 
 def _encoding(points: list[Points], infeasible_coloured: bool) -> Encoding:
-    levels: dict[str, set[str]] = {}
-    for p in points:
-        shown = np.ones(len(p.x), bool) if infeasible_coloured else p.kind != "infeasible"
-        shown &= p.finite
-        for col, values in p.decisions.items():
-            levels.setdefault(col, set()).update(str(v) for v in values[shown].tolist())
+    def levels_of(columns: tuple[str, ...]) -> set[str]:
+        """Levels of the decisions (joined) over the points that carry colour."""
+        out: set[str] = set()
+        for p in points:
+            shown = p.finite & (infeasible_coloured | (p.kind != "infeasible"))
+            out.update(str(v) for v in _joined(p, columns)[shown].tolist())
+        return out
+
+    present = {c for p in points for c in p.decisions}
+    levels = {c: levels_of((c,)) for c in DECISIONS if c in present}
     varying = [c for c in DECISIONS if len(levels.get(c, ())) > 1]
     constant = {
         c: next(iter(levels[c]))
@@ -400,37 +406,22 @@ def _encoding(points: list[Points], infeasible_coloured: bool) -> Encoding:
     colour = next((c for c in varying if len(levels[c]) <= MAX_LEVELS), "processor")
     rest = tuple(c for c in varying if c != colour)
     marker: tuple[str, ...] = ()
-    if rest:
-        combos: set[str] = set()
-        for p in points:
-            shown = (
-                np.ones(len(p.x), bool) if infeasible_coloured else p.kind != "infeasible"
-            ) & p.finite
-            combos.update(str(v) for v in _joined(p, rest)[shown].tolist())
-        if len(combos) <= MAX_LEVELS:
-            marker = rest
-        else:
-            marker = next(((c,) for c in rest if len(levels[c]) <= MAX_LEVELS), ())
+    if rest and len(levels_of(rest)) <= MAX_LEVELS:
+        marker = rest
+    elif rest:
+        marker = next(((c,) for c in rest if len(levels[c]) <= MAX_LEVELS), ())
     colour_levels = _order(colour, levels.get(colour, set()))
     if colour == "processor":
         extra = iter(PALETTE * 2)
-        colours = {}
-        for lv in colour_levels:
-            colours[lv] = PROC_COLOURS.get(lv) or next(extra)
+        colours = {lv: PROC_COLOURS.get(lv) or next(extra) for lv in colour_levels}
     else:
         colours = {lv: PALETTE[i % len(PALETTE)] for i, lv in enumerate(colour_levels)}
-    marker_levels: set[str] = set()
-    for p in points:
-        shown = (
-            np.ones(len(p.x), bool) if infeasible_coloured else p.kind != "infeasible"
-        ) & p.finite
-        marker_levels.update(str(v) for v in _joined(p, marker)[shown].tolist())
-    ordered = _order(marker[0] if len(marker) == 1 else "", marker_levels) if marker else [""]
+    shapes = _order(marker[0] if len(marker) == 1 else "", levels_of(marker)) if marker else [""]
     return Encoding(
         colour,
         colours,
         marker,
-        {lv: i for i, lv in enumerate(ordered)},
+        {lv: i for i, lv in enumerate(shapes)},
         constant,
         infeasible_coloured,
     )
@@ -620,3 +611,91 @@ def hover_parts(space: DesignSpace, index: np.ndarray) -> list[str]:
             text = text + np.where(np.isfinite(vals), f"<br>  {m}=" + shown, "")
         lines.append(text)
     return ["<br>".join(parts) for parts in zip(*lines, strict=True)]
+
+
+def staircase(xy: np.ndarray, style: str) -> np.ndarray:
+    """Vertices of a step line through ``xy`` drawn ``steps-pre`` or ``steps-post``."""
+    out = [xy[0]]
+    for a, b in zip(xy[:-1], xy[1:], strict=True):
+        corner = (a[0], b[1]) if style == "steps-pre" else (b[0], a[1])
+        out += [np.asarray(corner), b]
+    return np.asarray(out)
+
+
+def step_style(space: DesignSpace, panel: Panel) -> str:
+    """How the front's staircase turns: x then y when x is minimised, y then x otherwise."""
+    return "steps-pre" if maximised(space, panel.x) else "steps-post"
+
+
+#: Cost of covering a point with a label, by status.
+LABEL_WEIGHTS = {"pareto": 25.0, "dominated": 3.0, "infeasible": 0.3}
+
+
+@dataclass(frozen=True, eq=False)
+class LabelFrame:
+    """A panel in display pixels, for label placement.
+
+    Attributes:
+        xy: ``(n, 2)`` pixel position of each point (NaN when unknown).
+        obstacles: Points, limit lines and the front line to keep labels off.
+        limit_lines: ``("v", x)`` / ``("h", y)`` pixel position of each limit drawn.
+        limit_texts: ``(text, colour)`` of each limit drawn.
+    """
+
+    xy: np.ndarray
+    obstacles: Obstacles
+    limit_lines: list[tuple[str, float]]
+    limit_texts: list[tuple[str, str]]
+
+
+def label_frame(
+    scene: Scene,
+    panel: Panel,
+    pts: Points,
+    line: bool,
+    to_px: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    area: tuple[float, float, float, float],
+) -> LabelFrame:
+    """Pixel positions of a panel's points, limits and front line (``to_px``: data -> px)."""
+    space = scene.data.space
+    ok = pts.finite
+    xy = np.full((len(pts.x), 2), np.nan)
+    if ok.any():
+        xy[ok] = to_px(pts.x[ok], pts.y[ok])
+    inside = ok & (xy[:, 0] >= area[0]) & (xy[:, 0] <= area[2])
+    inside &= (xy[:, 1] >= area[1]) & (xy[:, 1] <= area[3])
+    weights = np.array([LABEL_WEIGHTS.get(k, 1.0) for k in pts.kind[inside].tolist()])
+    if scene.encoding.infeasible_coloured:
+        weights = np.maximum(weights, 1.0)
+    vlines, hlines = [], []
+    lines: list[tuple[str, float]] = []
+    texts: list[tuple[str, str]] = []
+    for axis, label in (("x", panel.x), ("y", panel.y)):
+        for value, text, hard, _op in bounds(space, label, panel.task):
+            one = np.array([1.0])
+            if axis == "x":
+                at = float(to_px(np.array([value]), one)[0, 0])
+                if not area[0] <= at <= area[2]:
+                    continue
+                vlines.append((at, area[1], area[3]))
+                lines.append(("v", at))
+            else:
+                at = float(to_px(one, np.array([value]))[0, 1])
+                if not area[1] <= at <= area[3]:
+                    continue
+                hlines.append((at, area[0], area[2]))
+                lines.append(("h", at))
+            texts.append((text, BOUND if hard else BUDGET))
+    segments = np.zeros((0, 4))
+    order = front_order(pts, maximised(space, panel.x)) if line else np.zeros(0, np.int64)
+    if len(order) > 1:
+        steps = staircase(xy[order], step_style(space, panel))
+        segments = np.column_stack([steps[:-1], steps[1:]])
+    obstacles = Obstacles(
+        xy[inside],
+        weights,
+        np.asarray(vlines, dtype=float).reshape(-1, 3),
+        np.asarray(hlines, dtype=float).reshape(-1, 3),
+        segments,
+    )
+    return LabelFrame(xy, obstacles, lines, texts)
