@@ -213,7 +213,11 @@ def _broken(edit):
         ),
         (
             lambda p: p["designs"][2]["parts"][0].update(latency_ms=-1.0),
-            "designs[2].parts[0].latency_ms: expected a number >= 0, got -1.0",
+            "designs[2].parts[0].latency_ms: expected a number > 0, got -1.0",
+        ),
+        (
+            lambda p: p["designs"][2]["parts"][0].update(latency_ms=0),
+            "designs[2].parts[0].latency_ms: expected a number > 0, got 0",
         ),
         (
             lambda p: p["designs"][2]["parts"][0].update(memory_mb=-0.5),
@@ -221,7 +225,7 @@ def _broken(edit):
         ),
         (
             lambda p: p["designs"][1]["metrics"].update(latency_ms=-12.0),
-            "designs[1].metrics.latency_ms: expected a number >= 0",
+            "designs[1].metrics.latency_ms: expected a number > 0",
         ),
         (
             lambda p: p["designs"][1]["metrics"].update(accuracy=float("inf")),
@@ -369,3 +373,37 @@ def test_switch_command_monitor_settings(tmp_path, capsys):
     assert "--monitor: unknown monitor settings ['rr']" in capsys.readouterr().err
     assert main(["switch", plan, "--events", events, "--monitor", "threshold=0.9"]) == 2
     assert "MonitorConfig.threshold=0.9 is out of range" in capsys.readouterr().err
+
+
+def test_asset_column_flows_into_the_plan(tmp_path, capsys):
+    """An app finds the model file of every part in ``config.asset`` of the plan."""
+    (tmp_path / "p.csv").write_text(
+        "model,precision,processor,threads,asset,latency_ms,accuracy\n"
+        "mnv2,int8,npu,,models/mnv2_int8.tflite,2.0,71\n"
+        "mnv2,fp16,gpu,,models/mnv2_fp16.tflite,4.0,72\n"
+        "mnv2,int8,cpu,4,models/mnv2_int8.tflite,9.0,71\n"
+        "tiny,int8,cpu,2,,3.0,60\n"
+    )
+    (tmp_path / "s.yaml").write_text(
+        "name: assets\nprofiles: p.csv\nobjectives: ['max accuracy', 'min latency_ms']\n"
+        "constraints: ['latency_ms <= 10']\nanticipate: {processor_unavailable: [npu, gpu]}\n"
+    )
+    assert main(["solve", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    plan = json.loads((tmp_path / "out/plan.json").read_text())
+    switcher = Switcher.from_dict(plan)
+    assets = {
+        d["id"]: (d["parts"][0]["processor"], d["parts"][0]["config"].get("asset"))
+        for d in plan["designs"]
+    }
+    assert assets[switcher.select({}).design_id] == ("gpu", "models/mnv2_fp16.tflite")
+    lost = switcher.select({"unavailable": ["gpu", "npu"]})
+    assert assets[lost.design_id] == ("cpu", "models/mnv2_int8.tflite")
+    # threads is text here because a row has none (a column of whole numbers stays a number)
+    assert int(lost.design["parts"][0]["config"]["threads"]) == 4
+    # a row without an asset has none in its config
+    assert all(
+        "asset" not in d["parts"][0]["config"]
+        for d in plan["designs"]
+        if d["parts"][0]["config"]["model"] == "tiny"
+    )

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from carin.runtime import MonitorConfig, Switcher
+from carin.runtime import MonitorConfig, PlanError, Switcher
 
 VECTORS = sorted((Path(__file__).parent / "conformance").glob("*.json"))
+DECISIONS = [p for p in VECTORS if "error" not in json.loads(p.read_text())]
 
 
 def _float(value):
@@ -163,9 +164,10 @@ def _run(vector):
 
 
 def test_there_are_enough_vectors():
-    assert len(VECTORS) >= 6
+    assert len(VECTORS) >= 30
+    assert len(VECTORS) - len(DECISIONS) >= 15  # malformed plans, each naming its field
     kinds = set()
-    for path in VECTORS:
+    for path in DECISIONS:
         vector = json.loads(path.read_text())
         for step in vector["steps"]:
             kinds.update(step.get("conditions", {}).keys())
@@ -173,6 +175,16 @@ def test_there_are_enough_vectors():
                 kinds.add("observe")
         if len(vector["plan"]["tasks"]) > 1:
             kinds.add("multi-dnn")
+        if vector["plan"]["fallback"] is None:
+            kinds.add("no-fallback")
+        if {"design": vector["plan"]["fallback"], "meets_slo": False} in vector["expected"]:
+            kinds.add("flagged-fallback")
+        if any(
+            not e["meets_slo"]
+            for e, s in zip(vector["expected"], vector["steps"], strict=True)
+            if "observe" in s
+        ):
+            kinds.add("monitor-to-fallback")
     assert kinds >= {
         "unavailable",
         "memory_budget_mb",
@@ -181,6 +193,9 @@ def test_there_are_enough_vectors():
         "power_mw",
         "observe",
         "multi-dnn",
+        "no-fallback",
+        "flagged-fallback",
+        "monitor-to-fallback",
     }
 
 
@@ -189,12 +204,18 @@ def test_vector(path):
     vector = json.loads(path.read_text())
     assert vector["why"], "each vector explains how its expectations were derived"
     assert len(vector["steps"]) == len(vector["expected"])
+    if "error" in vector:
+        field = vector["error"]["field"]
+        with pytest.raises(PlanError) as info:
+            _run(vector)
+        assert str(info.value).startswith(field + ": "), str(info.value)
+        return
     switcher, got = _run(vector)
     assert got == vector["expected"]
     assert switcher.cache_mismatches == []
 
 
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+@pytest.mark.parametrize("path", DECISIONS, ids=[p.stem for p in DECISIONS])
 def test_vector_expectations_match_reference(path):
     """The hand-derived expectations of condition steps agree with the brute-force scan."""
     vector = json.loads(path.read_text())

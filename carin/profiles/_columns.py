@@ -12,8 +12,13 @@ KEY_COLUMNS: tuple[str, ...] = (
     "threads",
     "cm",
     "variant",
+    "asset",
 )
-"""Key columns in canonical order: together they name one measured configuration."""
+"""Key columns in canonical order: together they name one measured configuration.
+
+``asset`` (optional) is the model file an app loads for the configuration (for
+example ``mobilenet_v2_int8.tflite``, a path inside the app's assets); like every key
+column but ``processor`` it is copied into the plan's ``designs[].parts[].config``."""
 
 REQUIRED_KEYS: tuple[str, ...] = ("model", "precision", "processor")
 """Key columns every profile table must have, with a non-empty value in every row."""

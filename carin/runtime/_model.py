@@ -11,7 +11,8 @@ factor that is not greater than 1 counts as 1):
   ``e_i = sum of the slowed latencies of the parts on its processor`` (summed
   in part order), otherwise ``e_i`` is its own slowed latency; the app latency
   is ``aggregate(e)`` (``max``, ``min``, ``sum`` in part order, or
-  ``mean = sum / n``);
+  ``mean = sum / n``). Every sum is a plain left-to-right loop (not ``sum()``,
+  which Python 3.12 compensates), so the Java switcher gets the same bits;
 * otherwise, when ``metrics[latency.metric]`` is known: that value times the
   largest factor among the design's processors;
 * otherwise unknown, which fails every latency limit.
@@ -23,8 +24,10 @@ parts' ``memory_mb`` when all are known, else unknown (fails any memory limit).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from ._validate import to_float
 
 __all__ = ["DesignModel", "factor"]
 
@@ -39,8 +42,16 @@ def factor(slowdown: Mapping[str, float] | None, processor: str) -> float:
 
 def _number(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value):
-        return float(value)
+        return to_float(value)
     return None
+
+
+def _total(values: Iterable[float]) -> float:
+    """Left-to-right sum (``sum()`` compensates rounding on Python >= 3.12; ports do not)."""
+    acc = 0.0
+    for v in values:
+        acc += v
+    return acc
 
 
 def _aggregate(values: list[float], how: str) -> float:
@@ -48,7 +59,7 @@ def _aggregate(values: list[float], how: str) -> float:
         return max(values)
     if how == "min":
         return min(values)
-    total = sum(values)
+    total = _total(values)
     return total if how == "sum" else total / len(values)
 
 
@@ -125,7 +136,7 @@ class DesignModel:
             lat * factor(slowdown, p)
             for lat, p in zip(self.part_latency, self.processors, strict=True)
         ]
-        effective = [sum(slowed[j] for j in group) for group in self._groups]
+        effective = [_total(slowed[j] for j in group) for group in self._groups]
         return _aggregate(effective, self._aggregate)
 
     def latency_gradient(self, slowdown: Mapping[str, float]) -> tuple[float | None, dict]:
@@ -146,7 +157,7 @@ class DesignModel:
             return self.nominal_latency * slowdown.get(best, 1.0), {best: self.nominal_latency}
         lats = self.part_latency
         slowed = [lat * slowdown.get(p, 1.0) for lat, p in zip(lats, procs, strict=True)]
-        effective = [sum(slowed[j] for j in group) for group in self._groups]
+        effective = [_total(slowed[j] for j in group) for group in self._groups]
         how = self._aggregate
         if how in ("max", "min"):
             pick = max if how == "max" else min

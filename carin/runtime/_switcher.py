@@ -33,8 +33,8 @@ def validate_plan(obj: Any) -> None:
 
     Checks the structure (every plan accepted here also passes
     ``docs/plan.schema.json``), the rules a schema cannot express (finite numbers,
-    ranks, unique and existing ids, rank-0 primary, CPU-only fallback, non-negative
-    latencies and memory) and self-consistency: every ``conditions`` entry names
+    ranks, unique and existing ids, rank-0 primary, CPU-only fallback, positive
+    latencies, non-negative memory) and self-consistency: every ``conditions`` entry names
     the design that :meth:`Switcher.select` gives for its ``when``.
 
     Raises:
@@ -343,6 +343,7 @@ class Switcher:
                 got = nominal
             if not isinstance(got, int | float) or isinstance(got, bool) or math.isnan(got):
                 return f"{metric} unknown (constraint {metric} {op} {value:g})"
+            got = to_float(got)
             if not (got <= value if op == "<=" else got >= value):
                 return f"{metric} {got:g} violates {metric} {op} {value:g}"
         return None

@@ -6,7 +6,7 @@ least as strict as the schema (every plan it accepts passes the schema) and also
 checks what a schema cannot: every number is finite, ranks equal list
 positions, ids are unique, ``parts`` follow ``tasks``, every referenced design
 id exists, the primary is the rank-0 design, the fallback runs on the CPU only
-and latencies and memory are not negative. Whether the plan's precomputed
+latencies are positive and memory is not negative. Whether the plan's precomputed
 ``conditions`` agree with the switcher is checked by
 :func:`carin.runtime.validate_plan`, which builds a switcher.
 """
@@ -76,6 +76,7 @@ def _num(
     nullable: bool = False,
     finite: bool = True,
     minimum: float | None = None,
+    positive: bool = False,
 ) -> float | None:
     if value is None and nullable:
         return None
@@ -86,6 +87,8 @@ def _num(
         raise _fail(where, f"expected a finite number, got {_show(value)}")
     if minimum is not None and not number >= minimum:
         raise _fail(where, f"expected a number >= {minimum:g}, got {_show(value)}")
+    if positive and not number > 0.0:
+        raise _fail(where, f"expected a number > 0, got {_show(value)}")
     return number
 
 
@@ -161,11 +164,11 @@ def check_conditions(
         raise error(str(exc)) from None
 
 
-def _check_metrics(value: Any, where: str, non_negative: tuple[str, ...]) -> None:
+def _check_metrics(value: Any, where: str, lat_metric: str, mem_metric: str) -> None:
     metrics = _obj(value, where)
     for key, number in metrics.items():
-        minimum = 0.0 if key in non_negative else None
-        _num(number, f"{where}.{key}", nullable=True, minimum=minimum)
+        minimum = 0.0 if key == mem_metric else None
+        _num(number, f"{where}.{key}", nullable=True, minimum=minimum, positive=key == lat_metric)
 
 
 def _check_part(part: Any, where: str, task: str) -> None:
@@ -174,8 +177,9 @@ def _check_part(part: Any, where: str, task: str) -> None:
     if got != task:
         raise _fail(f"{where}.task", f"expected {task!r} (parts follow the order of tasks)")
     _str(_required(part, "processor", where), f"{where}.processor")
-    for key in ("latency_ms", "memory_mb"):
-        _num(_required(part, key, where), f"{where}.{key}", nullable=True, minimum=0.0)
+    # a latency is positive (a slowdown multiplies it: 0 x inf has no value), memory >= 0
+    _num(_required(part, "latency_ms", where), f"{where}.latency_ms", nullable=True, positive=True)
+    _num(_required(part, "memory_mb", where), f"{where}.memory_mb", nullable=True, minimum=0.0)
     if "config" in part:
         config = _obj(part["config"], f"{where}.config")
         if "asset" in config:
@@ -183,7 +187,7 @@ def _check_part(part: Any, where: str, task: str) -> None:
 
 
 def _check_design(
-    design: Any, where: str, rank: int, tasks: list[str], non_negative: tuple[str, ...]
+    design: Any, where: str, rank: int, tasks: list[str], metrics: tuple[str, str]
 ) -> str:
     design = _obj(design, where)
     design_id = _str(_required(design, "id", where), f"{where}.id")
@@ -199,7 +203,7 @@ def _check_design(
         raise _fail(f"{where}.parts", f"expected {len(tasks)} parts, one per task")
     for i, part in enumerate(parts):
         _check_part(part, f"{where}.parts[{i}]", tasks[i])
-    _check_metrics(_required(design, "metrics", where), f"{where}.metrics", non_negative)
+    _check_metrics(_required(design, "metrics", where), f"{where}.metrics", *metrics)
     if "power_band_mw" in design:
         here = f"{where}.power_band_mw"
         band = _list(design["power_band_mw"], here)
@@ -247,8 +251,8 @@ def check_plan_structure(obj: Any) -> None:
     _choice(_required(latency, "aggregate", "latency"), "latency.aggregate", AGGREGATES)
     _choice(_required(latency, "contention", "latency"), "latency.contention", CONTENTIONS)
     memory = _obj(_required(plan, "memory", ""), "memory")
-    # app latency and memory are never negative (a part's are checked in _check_part)
-    non_negative = (lat_metric, _str(_required(memory, "metric", "memory"), "memory.metric"))
+    # app latency is positive and memory not negative (as a part's, in _check_part)
+    app_metrics = (lat_metric, _str(_required(memory, "metric", "memory"), "memory.metric"))
     _choice(_required(memory, "aggregate", "memory"), "memory.aggregate", AGGREGATES)
     tasks = _list(_required(plan, "tasks", ""), "tasks", nonempty=True)
     for i, task in enumerate(tasks):
@@ -258,7 +262,7 @@ def check_plan_structure(obj: Any) -> None:
     designs = _list(_required(plan, "designs", ""), "designs", nonempty=True)
     ids: set[str] = set()
     for rank, design in enumerate(designs):
-        design_id = _check_design(design, f"designs[{rank}]", rank, tasks, non_negative)
+        design_id = _check_design(design, f"designs[{rank}]", rank, tasks, app_metrics)
         if design_id in ids:
             raise _fail(f"designs[{rank}].id", f"duplicate id {design_id!r}")
         ids.add(design_id)

@@ -1,0 +1,322 @@
+package carin.runtime;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.Charset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
+import org.json.JSONTokener;
+
+/**
+ * A validated {@code carin-plan/1} plan (see {@code docs/plan-format.md}).
+ *
+ * <p>{@link #parse}, {@link #read} and {@link #fromJson} check the plan with the rules of
+ * Python's {@code carin.runtime.validate_plan}, in the same order, and throw a {@link
+ * PlanException} naming the first offending field with the same path. Whether the plan's
+ * {@code conditions} table agrees with the switcher is checked when a {@link Switcher} is built.
+ * Immutable and thread-safe.
+ */
+public final class Plan {
+    /** The only format this reader accepts. */
+    public static final String FORMAT = "carin-plan/1";
+
+    static final String[] AGGREGATES = {"max", "sum", "mean", "min"};
+
+    private final String name;
+    private final List<String> tasks;
+    private final List<Design> designs;
+    private final Map<String, Integer> ids;
+    private final int fallback;
+    final String latencyMetric;
+    final String latencyAggregate;
+    final boolean timeShare;
+    final String memoryMetric;
+    final String memoryAggregate;
+    final String[] constraintMetric;
+    final boolean[] constraintAtMost;
+    final double[] constraintValue;
+    final List<Conditions> entryWhen;
+    final List<String> entryDesign;
+
+    private Plan(JSONObject plan) throws PlanException {
+        Object fmt = Json.required(plan, "format", "");
+        if (!FORMAT.equals(fmt)) {
+            throw Json.fail("format", "expected '" + FORMAT + "', got " + Json.show(fmt));
+        }
+        name = Json.str(Json.required(plan, "name", ""), "name");
+        JSONArray objectives = Json.list(Json.required(plan, "objectives", ""), "objectives", false);
+        for (int i = 0; i < objectives.length(); i++) {
+            String where = "objectives[" + i + "]";
+            JSONObject o = Json.obj(objectives.opt(i), where);
+            Json.str(Json.required(o, "metric", where), where + ".metric");
+            Json.choice(Json.required(o, "goal", where), where + ".goal", "min", "max");
+        }
+        JSONArray constraints = Json.list(Json.required(plan, "constraints", ""), "constraints", false);
+        int nc = constraints.length();
+        constraintMetric = new String[nc];
+        constraintAtMost = new boolean[nc];
+        constraintValue = new double[nc];
+        for (int i = 0; i < nc; i++) {
+            String where = "constraints[" + i + "]";
+            JSONObject c = Json.obj(constraints.opt(i), where);
+            constraintMetric[i] = Json.str(Json.required(c, "metric", where), where + ".metric");
+            constraintAtMost[i] = Json.choice(Json.required(c, "op", where), where + ".op", "<=", ">=").equals("<=");
+            constraintValue[i] = Json.number(Json.required(c, "value", where), where + ".value");
+        }
+        JSONObject latency = Json.obj(Json.required(plan, "latency", ""), "latency");
+        latencyMetric = Json.str(Json.required(latency, "metric", "latency"), "latency.metric");
+        latencyAggregate = Json.choice(Json.required(latency, "aggregate", "latency"), "latency.aggregate", AGGREGATES);
+        timeShare = Json.choice(Json.required(latency, "contention", "latency"), "latency.contention", "time-share", "none")
+                .equals("time-share");
+        JSONObject memory = Json.obj(Json.required(plan, "memory", ""), "memory");
+        memoryMetric = Json.str(Json.required(memory, "metric", "memory"), "memory.metric");
+        memoryAggregate = Json.choice(Json.required(memory, "aggregate", "memory"), "memory.aggregate", AGGREGATES);
+        JSONArray taskList = Json.list(Json.required(plan, "tasks", ""), "tasks", true);
+        List<String> taskNames = new ArrayList<String>();
+        for (int i = 0; i < taskList.length(); i++) {
+            taskNames.add(Json.str(taskList.opt(i), "tasks[" + i + "]"));
+        }
+        if (new HashSet<String>(taskNames).size() != taskNames.size()) {
+            throw Json.fail("tasks", "expected unique task names");
+        }
+        tasks = Collections.unmodifiableList(taskNames);
+        JSONArray designList = Json.list(Json.required(plan, "designs", ""), "designs", true);
+        List<Design> out = new ArrayList<Design>();
+        Map<String, Integer> idMap = new HashMap<String, Integer>();
+        for (int rank = 0; rank < designList.length(); rank++) {
+            Design d = design(designList.opt(rank), "designs[" + rank + "]", rank);
+            if (idMap.containsKey(d.id())) {
+                throw Json.fail("designs[" + rank + "].id", "duplicate id " + Json.show(d.id()));
+            }
+            idMap.put(d.id(), rank);
+            out.add(d);
+        }
+        designs = Collections.unmodifiableList(out);
+        ids = idMap;
+        String primary = Json.str(Json.required(plan, "primary", ""), "primary");
+        if (!ids.containsKey(primary)) {
+            throw Json.fail("primary", "unknown design id " + Json.show(primary));
+        }
+        if (!primary.equals(designs.get(0).id())) {
+            throw Json.fail("primary", "expected " + Json.show(designs.get(0).id()) + ", the rank-0 design, got "
+                    + Json.show(primary));
+        }
+        Object fb = Json.required(plan, "fallback", "");
+        if (Json.isNull(fb)) {
+            fallback = -1;
+        } else {
+            String id = Json.str(fb, "fallback");
+            if (!ids.containsKey(id)) {
+                throw Json.fail("fallback", "unknown design id " + Json.show(id));
+            }
+            fallback = ids.get(id);
+            Set<String> others = new java.util.TreeSet<String>();
+            for (Part p : designs.get(fallback).parts()) {
+                if (!p.processor().equals("cpu")) {
+                    others.add(p.processor());
+                }
+            }
+            if (!others.isEmpty()) {
+                throw Json.fail("fallback", "design " + Json.show(id) + " runs on " + Json.joined(others.toArray(new String[0]))
+                        + "; the fallback must run on the cpu only");
+            }
+        }
+        JSONArray entries = Json.list(Json.required(plan, "conditions", ""), "conditions", false);
+        List<Conditions> whens = new ArrayList<Conditions>();
+        List<String> wanted = new ArrayList<String>();
+        for (int i = 0; i < entries.length(); i++) {
+            String where = "conditions[" + i + "]";
+            JSONObject entry = Json.obj(entries.opt(i), where);
+            whens.add(Conditions.read(Json.required(entry, "when", where), where + ".when", true));
+            Object d = Json.required(entry, "design", where);
+            if (Json.isNull(d)) {
+                wanted.add(null);
+            } else {
+                String id = Json.str(d, where + ".design");
+                if (!ids.containsKey(id)) {
+                    throw Json.fail(where + ".design", "unknown design id " + Json.show(id));
+                }
+                wanted.add(id);
+            }
+        }
+        entryWhen = Collections.unmodifiableList(whens);
+        entryDesign = Collections.unmodifiableList(wanted);
+    }
+
+    private Design design(Object value, String where, int rank) throws PlanException {
+        JSONObject d = Json.obj(value, where);
+        String id = Json.str(Json.required(d, "id", where), where + ".id");
+        Object gotRank = Json.required(d, "rank", where);
+        if (!(gotRank instanceof Integer || gotRank instanceof Long || gotRank instanceof java.math.BigInteger)) {
+            throw Json.fail(where + ".rank", "expected an integer");
+        }
+        if (!(gotRank instanceof Integer) || (Integer) gotRank != rank) {
+            throw Json.fail(where + ".rank", "expected " + rank + " (designs are listed best first)");
+        }
+        Object pareto = Json.required(d, "pareto", where);
+        if (!(pareto instanceof Boolean)) {
+            throw Json.fail(where + ".pareto", "expected true or false");
+        }
+        JSONArray partList = Json.list(Json.required(d, "parts", where), where + ".parts", true);
+        if (partList.length() != tasks.size()) {
+            throw Json.fail(where + ".parts", "expected " + tasks.size() + " parts, one per task");
+        }
+        List<Part> parts = new ArrayList<Part>();
+        for (int i = 0; i < partList.length(); i++) {
+            parts.add(part(partList.opt(i), where + ".parts[" + i + "]", tasks.get(i)));
+        }
+        String at = where + ".metrics";
+        JSONObject metricObj = Json.obj(Json.required(d, "metrics", where), at);
+        Map<String, Double> metrics = new LinkedHashMap<String, Double>();
+        Iterator<String> keys = metricObj.keys();
+        while (keys.hasNext()) {
+            String key = keys.next();
+            double minimum = key.equals(memoryMetric) ? 0.0 : Double.NaN;
+            metrics.put(key, Json.num(metricObj.opt(key), at + "." + key, true, true, minimum, key.equals(latencyMetric)));
+        }
+        double[] band = null;
+        if (d.has("power_band_mw")) {
+            String here = where + ".power_band_mw";
+            JSONArray b = Json.list(d.opt("power_band_mw"), here, false);
+            if (b.length() != 2) {
+                throw Json.fail(here, "expected [lo, hi]");
+            }
+            double lo = Json.number(b.opt(0), here + "[0]");
+            Double hi = Json.num(b.opt(1), here + "[1]", true, true, Double.NaN, false);
+            if (hi != null && !(hi >= lo)) {
+                throw Json.fail(here, "expected lo <= hi");
+            }
+            band = new double[] {lo, hi == null ? Double.POSITIVE_INFINITY : hi};
+        }
+        return new Design(id, rank, (Boolean) pareto, Collections.unmodifiableList(parts),
+                Collections.unmodifiableMap(metrics), band);
+    }
+
+    private static Part part(Object value, String where, String task) throws PlanException {
+        JSONObject p = Json.obj(value, where);
+        String got = Json.str(Json.required(p, "task", where), where + ".task");
+        if (!got.equals(task)) {
+            throw Json.fail(where + ".task", "expected " + Json.show(task) + " (parts follow the order of tasks)");
+        }
+        String processor = Json.str(Json.required(p, "processor", where), where + ".processor");
+        Double latency = Json.num(Json.required(p, "latency_ms", where), where + ".latency_ms", true, true, Double.NaN, true);
+        Double memory = Json.num(Json.required(p, "memory_mb", where), where + ".memory_mb", true, true, 0.0, false);
+        Map<String, Object> config = Collections.emptyMap();
+        if (p.has("config")) {
+            JSONObject c = Json.obj(p.opt("config"), where + ".config");
+            if (c.has("asset")) {
+                Json.str(c.opt("asset"), where + ".config.asset");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> plain = (Map<String, Object>) Json.plain(c);
+            config = plain;
+        }
+        return new Part(got, processor.toLowerCase(Locale.ROOT), latency, memory, config);
+    }
+
+    /**
+     * Parse and validate a plan from JSON text.
+     *
+     * @throws PlanException when the text is not a JSON object ({@code plan: not valid JSON ...})
+     *     or the plan is malformed
+     */
+    public static Plan parse(String text) throws PlanException {
+        Object value;
+        try {
+            value = new JSONTokener(text).nextValue();
+        } catch (JSONException e) {
+            throw Json.fail("plan", "not valid JSON (" + e.getMessage() + ")");
+        } catch (StackOverflowError e) {
+            throw Json.fail("plan", "not valid JSON (nested too deeply)");
+        }
+        return fromJson(Json.obj(value, "plan"));
+    }
+
+    /** Read (UTF-8), parse and validate a plan; the stream is read to its end, not closed. */
+    public static Plan read(InputStream in) throws IOException, PlanException {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        byte[] chunk = new byte[8192];
+        int n;
+        while ((n = in.read(chunk)) != -1) {
+            buffer.write(chunk, 0, n);
+        }
+        return parse(new String(buffer.toByteArray(), Charset.forName("UTF-8")));
+    }
+
+    /** Validate a decoded plan. */
+    public static Plan fromJson(JSONObject plan) throws PlanException {
+        if (plan == null) {
+            throw Json.fail("plan", "expected an object");
+        }
+        return new Plan(plan);
+    }
+
+    /** The spec's name. */
+    public String name() {
+        return name;
+    }
+
+    /** Task names; one ({@code main}) for a single-DNN plan. Unmodifiable. */
+    public List<String> tasks() {
+        return tasks;
+    }
+
+    /** Every design, best-ranked first. Unmodifiable. */
+    public List<Design> designs() {
+        return designs;
+    }
+
+    /** The design with this id, or null. */
+    public Design design(String id) {
+        Integer rank = ids.get(id);
+        return rank == null ? null : designs.get(rank);
+    }
+
+    /** The rank of the design with this id, or -1. */
+    int rankOf(String id) {
+        Integer rank = id == null ? null : ids.get(id);
+        return rank == null ? -1 : rank;
+    }
+
+    /** The design to start with (always rank 0). */
+    public Design primary() {
+        return designs.get(0);
+    }
+
+    /** The declared CPU-only fallback, or null when the plan has none. */
+    public Design fallback() {
+        return fallback < 0 ? null : designs.get(fallback);
+    }
+
+    int fallbackRank() {
+        return fallback;
+    }
+
+    /** The latency limit the plan's constraints set on the app ({@code +Infinity} if none). */
+    public double latencyLimitMs() {
+        double limit = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < constraintMetric.length; i++) {
+            if (constraintAtMost[i] && constraintMetric[i].equals(latencyMetric)) {
+                limit = Math.min(limit, constraintValue[i]);
+            }
+        }
+        return limit;
+    }
+
+    @Override
+    public String toString() {
+        return "Plan(" + name + ", " + designs.size() + " designs)";
+    }
+}

@@ -1,0 +1,223 @@
+package carin.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.json.JSONObject;
+import org.junit.jupiter.api.Test;
+
+/** The public API beyond the shared vectors: accessors, listeners, threads, odd input. */
+class ApiTest {
+    /** d0 npu 6 ms 40 MB, d1 gpu 12 ms 80 MB, d2 npu 1 ms, d3 cpu 8 ms (fallback), d4 cpu 3 ms. */
+    static Plan phone() throws Exception {
+        JSONObject vector = TestFiles.json(new File(TestFiles.conformanceDir(), "single_unavailable.json"));
+        return Plan.fromJson(vector.getJSONObject("plan"));
+    }
+
+    @Test
+    void planAccessorsGiveWhatAnAppLoads() throws Exception {
+        Plan plan = phone();
+        assertEquals("phone-classifier", plan.name());
+        assertEquals(Collections.singletonList("main"), plan.tasks());
+        assertEquals(5, plan.designs().size());
+        assertEquals("d0", plan.primary().id());
+        assertEquals("d3", plan.fallback().id());
+        Part part = plan.design("d1").part();
+        assertEquals("gpu", part.processor());
+        assertEquals(12.0, part.latencyMs(), 0.0);
+        assertEquals("efficientnet_b4", part.configString("model"));
+        assertEquals("fp16", part.configString("precision"));
+        assertNull(part.asset());
+        assertEquals(4, part.configInt("threads", 4));
+        assertEquals(79.5, plan.design("d1").metrics().get("accuracy"), 0.0);
+        assertEquals(20.0, plan.latencyLimitMs(), 0.0);
+        assertNull(plan.design("d9"));
+        assertThrows(UnsupportedOperationException.class, () -> plan.designs().clear());
+    }
+
+    @Test
+    void assetAndThreadsFlowFromTheConfig() throws Exception {
+        JSONObject json = TestFiles.json(new File(TestFiles.conformanceDir(), "single_unavailable.json"))
+                .getJSONObject("plan");
+        JSONObject config = json.getJSONArray("designs").getJSONObject(0).getJSONArray("parts").getJSONObject(0)
+                .getJSONObject("config");
+        config.put("asset", "models/efficientnet_b4_w8a8.tflite");
+        config.put("threads", 2);
+        Part part = Plan.fromJson(json).primary().part();
+        assertEquals("models/efficientnet_b4_w8a8.tflite", part.asset());
+        assertEquals(2, part.configInt("threads", 4));
+        assertEquals("2", part.configString("threads"));
+    }
+
+    @Test
+    void readingTextAndStreams() throws Exception {
+        String text = TestFiles.json(new File(TestFiles.conformanceDir(), "single_unavailable.json"))
+                .getJSONObject("plan").toString();
+        Plan plan = Plan.read(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
+        assertEquals("d1", new Switcher(plan).select(Conditions.builder().unavailable("npu").build()).designId());
+        PlanException notJson = assertThrows(PlanException.class, () -> Plan.parse("{\"format\": "));
+        assertEquals("plan", notJson.getField());
+        assertTrue(notJson.getMessage().startsWith("plan: not valid JSON"), notJson.getMessage());
+        assertEquals("plan", assertThrows(PlanException.class, () -> Plan.parse("[1, 2]")).getField());
+        PlanException nan = assertThrows(PlanException.class,
+                () -> Plan.parse(text.replace("\"value\":20", "\"value\":NaN")));
+        assertEquals("plan", nan.getField(), nan.getMessage()); // org.json refuses NaN itself
+        StringBuilder deep = new StringBuilder();
+        for (int i = 0; i < 100000; i++) {
+            deep.append('[');
+        }
+        assertEquals("plan", assertThrows(PlanException.class, () -> Plan.parse(deep.toString())).getField());
+    }
+
+    @Test
+    void conditionsNormaliseNamesAndFactors() {
+        Conditions c = Conditions.builder()
+                .unavailable("NPU", null, "Gpu")
+                .slowdown("CPU", 2.0)
+                .slowdown("cpu", 1.5)
+                .slowdown("dsp", 0.5)
+                .slowdown("gpu", Double.NaN)
+                .build();
+        assertEquals(new java.util.LinkedHashSet<String>(java.util.Arrays.asList("npu", "gpu")), c.unavailable());
+        assertEquals(Collections.singletonMap("cpu", 2.0), c.slowdown());
+        assertNull(c.memoryBudgetMb());
+        Conditions d = c.toBuilder().available("gpu").memoryBudgetMb(50).build();
+        assertEquals(Collections.singleton("npu"), d.unavailable());
+        assertEquals(50.0, d.memoryBudgetMb(), 0.0);
+        assertEquals(c, c.toBuilder().build());
+        assertFalse(c.equals(d));
+        assertTrue(Conditions.NOMINAL.isNominal());
+    }
+
+    @Test
+    void selectNeverThrowsOnOddNumbers() throws Exception {
+        Switcher s = new Switcher(phone());
+        double[] odd = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1.0, 0.0, Double.MAX_VALUE,
+            Double.MIN_VALUE};
+        for (double v : odd) {
+            s.select(Conditions.builder().memoryBudgetMb(v).build());
+            s.select(Conditions.builder().latencyBudgetMs(v).build());
+            s.select(Conditions.builder().powerMw(v).build());
+            s.select(Conditions.builder().slowdown("npu", v).slowdown("cpu", v).build());
+            s.observe(null, v);
+            s.observe("d1", v);
+            s.observe("nope", v);
+        }
+        Decision nan = s.select(Conditions.builder().memoryBudgetMb(Double.NaN).build());
+        assertEquals("d3", nan.designId()); // a NaN budget holds no design: the flagged fallback
+        assertTrue(nan.isFallback());
+        Decision none = s.select(null);
+        assertTrue(none.meetsSlo() || none.isFallback());
+    }
+
+    @Test
+    void listenersFireOnlyOnChanges() throws Exception {
+        Switcher s = new Switcher(phone());
+        assertNull(s.current());
+        final List<String> seen = new ArrayList<String>();
+        ChangeListener listener = new ChangeListener() {
+            @Override
+            public void onChange(Decision now, Decision previous) {
+                seen.add((previous == null ? null : previous.designId()) + "->" + now.designId());
+            }
+        };
+        s.addListener(listener);
+        s.select(Conditions.NOMINAL);
+        s.select(Conditions.builder().unavailable("cpu").build()); // d0 still best: no call
+        s.select(Conditions.builder().unavailable("npu").build());
+        Decision d = s.select(Conditions.builder().unavailable("npu").memoryBudgetMb(100).build());
+        assertEquals(java.util.Arrays.asList("null->d0", "d0->d1"), seen);
+        assertSame(d, s.current());
+        s.removeListener(listener);
+        s.select(Conditions.NOMINAL);
+        assertEquals(2, seen.size());
+    }
+
+    @Test
+    void observeWithoutSelectStartsNominal() throws Exception {
+        Switcher s = new Switcher(phone());
+        assertEquals("d0", s.observe(null, 6.0).designId());
+        assertEquals(1, s.estimates().size());
+        s.resetMonitor();
+        assertTrue(s.estimates().isEmpty());
+        assertTrue(s.monitorSlowdown().isEmpty());
+    }
+
+    @Test
+    void monitorSettingsAreChecked() {
+        assertThrows(IllegalArgumentException.class, () -> MonitorConfig.builder().threshold(0.9).build());
+        assertThrows(IllegalArgumentException.class, () -> MonitorConfig.builder().release(0.2).build());
+        assertThrows(IllegalArgumentException.class,
+                () -> MonitorConfig.fromJson(new JSONObject(Collections.singletonMap("rr", 1))));
+        assertEquals(1.2815515655446008, MonitorConfig.z(0.1), 0.0);
+    }
+
+    @Test
+    void theLogarithmSeriesIsAccurate() {
+        double[] xs = {1e-300, 1e-10, 0.02, 0.1, 0.5, 0.75, 1.0, 2.0, 1e10, Double.MIN_VALUE};
+        for (double x : xs) {
+            assertEquals(Math.log(x), NormalQuantile.log(x), 1e-15 * Math.max(1.0, Math.abs(Math.log(x))));
+        }
+        assertEquals(-NormalQuantile.quantile(0.02), NormalQuantile.quantile(0.98), 1e-15);
+    }
+
+    /** Conditions arrive from system callbacks while the inference thread selects and observes. */
+    @Test
+    void concurrentCallersSeeConsistentDecisions() throws Exception {
+        final Switcher s = new Switcher(phone());
+        final AtomicReference<Throwable> failure = new AtomicReference<Throwable>();
+        final List<Decision> changes = Collections.synchronizedList(new ArrayList<Decision>());
+        s.addListener(new ChangeListener() {
+            @Override
+            public void onChange(Decision now, Decision previous) {
+                if (previous != null && previous.rank() == now.rank()) {
+                    failure.set(new AssertionError("listener called without a change"));
+                }
+                changes.add(now);
+            }
+        });
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            final int id = t;
+            threads[t] = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        for (int i = 0; i < 20000; i++) {
+                            if (id == 0) {
+                                Decision d = s.observe(null, 6.0 + (i % 7));
+                                assertTrue(d.designId() != null);
+                            } else {
+                                Conditions c = i % 2 == 0 ? Conditions.builder().unavailable("npu").build()
+                                        : Conditions.builder().memoryBudgetMb(20 + id).build();
+                                Decision d = s.select(c);
+                                assertTrue(d.meetsSlo() || d.isFallback());
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        assertSame(s.current(), changes.get(changes.size() - 1));
+    }
+}

@@ -1,0 +1,57 @@
+package carin.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import org.json.JSONArray;
+import org.json.JSONObject;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/** Every vector in tests/conformance/: the same contract the Python tests run. */
+class ConformanceTest {
+    @Test
+    void thereAreAtLeastThirtyVectors() {
+        assertTrue(TestFiles.vectors().size() >= 30, "vectors in " + TestFiles.conformanceDir());
+    }
+
+    @TestFactory
+    List<DynamicTest> vectors() {
+        List<DynamicTest> tests = new ArrayList<DynamicTest>();
+        for (final File file : TestFiles.vectors()) {
+            tests.add(DynamicTest.dynamicTest(file.getName(), () -> check(file)));
+        }
+        return tests;
+    }
+
+    private static void check(File file) throws Exception {
+        JSONObject vector = TestFiles.json(file);
+        assertFalse(vector.getString("why").isEmpty(), "each vector explains its expectations");
+        // the decoded object, not its text: org.json writes 1.0 back as 1
+        JSONObject planJson = vector.getJSONObject("plan");
+        if (vector.has("error")) {
+            String field = vector.getJSONObject("error").getString("field");
+            PlanException e = assertThrows(PlanException.class,
+                    () -> new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector)), file.getName());
+            assertEquals(field, e.getField(), e.getMessage());
+            assertTrue(e.getMessage().startsWith(field + ": "), e.getMessage());
+            return;
+        }
+        Switcher switcher = new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector));
+        JSONArray expected = vector.getJSONArray("expected");
+        List<Object[]> got = TestFiles.run(switcher, vector.getJSONArray("steps"));
+        assertEquals(expected.length(), got.size());
+        for (int i = 0; i < got.size(); i++) {
+            JSONObject want = expected.getJSONObject(i);
+            Object design = want.isNull("design") ? null : want.getString("design");
+            assertEquals(design, got.get(i)[0], "step " + i + " design");
+            assertEquals(want.getBoolean("meets_slo"), got.get(i)[1], "step " + i + " meets_slo");
+        }
+    }
+}

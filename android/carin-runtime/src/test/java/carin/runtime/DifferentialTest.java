@@ -1,0 +1,76 @@
+package carin.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONObject;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Python switcher's decisions for seeded random plans (written by
+ * tests/runtime_differential.py): this port must reproduce every decision and, after the
+ * last step, the monitor's estimates bit for bit.
+ */
+class DifferentialTest {
+    @Test
+    void everyDecisionOfThePythonSwitcherIsReproduced() throws Exception {
+        File file = TestFiles.differentialFile();
+        assertTrue(file.isFile(), file + " is missing: write it with python tests/runtime_differential.py --out "
+                + file);
+        JSONObject content = TestFiles.json(file);
+        assertEquals("carin-differential/1", content.getString("format"));
+        JSONObject quantiles = content.getJSONObject("quantiles");
+        Iterator<String> levels = quantiles.keys();
+        while (levels.hasNext()) {
+            String level = levels.next();
+            double want = Double.parseDouble(quantiles.getString(level));
+            assertEquals(Double.doubleToLongBits(want), Double.doubleToLongBits(MonitorConfig.z(Double.parseDouble(level))),
+                    "z at level " + level);
+        }
+        JSONArray cases = content.getJSONArray("cases");
+        assertTrue(cases.length() >= 1000, cases.length() + " cases");
+        int decisions = 0;
+        for (int c = 0; c < cases.length(); c++) {
+            JSONObject kase = cases.getJSONObject(c);
+            String name = kase.getString("name");
+            Switcher switcher = new Switcher(Plan.fromJson(kase.getJSONObject("plan")), TestFiles.monitor(kase));
+            JSONArray expected = kase.getJSONArray("expected");
+            List<Object[]> got = TestFiles.run(switcher, kase.getJSONArray("steps"));
+            for (int i = 0; i < got.size(); i++) {
+                JSONArray want = expected.getJSONArray(i);
+                Object design = want.isNull(0) ? null : want.getString(0);
+                if (!eq(design, got.get(i)[0]) || want.getBoolean(1) != (Boolean) got.get(i)[1]
+                        || want.getBoolean(2) != (Boolean) got.get(i)[2]) {
+                    fail(name + " step " + i + " (" + kase.getJSONArray("steps").get(i) + "): Python " + want
+                            + ", Java [" + got.get(i)[0] + ", " + got.get(i)[1] + ", " + got.get(i)[2] + "]");
+                }
+                decisions++;
+            }
+            Map<String, double[]> estimates = switcher.estimates();
+            JSONObject wantEst = kase.getJSONObject("estimates");
+            assertEquals(wantEst.length(), estimates.size(), name + " filters");
+            for (Map.Entry<String, double[]> e : estimates.entrySet()) {
+                JSONArray pair = wantEst.getJSONArray(e.getKey());
+                assertEquals(Double.parseDouble(pair.getString(0)), e.getValue()[0], 0.0, name + " x of " + e.getKey());
+                assertEquals(Double.parseDouble(pair.getString(1)), e.getValue()[1], 0.0, name + " P of " + e.getKey());
+            }
+            JSONObject wantSlow = kase.getJSONObject("monitor_slowdown");
+            Map<String, Double> slow = switcher.monitorSlowdown();
+            assertEquals(wantSlow.length(), slow.size(), name + " monitor slowdown");
+            for (Map.Entry<String, Double> e : slow.entrySet()) {
+                assertEquals(Double.parseDouble(wantSlow.getString(e.getKey())), e.getValue(), 0.0, name);
+            }
+        }
+        System.out.println("differential: " + cases.length() + " cases, " + decisions + " decisions reproduced");
+    }
+
+    private static boolean eq(Object a, Object b) {
+        return a == null ? b == null : a.equals(b);
+    }
+}

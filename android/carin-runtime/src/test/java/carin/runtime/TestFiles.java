@@ -1,0 +1,69 @@
+package carin.runtime;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
+
+/** Reading the shared test data: conformance vectors and the differential cases. */
+final class TestFiles {
+    private TestFiles() {}
+
+    static File conformanceDir() {
+        return new File(System.getProperty("carin.conformance", "../../tests/conformance"));
+    }
+
+    static File differentialFile() {
+        return new File(System.getProperty("carin.differential", "target/differential.json"));
+    }
+
+    static String text(File f) throws IOException {
+        return new String(Files.readAllBytes(f.toPath()), StandardCharsets.UTF_8);
+    }
+
+    static JSONObject json(File f) throws IOException, JSONException {
+        return new JSONObject(text(f));
+    }
+
+    static List<File> vectors() {
+        File[] files = conformanceDir().listFiles();
+        List<File> out = new ArrayList<File>();
+        if (files != null) {
+            Arrays.sort(files);
+            for (File f : files) {
+                if (f.getName().endsWith(".json")) {
+                    out.add(f);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Runs a vector's or a differential case's steps; one {design, meets_slo, fallback} each. */
+    static List<Object[]> run(Switcher switcher, JSONArray steps) throws JSONException, PlanException {
+        List<Object[]> out = new ArrayList<Object[]>();
+        for (int i = 0; i < steps.length(); i++) {
+            JSONObject step = steps.getJSONObject(i);
+            Decision d;
+            if (step.has("conditions")) {
+                d = switcher.select(Conditions.fromJson(step.getJSONObject("conditions")));
+            } else {
+                JSONObject obs = step.getJSONObject("observe");
+                String design = obs.isNull("design") ? null : obs.getString("design");
+                d = switcher.observe(design, obs.getDouble("latency_ms"));
+            }
+            out.add(new Object[] {d.designId(), d.meetsSlo(), d.isFallback()});
+        }
+        return out;
+    }
+
+    static MonitorConfig monitor(JSONObject holder) throws JSONException {
+        return holder.has("monitor") ? MonitorConfig.fromJson(holder.getJSONObject("monitor")) : MonitorConfig.DEFAULTS;
+    }
+}
