@@ -1,8 +1,11 @@
 """The ``carin`` command: a thin layer that parses arguments, calls the API and prints.
 
 Each sub-command lives in its own module in :mod:`carin.commands` and exposes
-``register(subparsers)``; modules are discovered, so adding a command never
-edits this file.
+``HELP`` (one line) and ``register(subparsers)``; modules are discovered, so adding
+a command never edits this file. Only the command being run is registered (the
+others are listed by their ``HELP``), and command modules import numpy, pandas and
+the rest of carin inside their functions, so ``carin --help`` and ``carin
+--version`` start in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -17,21 +20,41 @@ import sys
 from carin.errors import CarinError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every discovered sub-command."""
+def _commands() -> dict[str, str]:
+    """Command name -> module name (``import`` is module ``import_``)."""
     import carin.commands as commands
+
+    names = [i.name for i in pkgutil.iter_modules(commands.__path__) if not i.name.startswith("_")]
+    return {name.rstrip("_"): name for name in sorted(names)}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser.
+
+    Args:
+        argv: The arguments about to be parsed. The command they name is registered
+            with all its options; the other commands are listed by name and help line.
+            ``None`` registers every command fully.
+    """
+    from carin import __version__
 
     parser = argparse.ArgumentParser(
         prog="carin",
         description="Decide how to deploy DNNs on a device from measured profiles and SLOs.",
     )
+    parser.add_argument("--version", action="version", version=f"carin {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"carin.commands.{info.name}")
-        module.register(sub)
+    commands = _commands()
+    wanted = None
+    if argv is not None:
+        wanted = next((a for a in argv if not a.startswith("-")), "")
+    for name, module_name in commands.items():
+        module = importlib.import_module(f"carin.commands.{module_name}")
+        if wanted is None or wanted == name:
+            module.register(sub)
+        else:
+            sub.add_parser(name, help=module.HELP)
     return parser
 
 
@@ -50,12 +73,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code.
 
     0 ok; 2 bad input or an unusable file/folder; 3 nothing feasible; 4 a baseline
-    found nothing although feasible designs exist; 130 interrupted.
+    found nothing although feasible designs exist; 130 interrupted; 141 the reader of
+    the output went away (``carin show DIR | head``), quietly, as a process that
+    SIGPIPE ends.
     """
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
     except CarinError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -69,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return int(code or 0)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

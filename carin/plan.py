@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from carin.pareto import nondominated, rank_order, to_costs
 from carin.profiles import KEY_COLUMNS
 from carin.space import LATENCY, MEMORY, POWER_HI, POWER_LO
 
 if TYPE_CHECKING:
+    from carin.pareto import ParetoSet, Preference
     from carin.space import DesignSpace
 
-__all__ = ["PLAN_FORMAT", "build_plan", "write_json", "round_sig", "exact_number"]
+__all__ = [
+    "PLAN_FORMAT",
+    "PlanDesigns",
+    "arrange_designs",
+    "build_plan",
+    "exact_number",
+    "ineffective_conditions",
+    "write_json",
+    "round_sig",
+]
 
 PLAN_FORMAT = "carin-plan/1"
 
@@ -36,6 +48,105 @@ def exact_number(x: Any) -> float | None:
         return None
     x = float(x)
     return x if np.isfinite(x) else None
+
+
+@dataclass(frozen=True, eq=False)
+class PlanDesigns:
+    """The designs of a plan in rank order, and what each is for.
+
+    Attributes:
+        designs: ``(n, k)`` row positions, best-ranked first; design ``d<i>`` is row ``i``.
+        pareto: ``(n,)`` whether each design is in the Pareto set of the nominal problem.
+        front: That Pareto set, ranked (for an exact solver, the solver's front).
+        conditions: ``(condition set, position in designs or None)`` per condition.
+        fallback: Position of the CPU-only fallback, or None.
+        notes: What the arrangement changed in a non-exact solver's front.
+    """
+
+    designs: np.ndarray
+    pareto: np.ndarray
+    front: ParetoSet
+    conditions: list[tuple[dict, int | None]]
+    fallback: int | None
+    notes: list[str]
+
+
+def arrange_designs(
+    space: DesignSpace,
+    front: ParetoSet,
+    chosen: list[tuple[dict, np.ndarray | None]],
+    fallback_row: np.ndarray | None,
+    preference: Preference,
+) -> PlanDesigns:
+    """Merge a solver's front with the designs chosen for conditions, ranked as one plan.
+
+    The plan holds the front, each condition's design and the fallback, ranked by
+    ``preference`` (which never puts a design after one that dominates it). The
+    primary design, the best-ranked one feasible at nominal conditions, comes first
+    even where a design that only a condition admits (a power band's row) ranks
+    better. For a non-exact solver the Pareto flags, and the front returned, are
+    recomputed over every nominally feasible design of the plan, so a design the
+    exact per-condition solves beat is not called Pareto-optimal, and the primary is
+    never a design another one of the plan beats on every objective.
+
+    Args:
+        space: The design space.
+        front: The solver's nominal front (any order).
+        chosen: ``(condition set, row positions or None)`` per anticipated condition.
+        fallback_row: Row positions of the CPU-only fallback, or None.
+        preference: The ranking.
+
+    Returns:
+        The arranged designs.
+    """
+    rows = [tuple(r) for r in front.index.tolist()]
+    seen = set(rows)
+    extra = [r for _, r in chosen if r is not None]
+    if fallback_row is not None:
+        extra.append(fallback_row)
+    for r in extra:
+        t = tuple(r.tolist())
+        if t not in seen:
+            seen.add(t)
+            rows.append(t)
+    designs = np.array(rows, dtype=np.int64).reshape(-1, len(space.tasks))
+    objectives = space.evaluate(designs).objectives
+    costs = to_costs(objectives, space.maximise)
+    order = rank_order(costs, space.design_keys(designs), preference)
+    designs, objectives, costs = designs[order], objectives[order], costs[order]
+    nominal = space.evaluate(designs).feasible
+    notes: list[str] = []
+    if front.exact:
+        in_front = {tuple(r) for r in front.index.tolist()}
+        flags = np.array([tuple(r) in in_front for r in designs.tolist()], dtype=bool)
+    else:
+        flags = np.zeros(len(designs), dtype=bool)
+        where = np.flatnonzero(nominal)
+        flags[where] = nondominated(costs[where])
+        own = {tuple(r) for r in front.index.tolist()}
+        mine = [tuple(r) in own for r in designs.tolist()]
+        dropped = sum(1 for m, f in zip(mine, flags, strict=True) if m and not f)
+        added = sum(1 for m, f in zip(mine, flags, strict=True) if f and not m)
+        if dropped or added:
+            notes.append(
+                f"{front.solver} is not exact: the exact solves for the anticipated conditions "
+                f"added {added} nominally feasible design(s) it had not returned"
+                + (f", which beat {dropped} of the {len(own)} it returned" if dropped else "")
+                + "; the Pareto set and the plan are taken over all of them (--solver rass "
+                "gives the exact front)"
+            )
+    first = int(np.flatnonzero(nominal)[0])
+    order = np.array([first, *(i for i in range(len(designs)) if i != first)], dtype=np.int64)
+    designs, flags, objectives = designs[order], flags[order], objectives[order]
+    position = {tuple(r): i for i, r in enumerate(designs.tolist())}
+    conditions = [(c, None if r is None else position[tuple(r.tolist())]) for c, r in chosen]
+    fallback = None if fallback_row is None else position[tuple(fallback_row.tolist())]
+    if not front.exact:
+        front = replace(front, index=designs[flags], objectives=objectives[flags])
+    else:
+        keep = np.array([position[tuple(r)] for r in front.index.tolist()], dtype=np.int64)
+        front = front.take(np.argsort(keep, kind="stable"))
+    return PlanDesigns(designs, flags, front, conditions, fallback, notes)
 
 
 def _config(space: DesignSpace, t: int, row: int) -> dict[str, Any]:

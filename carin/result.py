@@ -29,10 +29,8 @@ from carin.pareto import (
     ParetoSet,
     Preference,
     make_preference,
-    rank_order,
-    to_costs,
 )
-from carin.plan import build_plan, ineffective_conditions, round_sig
+from carin.plan import arrange_designs, build_plan, ineffective_conditions, round_sig
 from carin.solvers import Solver, get_solver
 from carin.space import DesignSpace, compile_space
 from carin.spec import Spec, load_spec
@@ -66,6 +64,8 @@ class Result:
             condition.
         plan: The ``carin-plan/1`` dict.
         timings: Seconds spent compiling, solving and solving the conditions.
+        options: The solver options that change its answer (``budget``, ``seed``), as
+            given; recorded in ``summary.json``.
         warnings: Things about the spec or the solve a user should know (an
             anticipated condition that changes nothing, say); ``carin solve``
             prints them on standard error.
@@ -79,20 +79,55 @@ class Result:
     conditions: list[tuple[dict, int | None]]
     plan: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """A one-line summary (the whole record would print every design and table row).
+
+        Example:
+            >>> import carin
+            >>> carin.solve("spaces/phone-classifier.yaml")
+            Result('phone-classifier': 5 Pareto designs of 73 (rass, exact), plan of 8 designs, 11 conditions, primary d0 = convnext_base w8a16 npu)
+        """
+        from carin.report._format import plural
+
+        primary = self.primary
+        what = "none"
+        if primary is not None:
+            parts = []
+            for p in primary["parts"]:
+                cfg = p["config"]
+                bits = [str(cfg.get("model", "?")), str(cfg.get("precision", "")), p["processor"]]
+                parts.append(" ".join(b for b in bits if b))
+            what = f"{primary['id']} = {' | '.join(parts)}"
+        exact = ", exact" if self.front.exact else ""
+        return (
+            f"Result({self.spec.name!r}: {plural(len(self.front), 'Pareto design')} of "
+            f"{self.space.raw_size:,} ({self.front.solver}{exact}), plan of "
+            f"{plural(len(self.designs), 'design')}, {plural(len(self.conditions), 'condition')}, "
+            f"primary {what})"
+        )
 
     @property
     def pareto(self) -> pd.DataFrame:
-        """The Pareto set as a table, best-ranked first, with a ``rank`` column.
+        """The Pareto set as a table, best-ranked first.
+
+        Column ``id`` is the design's id in the plan (``d3``) and ``rank`` its rank
+        there (3): the plan also holds designs only a condition needs, so the ranks of
+        the Pareto designs may skip those.
 
         Example:
             >>> import carin
             >>> result = carin.solve("spaces/phone-classifier.yaml")
-            >>> result.pareto.columns[:3].tolist()
-            ['rank', 'model', 'precision']
+            >>> result.pareto.columns[:4].tolist()
+            ['id', 'rank', 'model', 'precision']
         """
+        position = {tuple(r): i for i, r in enumerate(self.designs.tolist())}
+        ranks = np.array([position[tuple(r)] for r in self.front.index.tolist()], dtype=np.int64)
         frame = self.front.to_frame()
-        frame.insert(0, "rank", np.arange(len(frame)))
+        frame.insert(0, "rank", ranks)
+        frame.insert(0, "id", [f"d{r}" for r in ranks])
         return frame
 
     @property
@@ -108,6 +143,7 @@ class Result:
             "name": self.spec.name,
             "spec": str(Path(self.spec.path).absolute()) if self.spec.path is not None else None,
             "solver": self.front.solver,
+            "solver_options": self.options,
             "exact": self.front.exact,
             "tasks": {t.name: len(t) for t in space.tasks},
             "raw_designs": space.raw_size,
@@ -249,20 +285,9 @@ def solve(
             fallback_row = fb.sorted(preference).index[0]
     timings["conditions"] = time.perf_counter() - t1
 
-    designs, pareto_flags = _merge_designs(space, front, chosen, fallback_row, preference)
-    # the design to start with, the nominal front's best, ranks first even where a design
-    # chosen for a condition scores better (a power band's row is not a nominal design).
-    # A baseline's front is not exact: a design an exact condition solve found can beat
-    # its best nominally too, and must then rank first, or the switcher would keep the
-    # baseline's design where the plan's condition table names the better one.
-    if engine.exact:
-        first = [tuple(r) for r in designs.tolist()].index(tuple(front.index[0].tolist()))
-        order = [first, *(i for i in range(len(designs)) if i != first)]
-        designs, pareto_flags = designs[order], pareto_flags[order]
-    position = {tuple(r): i for i, r in enumerate(designs.tolist())}
-    conditions = [(c, None if r is None else position[tuple(r.tolist())]) for c, r in chosen]
-    fallback = None if fallback_row is None else position[tuple(fallback_row.tolist())]
-    plan = build_plan(space, designs, pareto_flags, 0, fallback, conditions)
+    arranged = arrange_designs(space, front, chosen, fallback_row, preference)
+    front, designs, conditions = arranged.front, arranged.designs, arranged.conditions
+    plan = build_plan(space, designs, arranged.pareto, 0, arranged.fallback, conditions)
     check_plan(plan, source=spec.path or spec.name)
     return Result(
         spec=spec,
@@ -273,32 +298,9 @@ def solve(
         conditions=conditions,
         plan=plan,
         timings=timings,
-        warnings=ineffective_conditions(space),
+        options={k: v for k, v in solver_options.items() if k in ("budget", "seed")},
+        warnings=[*arranged.notes, *ineffective_conditions(space)],
     )
-
-
-def _merge_designs(
-    space: DesignSpace,
-    front: ParetoSet,
-    chosen: list[tuple[dict, np.ndarray | None]],
-    fallback_row: np.ndarray | None,
-    preference: Preference,
-) -> tuple[np.ndarray, np.ndarray]:
-    rows = [tuple(r) for r in front.index.tolist()]
-    in_front = set(rows)
-    extra = [r for _, r in chosen if r is not None]
-    if fallback_row is not None:
-        extra.append(fallback_row)
-    for r in extra:
-        t = tuple(r.tolist())
-        if t not in in_front and t not in rows:
-            rows.append(t)
-    designs = np.array(rows, dtype=np.int64).reshape(-1, len(space.tasks))
-    costs = to_costs(space.evaluate(designs).objectives, space.maximise)
-    order = rank_order(costs, space.design_keys(designs), preference)
-    designs = designs[order]
-    flags = np.array([tuple(r) in in_front for r in designs.tolist()], dtype=bool)
-    return designs, flags
 
 
 def check_plan(plan: dict[str, Any], *, source: Any = "plan") -> None:

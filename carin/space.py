@@ -581,6 +581,15 @@ def _metric_decimals(spec: Spec, table: ProfileTable, used: set[str]) -> dict[st
     return out
 
 
+def where_mask(frame: pd.DataFrame, column: str, values: Sequence[str]) -> np.ndarray:
+    """Rows whose ``column`` is one of ``values`` as text; ignoring case if none is exact."""
+    col = frame[column].astype(str)
+    hit = col.isin(values).to_numpy()
+    if not hit.any():
+        hit = col.str.lower().isin({v.lower() for v in values}).to_numpy()
+    return hit
+
+
 def _apply_where(
     spec: Spec, frame: pd.DataFrame, where: Sequence, field_path: str, columns: set[str]
 ) -> pd.DataFrame:
@@ -592,13 +601,9 @@ def _apply_where(
                 f"{spec.where_is(f'{field_path}.{column}')}: {field_path}.{column}: unknown key "
                 f"column '{column}'; filters may use: {present}"
             )
-        col = frame[column].astype(str)
-        hit = col.isin(values).to_numpy()
+        hit = where_mask(frame, column, values)
         if not hit.any():
-            lower = {v.lower() for v in values}
-            hit = col.str.lower().isin(lower).to_numpy()
-        if not hit.any():
-            sample = ", ".join(sorted(col.unique().tolist())[:12])
+            sample = ", ".join(sorted(frame[column].astype(str).unique().tolist())[:12])
             raise SpecError(
                 f"{spec.where_is(f'{field_path}.{column}')}: {field_path}.{column}: no row has "
                 f"{column} in {list(values)}; values include: {sample}"

@@ -18,6 +18,7 @@ MODULES = [
     "carin.report.plots",
     "carin.report.explain",
     "carin.report.text",
+    "carin.report.browse",
 ]
 
 

@@ -6,12 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "why the primary design won, or which limits to relax when nothing is feasible"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``explain`` sub-command."""
     p = subparsers.add_parser(
         "explain",
-        help="why the primary design won, or which limits to relax when nothing is feasible",
+        help=HELP,
         description="For a feasible solve: the primary design's rank under the spec's "
         "preference, what decided it, what the next two designs trade, and which constraints "
         "are active. For an infeasible one (exit 3 of 'carin solve'): how many designs meet "

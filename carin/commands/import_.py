@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from carin.profiles import validate_profiles, write_profiles
-from carin.profiles.importers import discover_importers
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "convert published measurements into a profile table"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``import`` with one sub-command per discovered importer."""
+    from carin.profiles.importers import discover_importers
+
     parser = subparsers.add_parser(
         "import",
-        help="convert published measurements into a profile table",
+        help=HELP,
         description="Convert published measurements into a canonical profile table "
         "(.csv, .csv.gz or .parquet).",
     )
@@ -40,6 +44,8 @@ def _count(frame: pd.DataFrame, column: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Import, validate and write the table; print a one-line summary."""
+    from carin.profiles import validate_profiles, write_profiles
+
     frame = args.importer.import_table(args)
     skipped = dict(frame.attrs.get("skipped", {}))
     table = validate_profiles(frame, source=f"{args.importer.NAME} import")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "simulate checkpointing plans on energy traces; write profile rows"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``intermittent`` sub-command."""
     p = subparsers.add_parser(
         "intermittent",
-        help="simulate checkpointing plans on energy traces; write profile rows",
+        help=HELP,
         description="For each model (.tflite or YAML layer list) and energy trace (REACT "
         ".trace, Mementos rf-mementos/*.txt, NREL solar CSV), find the per-layer "
         "checkpointing plan of least expected energy (exact DP, overall and per harvested-"

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "draw the Pareto front of a 'carin solve' result (PNG, SVG, PDF or HTML)"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``plot`` sub-command."""
     p = subparsers.add_parser(
         "plot",
-        help="draw the Pareto front of a 'carin solve' result (PNG, SVG, PDF or HTML)",
+        help=HELP,
         description="Draw every configuration of the solved spec: the Pareto front highlighted "
         "(a staircase when the two objectives are the axes), dominated designs faded, "
         "infeasible ones grey, colour and shape for the decisions that vary (processor, "

@@ -7,6 +7,9 @@ import sys
 
 from carin.errors import CarinError
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "measure .tflite models with LiteRT on this machine"
+
 
 def _int_list(text: str) -> list[int]:
     try:
@@ -36,7 +39,7 @@ def register(subparsers) -> None:
     """Register ``carin profile``."""
     parser = subparsers.add_parser(
         "profile",
-        help="measure .tflite models with LiteRT on this machine",
+        help=HELP,
         description="Measure each model x threads x delegate with the LiteRT interpreter: "
         "latency (mean, std, p50, p95), first-inference and init time, peak memory growth, "
         "size, precision from tensor types, and top-1 accuracy with --dataset. "

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "reprint the results of 'carin solve'"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``show`` sub-command."""
     p = subparsers.add_parser(
         "show",
-        help="reprint the results of 'carin solve'",
+        help=HELP,
         description="Reprint the plan's designs (ranked, with units, the primary design marked) "
         "and the design chosen for each anticipated condition from a 'carin solve' output "
         "folder; or the nearest misses of an infeasible solve.",

@@ -8,12 +8,15 @@ from pathlib import Path
 
 from carin.errors import CarinError, InfeasibleError
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "solve an SLO spec into a ranked Pareto set and a plan"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``solve`` sub-command."""
     p = subparsers.add_parser(
         "solve",
-        help="solve an SLO spec into a ranked Pareto set and a plan",
+        help=HELP,
         description="Compile the SLO spec over its profile table, solve it, print the ranked "
         "Pareto set and write pareto.csv, plan.json and summary.json. Exit 0 on success, "
         "2 on invalid input, 3 when no design meets the constraints.",
@@ -45,7 +48,57 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--study-name", default=None, help="optuna-* solvers: study name in --storage")
     p.add_argument("--top", type=int, default=15, help="rows of the table to print")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an exact result in the output folder with a baseline solver's result "
+        "(refused by default; a solve with the same solver and settings always replaces it)",
+    )
     p.set_defaults(func=run)
+
+
+_EXACT = ("rass", "exhaustive")
+
+
+def _previous(out: Path) -> dict | None:
+    """The summary of a feasible result already in ``out`` (None: none, or unreadable)."""
+    import json
+
+    try:
+        old = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return old if isinstance(old, dict) and old.get("feasible", True) else None
+
+
+def _describe(solver: str, options: dict) -> str:
+    return " ".join([solver, *(f"--{k} {v}" for k, v in sorted(options.items()))])
+
+
+def _check_replace(out: Path, spec_path: str, solver: str, options: dict, force: bool) -> str:
+    """Refuse to replace an exact result by a baseline's; say what a solve replaces.
+
+    Returns:
+        A note for standard error ("" when the folder holds nothing, or the same run).
+
+    Raises:
+        CarinError: ``out`` holds an exact result, this solve is not exact, no ``--force``.
+    """
+    old = _previous(out)
+    if old is None:
+        return ""
+    old_run = _describe(str(old.get("solver")), old.get("solver_options") or {})
+    new_run = _describe(solver, options)
+    same_spec = old.get("spec") in (None, spec_path)
+    if old_run == new_run and same_spec:
+        return ""
+    if old.get("exact") and solver not in _EXACT and not force:
+        raise CarinError(
+            f"{out}: holds an exact result ({old_run}) that this solve ({new_run}) would "
+            "replace; write it elsewhere with --out DIR, or pass --force to replace it"
+        )
+    what = f"the {old_run} result" + ("" if same_spec else f" of {old.get('spec')}")
+    return f"note: replaced {what} in {out}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
             f"{flags}: only the optuna-* solvers take these (got --solver {args.solver})"
         )
     options.update(distributed)
+    spec_path = str(Path(spec.path).absolute()) if spec.path is not None else None
+    kept = {k: v for k, v in options.items() if k in ("budget", "seed")}
+    note = _check_replace(out, spec_path, args.solver, kept, args.force)
     try:
         result = solve(spec, solver=args.solver, **options)
     except InfeasibleError as exc:
@@ -96,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     result.save(out)
     for text in result.warnings:
         print(f"warning: {text}", file=sys.stderr)
+    if note:
+        print(note, file=sys.stderr)
     print(format_result(result, top=args.top))
-    print(f"\nwrote {out}/pareto.csv, {out}/plan.json, {out}/summary.json")
+    print(f"\nwrote {out}/: pareto.csv, plan.json, summary.json")
     return 0

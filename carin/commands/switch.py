@@ -9,12 +9,15 @@ from pathlib import Path
 from carin.errors import CarinError
 from carin.runtime import EventsError, MonitorConfig, PlanError, Switcher, parse_events, replay
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "replay conditions/observations through the runtime switcher"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``switch`` sub-command."""
     parser = subparsers.add_parser(
         "switch",
-        help="replay conditions/observations through the runtime switcher",
+        help=HELP,
         description=(
             "Load PLAN.json, replay EVENTS.jsonl (lines like "
             '{"t": 0.0, "conditions": {...}} or {"t": 1.0, "observe": {"latency_ms": 12.3}}) '

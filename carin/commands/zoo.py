@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+#: One line for ``carin --help`` (listed without registering the command's options).
+HELP = "build a small real model zoo (.tflite, 4 precisions) on bundled digits data"
+
 
 def register(subparsers) -> None:
     """Register ``carin zoo``."""
     parser = subparsers.add_parser(
         "zoo",
-        help="build a small real model zoo (.tflite, 4 precisions) on bundled digits data",
+        help=HELP,
         description="Train small Keras models on scikit-learn's bundled digits data and "
         "convert each to fp32, fp16, int8 dynamic-range and full-int8 .tflite "
         "(needs the optional extra carin[zoo] and scikit-learn; nothing is downloaded).",

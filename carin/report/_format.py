@@ -48,9 +48,70 @@ def unit_of(label: str) -> str:
 
 
 def with_unit(label: str) -> str:
-    """``latency_ms (ms)``-style header text for a metric label."""
+    """Header text of a metric label with its unit, the unit said once.
+
+    A unit the column's name already ends with is moved into the brackets.
+
+    Example:
+        >>> with_unit("latency_ms"), with_unit("max(memory_mb)"), with_unit("accuracy")
+        ('latency (ms)', 'max memory (MB)', 'accuracy (%)')
+        >>> with_unit("ssim")
+        'ssim'
+    """
     unit = unit_of(label)
-    return f"{label} ({unit})" if unit else label
+    if not unit:
+        return label
+    metric = base_metric(label)
+    name = metric
+    for suffix, suffix_unit in _SUFFIX_UNITS.items():
+        if metric.endswith(suffix) and suffix_unit == unit and len(metric) > len(suffix):
+            name = metric[: -len(suffix)]
+            break
+    m = _LABEL_RE.match(label)
+    if m:
+        name = f"{m.group(1)} {name}"
+    return f"{name} ({unit})"
+
+
+_CONDITION_ORDER = ("unavailable", "slowdown", "memory_budget_mb", "latency_budget_ms", "power_mw")
+
+
+def condition_text(when: dict[str, Any]) -> str:
+    """The one wording of an anticipated condition set, used by every report.
+
+    Example:
+        >>> condition_text({"memory_budget_mb": 50.0, "unavailable": ["npu"]})
+        'no npu, mem<=50MB'
+        >>> condition_text({"slowdown": {"cpu": 2.0}, "power_mw": 0.5})
+        'cpu x2 slower, power 0.5mW'
+    """
+    bits = []
+    keys = [k for k in _CONDITION_ORDER if k in when] + sorted(set(when) - set(_CONDITION_ORDER))
+    for key in keys:
+        value = when[key]
+        if key == "unavailable":
+            bits.append("no " + "+".join(value))
+        elif key == "memory_budget_mb":
+            bits.append(f"mem<={value:g}MB")
+        elif key == "latency_budget_ms":
+            bits.append(f"lat<={value:g}ms")
+        elif key == "power_mw":
+            bits.append(f"power {value:g}mW")
+        elif key == "slowdown":
+            bits.append(", ".join(f"{p} x{f:g} slower" for p, f in sorted(value.items())))
+        else:
+            bits.append(f"{key}={value}")
+    return ", ".join(bits)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 design``, ``2 designs``.
+
+    Example:
+        >>> plural(1, "Pareto design"), plural(3, "Pareto design")
+        ('1 Pareto design', '3 Pareto designs')
+    """
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
 def fmt(value: Any, digits: int = 4) -> str:

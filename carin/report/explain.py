@@ -396,7 +396,8 @@ def _active_constraints(data: FrontData, primary_key: str) -> list[dict[str, Any
                         lab: float(top.objectives[0, j])
                         for j, lab in enumerate(probe.objective_labels())
                     },
-                    "value": float(_check_values(probe, top.index[:1])[1][n][0]),
+                    # the probe lacks the dropped check: read it in the full space
+                    "value": float(_check_values(space, top.index[:1])[1][n][0]),
                 }
         out.append(
             {
@@ -437,9 +438,11 @@ def explain_front(data: FrontData, *, active: bool = True) -> dict[str, Any]:
     labels = space.objective_labels()
 
     def describe(i: int) -> dict[str, Any]:
+        did = ids.get(tuple(data.pareto[i].tolist()))
         return {
-            "id": ids.get(tuple(data.pareto[i].tolist())),
-            "rank": int(np.flatnonzero(order == i)[0]),
+            "id": did,
+            # the plan's rank (d3 is rank 3); the position on the front without a plan
+            "rank": int(did[1:]) if did else int(np.flatnonzero(order == i)[0]),
             "design": str(short[i]),
             "objectives": {lab: float(objs[i, j]) for j, lab in enumerate(labels)},
         }
@@ -579,7 +582,7 @@ def format_explanation(info: dict[str, Any]) -> str:
         lines += ["", "The next designs trade:"]
         for d in info["next"]:
             t = d["trade"]
-            lines.append(f"  #{d['rank'] + 1} {d['id'] or '-'}: {d['design']}")
+            lines.append(f"  {d['id'] or '-'}: {d['design']}")
             if t["losses"]:
                 lines.append(f"      gives up: {'; '.join(t['losses'])}")
             if t["gains"]:

@@ -50,7 +50,7 @@ import pandas as pd
 
 from carin.errors import CarinError
 from carin.profiles import KEY_COLUMNS
-from carin.report._format import fmt
+from carin.report._format import condition_text, fmt
 from carin.spec import Metric
 from carin.spec._model import DEFAULT_AGGREGATE
 
@@ -447,22 +447,7 @@ def default_axes(space: DesignSpace, x: str | None, y: str | None) -> list[tuple
 # -- labels ------------------------------------------------------------------------------
 
 
-def _condition_short(when: dict[str, Any]) -> str:
-    bits = []
-    for key, value in when.items():
-        if key == "unavailable":
-            bits.append("no " + "+".join(value))
-        elif key == "memory_budget_mb":
-            bits.append(f"mem<={value:g}MB")
-        elif key == "latency_budget_ms":
-            bits.append(f"lat<={value:g}ms")
-        elif key == "power_mw":
-            bits.append(f"power {value:g}mW")
-        elif key == "slowdown":
-            bits.append(" ".join(f"{p} x{f:g} slower" for p, f in value.items()))
-        else:
-            bits.append(f"{key}={value}")
-    return ", ".join(bits)
+_condition_short = condition_text  # one wording of a condition in every report
 
 
 def design_labels(plan: dict[str, Any] | None) -> dict[str, str]:

@@ -1,120 +1,82 @@
-"""Plain-text rendering of solve results for the terminal."""
+"""Plain-text rendering of solve results for the terminal (``carin solve``, ``carin show``).
+
+``carin solve`` and ``carin show`` print the same report: a header (counts, the key
+columns every design shares, objectives and constraints), one row per plan design
+named by its plan id (``d3`` is rank 3), and the design each anticipated condition
+runs, grouped by design; conditions with no feasible design share one line.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from carin.report._format import condition_text, fmt, plural, with_unit
+
 if TYPE_CHECKING:
     from carin.result import Result
 
-
-def _design_line(design: dict[str, Any] | None) -> str:
-    if design is None:
-        return "none"
-    parts = []
-    for p in design["parts"]:
-        cfg = p["config"]
-        bits = [str(cfg.get("model", "?")), str(cfg.get("precision", "")), p["processor"]]
-        for key in ("runtime", "threads", "cm"):
-            if key in cfg:
-                bits.append(f"{key}={cfg[key]}")
-        name = "" if p["task"] == "main" else f"{p['task']}: "
-        parts.append(name + " ".join(b for b in bits if b))
-    metrics = ", ".join(f"{k}={v:g}" for k, v in design["metrics"].items() if v is not None)
-    return f"{design['id']} [{' | '.join(parts)}] {metrics}"
-
-
-def _conditions_text(plan: dict[str, Any]) -> list[str]:
-    by_id = {d["id"]: d for d in plan["designs"]}
-    lines = []
-    for entry in plan["conditions"]:
-        when = ", ".join(
-            f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in entry["when"].items()
-        )
-        design = by_id.get(entry["design"]) if entry["design"] else None
-        lines.append(f"  if {when}: {_design_line(design) if design else 'no feasible design'}")
-    return lines
-
-
-def _table(frame: pd.DataFrame, top: int) -> str:
-    drop = [c for c in frame.columns if c == "row" or c.endswith(".row")]
-    shown = frame.drop(columns=drop).head(top)
-    shown = shown.loc[:, [c for c in shown.columns if not (shown[c].astype(str) == "").all()]]
-    with pd.option_context(
-        "display.width", 160, "display.max_columns", 40, "display.max_colwidth", 40
-    ):
-        text = shown.to_string(index=False, float_format=lambda x: f"{x:.4g}")
-    more = len(frame) - len(shown)
-    return text + (f"\n... {more} more (see pareto.csv)" if more > 0 else "")
-
-
-def format_plan_summary(summary: dict[str, Any], plan: dict[str, Any] | None) -> str:
-    """The header, primary, fallback and per-condition designs as text."""
-    lines = [
-        f"{summary['name']}: {summary['pareto_designs']} Pareto designs of "
-        f"{summary['raw_designs']:,} ({summary['solver']}"
-        f"{', exact' if summary.get('exact') else ''}); objectives: "
-        f"{', '.join(summary['objectives'])}; constraints: "
-        f"{', '.join(summary['constraints']) or 'none'}",
-    ]
-    if plan is not None:
-        by_id = {d["id"]: d for d in plan["designs"]}
-        lines.append(f"primary:  {_design_line(by_id.get(plan['primary']))}")
-        fb = by_id.get(plan["fallback"]) if plan.get("fallback") else None
-        lines.append(f"fallback: {_design_line(fb) if fb else 'none (no CPU-only design)'}")
-        if plan["conditions"]:
-            lines.append(f"anticipated conditions ({len(plan['conditions'])}):")
-            lines.extend(_conditions_text(plan))
-    return "\n".join(lines)
+#: Width the text report fits in (the example specs' reports fit it).
+WIDTH = 100
+_MIN_CELL = 12  # a text column is never cut narrower than this
+_FORMATS = ("table", "csv", "json", "markdown")
 
 
 def format_result(result: Result, top: int = 15) -> str:
-    """Render a fresh result: ranked Pareto table, then the plan summary."""
-    return _table(result.pareto, top) + "\n\n" + format_plan_summary(result.summary(), result.plan)
+    """Render a fresh result as ``carin solve`` prints it (the report of ``carin show``)."""
+    saved = {"summary.json": result.summary(), "plan.json": result.plan}
+    return format_show(saved, top=top)
 
 
 def format_saved(saved: dict[str, Any], top: int = 15) -> str:
     """Render a saved result folder (see :func:`carin.result.load_result_dir`)."""
-    summary = saved["summary.json"]
-    if not summary.get("feasible", True):
-        lines = [f"{summary['name']}: no design meets the constraints. Nearest misses:"]
-        for m in summary.get("nearest_misses", []):
-            broken = "; ".join(f"{b['constraint']} (off by {b['by']:g})" for b in m["broken"])
-            lines.append(f"  {m['design']}: {broken}")
-        return "\n".join(lines)
-    frame = saved.get("pareto.csv")
-    head = _table(frame, top) + "\n\n" if frame is not None else ""
-    return head + format_plan_summary(summary, saved.get("plan.json"))
+    return format_show(saved, top=top)
 
 
-# -- carin show: the design table in several formats ------------------------------------
-
-_FORMATS = ("table", "csv", "json", "markdown")
+# -- the pieces of the report -----------------------------------------------------------
 
 
-def _part_columns(plan: dict[str, Any]) -> dict[str, list[str]]:
-    """Per task, key columns worth showing: model, precision, processor and those that vary."""
-    seen: dict[str, dict[str, set[str]]] = {}
+def _config_keys(plan: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
+    """Per task: the key columns that vary over the plan's designs, and those that do not.
+
+    The model is always shown; every other key column with one value over the plan
+    (the device, the task, often the precision) moves to the header.
+    """
+    seen: dict[str, dict[str, list[str]]] = {}
     for d in plan["designs"]:
         for p in d["parts"]:
             task = seen.setdefault(p["task"], {})
-            for k, v in p["config"].items():
-                task.setdefault(k, set()).add(str(v))
-    always = ["model", "precision"]
-    out = {}
+            values = {**p["config"], "processor": p["processor"]}
+            for k, v in values.items():
+                task.setdefault(k, []).append(str(v))
+    first = ["model", "precision", "processor"]
+    varying: dict[str, list[str]] = {}
+    constant: dict[str, dict[str, str]] = {}
     for task, cols in seen.items():
-        varying = [k for k in sorted(cols) if k not in always and len(cols[k]) > 1]
-        out[task] = [k for k in always if k in cols] + ["processor"] + varying
-    return out
+        order = [k for k in first if k in cols] + sorted(k for k in cols if k not in first)
+        n = max(len(v) for v in cols.values())
+        varying[task] = [
+            k for k in order if k == "model" or len(set(cols[k])) > 1 or len(cols[k]) < n
+        ]
+        constant[task] = {k: cols[k][0] for k in order if k not in varying[task]}
+    return varying, constant
 
 
 def _metric_order(plan: dict[str, Any]) -> list[str]:
     first = [o["metric"] for o in plan.get("objectives", [])]
     rest = sorted({k for d in plan["designs"] for k in d["metrics"]} - set(first))
     return first + rest
+
+
+def _band_text(design: dict[str, Any]) -> str:
+    band = design.get("power_band_mw")
+    if band is None:
+        return "overall"
+    lo, hi = band
+    return f"{lo:g}-{hi:g}" if hi is not None else f">={lo:g}"
 
 
 def design_table(plan: dict[str, Any]) -> pd.DataFrame:
@@ -124,18 +86,18 @@ def design_table(plan: dict[str, Any]) -> pd.DataFrame:
         plan: A ``carin-plan/1`` dict.
 
     Returns:
-        A table in the plan's rank order; multi-DNN configuration columns are
-        prefixed by the task name (``detect.model``).
+        A table in the plan's rank order (id ``d<rank>``); multi-DNN configuration
+        columns are prefixed by the task name (``detect.model``). Key columns with one
+        value over the whole plan are left out (see :func:`format_show`'s header).
     """
-    from carin.report.plots import _condition_short
-
-    cols = _part_columns(plan)
+    cols, _ = _config_keys(plan)
     metrics = _metric_order(plan)
     single = len(plan.get("tasks", ["main"])) == 1
+    banded = any(d.get("power_band_mw") is not None for d in plan["designs"])
     chosen: dict[str, list[str]] = {}
     for entry in plan.get("conditions", []):
         if entry.get("design"):
-            chosen.setdefault(entry["design"], []).append(_condition_short(entry["when"]))
+            chosen.setdefault(entry["design"], []).append(condition_text(entry["when"]))
     rows = []
     for d in plan["designs"]:
         row: dict[str, Any] = {
@@ -148,8 +110,9 @@ def design_table(plan: dict[str, Any]) -> pd.DataFrame:
         for p in d["parts"]:
             prefix = "" if single else f"{p['task']}."
             for c in cols[p["task"]]:
-                v = p["processor"] if c == "processor" else p["config"].get(c, "")
-                row[prefix + c] = v
+                row[prefix + c] = p["processor"] if c == "processor" else p["config"].get(c, "")
+        if banded:
+            row["power_band_mw"] = _band_text(d)
         for m in metrics:
             row[m] = d["metrics"].get(m)
         row["conditions"] = "; ".join(chosen.get(d["id"], []))
@@ -181,13 +144,50 @@ def sort_designs(frame: pd.DataFrame, plan: dict[str, Any], metric: str) -> pd.D
     )
 
 
-def _cells(frame: pd.DataFrame, units: bool) -> tuple[list[str], list[list[str]]]:
-    from carin.report._format import fmt, with_unit
+def _header_lines(summary: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Counts, then the shared key columns, then the goals."""
+    n_plan = len(plan["designs"])
+    extra = n_plan - sum(1 for d in plan["designs"] if d.get("pareto", True))
+    exact = ", exact" if summary.get("exact") else ""
+    first = (
+        f"{summary['name']}: {plural(summary['pareto_designs'], 'Pareto design')} of "
+        f"{summary['raw_designs']:,} ({summary['solver']}{exact})"
+    )
+    if extra:
+        first += f"; the plan adds {plural(extra, 'design')} for conditions"
+    lines = [first]
+    _, constant = _config_keys(plan)
+    tasks = list(constant)
+    shared = {
+        k: v for k, v in constant[tasks[0]].items() if all(constant[t].get(k) == v for t in tasks)
+    }
+    bits = [f"{k}: {v}" for k, v in shared.items()]
+    if len(tasks) > 1:
+        for t in tasks:
+            own = [f"{k} {v}" for k, v in constant[t].items() if k not in shared]
+            if own:
+                bits.append(f"{t}: {', '.join(own)}")
+    lines += _pack(bits)
+    goals = ", ".join(f"{o['goal']} {o['metric']}" for o in plan.get("objectives", []))
+    limits = ", ".join(summary.get("constraints", [])) or "none"
+    lines += _pack([f"objectives: {goals}", f"constraints: {limits}"])
+    return lines
 
+
+def _pack(items: list[str], width: int = WIDTH) -> list[str]:
+    """``items`` joined by ``; `` into indented lines of at most ``width`` (items kept whole)."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += "; " + item
+        else:
+            lines.append(("  " if not lines else "    ") + item)
+    return lines
+
+
+def _cells(frame: pd.DataFrame, units: bool) -> tuple[list[str], list[list[str]]]:
     metric_cols = [c for c in frame.columns if frame[c].dtype.kind == "f"]
-    headers = []
-    for c in frame.columns:
-        headers.append(with_unit(c) if units and c in metric_cols else c)
+    headers = [with_unit(c) if units and c in metric_cols else c for c in frame.columns]
     body = []
     for rec in frame.itertuples(index=False):
         cells = []
@@ -200,27 +200,58 @@ def _cells(frame: pd.DataFrame, units: bool) -> tuple[list[str], list[list[str]]
     return headers, body
 
 
-def _display_frame(frame: pd.DataFrame, star: str = "*") -> pd.DataFrame:
-    shown = frame.drop(columns=["primary", "fallback"])
-    shown.insert(0, "", np.where(frame["primary"], star, np.where(frame["fallback"], "f", "")))
-    counts = [len(c.split("; ")) if c else 0 for c in frame["conditions"]]
-    shown["conditions"] = [str(n) if n else "" for n in counts]
+def _display_frame(frame: pd.DataFrame, plan: dict[str, Any], star: str = "*") -> pd.DataFrame:
+    """The design table as shown: a mark column, multi-DNN parts one column per task."""
+    shown = frame.drop(columns=["primary", "fallback", "rank", "conditions", "pareto"])
+    marks = [
+        (star if p else "") + ("f" if f else "") + ("" if o else "+")
+        for p, f, o in zip(frame["primary"], frame["fallback"], frame["pareto"], strict=True)
+    ]
+    shown.insert(0, "", marks)
+    if "power_band_mw" in shown.columns:
+        shown = shown.rename(columns={"power_band_mw": "power (mW)"})
+    tasks = plan.get("tasks", ["main"])
+    if len(tasks) > 1:
+        for t in tasks:
+            cols = [c for c in shown.columns if c.startswith(f"{t}.")]
+            if not cols:
+                continue
+            joined = shown[cols].astype(str).agg(" ".join, axis=1).str.strip()
+            at = shown.columns.get_loc(cols[0])
+            shown = shown.drop(columns=cols)
+            shown.insert(at, t, joined)
     return shown
 
 
-def _text_grid(headers: list[str], body: list[list[str]], bold: set[int], tty: bool) -> str:
-    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _text_grid(
+    headers: list[str], body: list[list[str]], bold: set[int], tty: bool, width: int | None
+) -> str:
     right = [
         all(_is_number(r[i]) for r in body if r[i] not in ("", "-")) and any(r[i] for r in body)
         for i in range(len(headers))
     ]
+    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
+    if width is not None:
+        # narrow the widest text column until the table fits (cells cut with "...")
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            cands = [i for i, w in enumerate(widths) if not right[i] and w > _MIN_CELL]
+            if not cands:
+                break
+            i = max(cands, key=lambda k: widths[k])
+            widths[i] -= 1
+        body = [[_cut(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
+        headers = [_cut(h, w) for h, w in zip(headers, widths, strict=True)]
 
     def line(cells: list[str]) -> str:
         return "  ".join(
             c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
         ).rstrip()
 
-    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out = [line(headers)]
     for n, r in enumerate(body):
         text = line(r)
         out.append(f"\033[1m{text}\033[0m" if tty and n in bold else text)
@@ -237,7 +268,7 @@ def _is_number(text: str) -> bool:
 
 def _markdown_grid(headers: list[str], body: list[list[str]], bold: set[int]) -> str:
     def esc(c: str) -> str:
-        return c.replace("|", "\\|")
+        return c.replace("|", "\\|").replace("*", "\\*")
 
     out = ["| " + " | ".join(esc(h) for h in headers) + " |"]
     out.append("|" + "|".join(" --- " for _ in headers) + "|")
@@ -247,38 +278,50 @@ def _markdown_grid(headers: list[str], body: list[list[str]], bold: set[int]) ->
     return "\n".join(out)
 
 
-def _conditions_frame(plan: dict[str, Any]) -> pd.DataFrame:
-    from carin.report.plots import _condition_short
+def condition_lines(plan: dict[str, Any], width: int | None = WIDTH) -> list[str]:
+    """The design each anticipated condition runs, one line per design, best-ranked first.
 
-    by_id = {d["id"]: d for d in plan["designs"]}
-    primary = by_id.get(plan.get("primary"))
-    metrics = [o["metric"] for o in plan.get("objectives", [])]
-    rows = []
-    for entry in plan.get("conditions", []):
-        d = by_id.get(entry.get("design"))
-        row: dict[str, Any] = {
-            "condition": _condition_short(entry["when"]),
-            "design": d["id"] if d else "none",
-        }
-        parts = []
-        if d:
-            for p in d["parts"]:
-                bits = [str(p["config"].get("model", "?")), p["processor"]]
-                parts.append(("" if p["task"] == "main" else p["task"] + ": ") + " ".join(bits))
-        row["configuration"] = " | ".join(parts) if d else "no feasible design"
-        for m in metrics:
-            v = d["metrics"].get(m) if d else None
-            row[m] = v
-            if primary is not None and v is not None and primary["metrics"].get(m) is not None:
-                row[f"vs primary: {m}"] = v - primary["metrics"][m]
-            else:
-                row[f"vs primary: {m}"] = None
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    for c in frame.columns:
-        if c in metrics or c.startswith("vs primary"):
-            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
-    return frame
+    Conditions with no feasible design share one last line.
+    """
+    if not plan.get("conditions"):
+        return []
+    by_design: dict[str, list[str]] = {}
+    none: list[str] = []
+    for entry in plan["conditions"]:
+        text = condition_text(entry["when"])
+        if entry.get("design"):
+            by_design.setdefault(entry["design"], []).append(text)
+        else:
+            none.append(text)
+    n = len(plan["conditions"])
+    lines = [f"Anticipated conditions ({n}) and the design each one runs:"]
+    ids = sorted(by_design, key=lambda d: int(d[1:]) if d[1:].isdigit() else 0)
+    pad = max([len(d) for d in ids] + [0])
+    items = [(f"{d:<{pad}}  ", by_design[d]) for d in ids]
+    if none:
+        items.append((f"no feasible design ({len(none)}): ", none))
+    for lead, whens in items:
+        text = "; ".join(whens)
+        if width is None:
+            lines.append(f"  {lead}{text}")
+            continue
+        wrapped = textwrap.wrap(
+            text,
+            width=width,
+            initial_indent=f"  {lead}",
+            subsequent_indent=" " * (2 + len(lead)),
+            break_on_hyphens=False,
+        )
+        lines.extend(wrapped)
+    return lines
+
+
+def _legend(plan: dict[str, Any], star: str = "*") -> str:
+    bits = [f"{star} primary"]
+    bits.append("f CPU-only fallback" if plan.get("fallback") else "no CPU-only fallback")
+    if any(not d.get("pareto", True) for d in plan["designs"]):
+        bits.append("+ not Pareto-optimal, run only under a condition")
+    return ", ".join(bits)
 
 
 def format_show(
@@ -288,15 +331,19 @@ def format_show(
     sort: str | None = None,
     top: int | None = 15,
     tty: bool = False,
+    width: int | None = WIDTH,
 ) -> str:
-    """Render a saved result folder for ``carin show``.
+    """Render a result for ``carin solve`` and ``carin show``.
 
     Args:
-        saved: :func:`carin.result.load_result_dir` output.
+        saved: :func:`carin.result.load_result_dir` output (or the same keys of a
+            fresh result: ``summary.json`` and ``plan.json``).
         fmt: ``table`` (aligned text with units), ``csv``, ``json`` or ``markdown``.
         sort: Metric to sort by (best first for objectives; prefix ``-`` to reverse).
         top: Rows of the design table (None = all; csv and json always give all).
         tty: Bold the primary design with ANSI codes.
+        width: Columns the table text fits in (long text cells are cut with ``...``);
+            None for no limit.
 
     Raises:
         CarinError: Unknown format or sort metric.
@@ -310,7 +357,7 @@ def format_show(
     summary = saved["summary.json"]
     plan = saved.get("plan.json")
     if not summary.get("feasible", True) or plan is None:
-        return _format_misses(summary, fmt) if fmt != "table" else format_saved(saved, top or 15)
+        return _format_misses(summary, fmt)
     frame = design_table(plan)
     if sort:
         frame = sort_designs(frame, plan, sort)
@@ -330,33 +377,21 @@ def format_show(
         return json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False)
     shown = frame if top is None else frame.head(top)
     bold = {n for n, v in enumerate(shown["primary"].tolist()) if v}
-    star = "\\*" if fmt == "markdown" else "*"
-    headers, body = _cells(_display_frame(shown, star), units=True)
-    cond = _conditions_frame(plan)
+    markdown = fmt == "markdown"
+    headers, body = _cells(_display_frame(shown, plan, "\\*" if markdown else "*"), units=True)
     more = len(frame) - len(shown)
-    lines: list[str] = [format_plan_summary(summary, None)]
-    if fmt == "markdown":
-        lines += ["", _markdown_grid(headers, body, bold)]
-        if more > 0:
-            lines.append(f"\n{more} more designs (use --top)")
-        lines.append(
-            "\n`*` primary design, `f` CPU-only fallback; conditions: how many anticipated "
-            "conditions pick the design."
-        )
-        if len(cond):
-            ch, cb = _cells(cond, units=True)
-            lines += ["", "Per-condition alternatives:", "", _markdown_grid(ch, cb, set())]
-        return "\n".join(lines)
-    lines += ["", _text_grid(headers, body, bold, tty)]
+    lines = _header_lines(summary, plan) + [""]
+    if markdown:
+        lines.append(_markdown_grid(headers, body, bold))
+        lines.append("")
+    else:
+        lines.append(_text_grid(headers, body, bold, tty, width))
     if more > 0:
-        lines.append(f"... {more} more designs (use --top)")
-    lines.append(
-        "* primary design, f CPU-only fallback; conditions: how many anticipated conditions "
-        "pick the design"
-    )
-    if len(cond):
-        ch, cb = _cells(cond, units=True)
-        lines += ["", "Per-condition alternatives:", _text_grid(ch, cb, set(), tty)]
+        lines.append(f"... {plural(more, 'more design')} (use --top)")
+    lines.append(_legend(plan, "\\*" if markdown else "*"))
+    cond = condition_lines(plan, None if markdown else width)
+    if cond:
+        lines += ["", *cond]
     return "\n".join(lines)
 
 
@@ -374,7 +409,12 @@ def _format_misses(summary: dict[str, Any], fmt: str) -> str:
     frame = pd.DataFrame(rows, columns=["design", "constraint", "value", "by"])
     if fmt == "csv":
         return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n").rstrip("\n")
-    headers, body = _cells(frame, units=False)
-    return f"{summary['name']}: no design meets the constraints. Nearest misses:\n\n" + (
-        _markdown_grid(headers, body, set())
-    )
+    head = f"{summary['name']}: no design meets the constraints. Nearest misses:"
+    if fmt == "markdown":
+        headers, body = _cells(frame, units=False)
+        return head + "\n\n" + _markdown_grid(headers, body, set())
+    lines = [head]
+    for m in summary.get("nearest_misses", []):
+        broken = "; ".join(f"{b['constraint']} (off by {b['by']:g})" for b in m["broken"])
+        lines.append(f"  {m['design']}: {broken}")
+    return "\n".join(lines)
