@@ -38,4 +38,5 @@ mvn -o -q -B -Dstyle.color=never -f android/carin-runtime/pom.xml -Dcarin.differ
 java -jar "$CARIN_ANDROID_TOOLCHAIN/dx-10.0.0.jar" --dex --min-sdk-version=21 \
     --output="$BUILD/carin-runtime.dex" android/carin-runtime/target/classes
 echo "android: carin-runtime built, tested and dexed ($(ls android/carin-runtime/target/*.jar))"
+android/example-app/build.sh
 echo "android: done in $((SECONDS - start)) s"
