@@ -38,7 +38,25 @@ def nondominated(costs: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     if costs.shape[1] == 1:
         return costs[:, 0] == costs[:, 0].min()
-    return moocore.is_nondominated(costs, keep_weakly=True)
+    return moocore.is_nondominated(_finite(costs), keep_weakly=True)
+
+
+def _finite(costs: np.ndarray) -> np.ndarray:
+    """``costs`` with each column replaced by its dense ranks when it holds infinities.
+
+    Dominance depends only on each column's order, and moocore needs finite values.
+    """
+    if np.isfinite(costs).all():
+        return costs
+    return _finite_ranks(costs)
+
+
+def _finite_ranks(costs: np.ndarray) -> np.ndarray:
+    """Each column of ``costs`` replaced by its dense ranks (0 = smallest)."""
+    out = np.empty(costs.shape)
+    for j in range(costs.shape[1]):
+        out[:, j] = np.unique(costs[:, j], return_inverse=True)[1].reshape(-1)
+    return out
 
 
 def nondominated_reference(costs: np.ndarray, block: int = 256) -> np.ndarray:
@@ -57,7 +75,7 @@ def nondominated_reference(costs: np.ndarray, block: int = 256) -> np.ndarray:
     front = np.zeros((0, costs.shape[1]))
     for start in range(0, n, block):
         chunk = order[start : start + block]
-        chunk = chunk[~dominated_by_any(costs[chunk], front)]
+        chunk = chunk[~_dominated_blocks(costs[chunk], front)]
         c = costs[chunk]
         le = (c[:, None, :] <= c[None, :, :]).all(axis=2)  # le[i, j]: i weakly better than j
         lt = (c[:, None, :] < c[None, :, :]).any(axis=2)
@@ -72,31 +90,97 @@ def dominated_by_any(
 ) -> np.ndarray:
     """For each row of ``costs``, whether some row of ``front`` strictly dominates it.
 
-    Two objectives use an exact sort-and-search (prefix minima of the front sorted by
-    the first cost; ``O((n + f) log f)``). More objectives compare blocks of ``costs``
-    with the whole front (vectorised, ``O(n f)``).
+    Exact for any values (``-inf``/``inf`` included). ``front`` is first cut to its
+    distinct non-dominated rows (a row strictly dominated by the front is strictly
+    dominated by one of those). One and two objectives then use a sort-and-search
+    (prefix minima of the front sorted by the first cost; ``O((n + f) log f)``);
+    three or more sweep the rows by their first cost while keeping the staircase of
+    the front rows seen so far in the second and third costs (``O((n + f) log f)``
+    plus ``O(f)`` staircase updates), and four or more check the rows that sweep
+    flags against the whole front in vectorised blocks of ``chunk_cells`` cells.
     """
     costs = np.asarray(costs, dtype=np.float64)
     front = np.asarray(front, dtype=np.float64)
+    if len(front) == 0 or len(costs) == 0:
+        return np.zeros(len(costs), dtype=bool)
+    m = costs.shape[1]
+    if m == 1:
+        return costs[:, 0] > front[:, 0].min()
+    front = np.unique(front, axis=0)  # lexicographic order, duplicates dropped
+    if len(front) > 1:
+        front = front[moocore.is_nondominated(_finite(front), keep_weakly=False)]
+    if m == 2:
+        return _dominated_2d(costs, front)
+    weak = _weakly_dominated_3d(costs[:, :3], front[:, :3])
+    if m > 3:
+        # rows the first three costs flag: settle most against a few strong front rows
+        # (smallest rank sums), then the rest against the whole front
+        pos = np.flatnonzero(weak)
+        strong = front[np.argsort(_finite_ranks(front).sum(axis=1), kind="stable")[:32]]
+        hit = _dominated_blocks(costs[pos], strong, chunk_cells, strict=False)
+        pos = pos[~hit]
+        weak[pos] = _dominated_blocks(costs[pos], front, chunk_cells, strict=False)
+    # the front is an antichain of distinct rows: a row it weakly dominates is strictly
+    # dominated unless it is itself one of the front's rows
+    return weak & ~_is_row_of(costs, front)
+
+
+def _dominated_2d(costs: np.ndarray, front: np.ndarray) -> np.ndarray:
+    f1, prefix = front[:, 0], np.minimum.accumulate(front[:, 1])
+    le = np.searchsorted(f1, costs[:, 0], side="right")  # fronts with f1 <= c1
+    lt = np.searchsorted(f1, costs[:, 0], side="left")  # fronts with f1 < c1
+    pad = np.concatenate([[np.inf], prefix])
+    # dominated: some f1 <= c1 with f2 < c2, or some f1 < c1 with f2 <= c2
+    return ((le > 0) & (pad[le] < costs[:, 1])) | ((lt > 0) & (pad[lt] <= costs[:, 1]))
+
+
+def _weakly_dominated_3d(costs: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Whether some front row is <= each row in all three costs (front sorted by cost 1)."""
+    out = np.zeros(len(costs), dtype=bool)
+    # rows grouped by how many front rows have a first cost <= theirs
+    reach = np.searchsorted(front[:, 0], costs[:, 0], side="right")
+    order = np.argsort(reach, kind="stable")
+    bounds = np.searchsorted(reach[order], np.arange(len(front) + 2), side="left")
+    s2 = np.zeros(0)  # staircase of the front rows so far: cost 2 ascending, cost 3 descending
+    s3 = np.zeros(0)
+    for n_seen in range(1, len(front) + 1):
+        a2, a3 = front[n_seen - 1, 1], front[n_seen - 1, 2]
+        i = np.searchsorted(s2, a2, side="right")
+        if not (i > 0 and s3[i - 1] <= a3):  # not already covered: insert, drop what it covers
+            j = np.searchsorted(s2, a2, side="left")
+            stop = j + np.searchsorted(-s3[j:], -a3, side="right")
+            s2 = np.concatenate([s2[:j], [a2], s2[stop:]])
+            s3 = np.concatenate([s3[:j], [a3], s3[stop:]])
+        rows = order[bounds[n_seen] : bounds[n_seen + 1]]
+        if len(rows):
+            k = np.searchsorted(s2, costs[rows, 1], side="right") - 1
+            out[rows] = (k >= 0) & (s3[np.maximum(k, 0)] <= costs[rows, 2])
+    return out
+
+
+def _is_row_of(costs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Whether each row of ``costs`` equals one of ``rows`` (distinct, lexicographically sorted)."""
+    fields = [("", np.float64)] * rows.shape[1]
+    keys = np.ascontiguousarray(rows).view(fields).reshape(-1)
+    query = np.ascontiguousarray(costs).view(fields).reshape(-1)
+    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return keys[pos] == query
+
+
+def _dominated_blocks(
+    costs: np.ndarray, front: np.ndarray, chunk_cells: int = 4_000_000, strict: bool = True
+) -> np.ndarray:
+    """Plain vectorised check of every row against every front row (reference)."""
     out = np.zeros(len(costs), dtype=bool)
     if len(front) == 0 or len(costs) == 0:
         return out
-    front = front[np.lexsort(front.T[::-1])]
-    if costs.shape[1] == 1:
-        return costs[:, 0] > front[0, 0]
-    if costs.shape[1] == 2:
-        f1, prefix = front[:, 0], np.minimum.accumulate(front[:, 1])
-        le = np.searchsorted(f1, costs[:, 0], side="right")  # fronts with f1 <= c1
-        lt = np.searchsorted(f1, costs[:, 0], side="left")  # fronts with f1 < c1
-        pad = np.concatenate([[np.inf], prefix])
-        # dominated: some f1 <= c1 with f2 < c2, or some f1 < c1 with f2 <= c2
-        return ((le > 0) & (pad[le] < costs[:, 1])) | ((lt > 0) & (pad[lt] <= costs[:, 1]))
     step = max(1, chunk_cells // max(1, len(front) * costs.shape[1]))
     for s in range(0, len(costs), step):
         c = costs[s : s + step, None, :]
         le = (front[None, :, :] <= c).all(axis=2)
-        lt = (front[None, :, :] < c).any(axis=2)
-        out[s : s + step] = (le & lt).any(axis=1)
+        if strict:
+            le &= (front[None, :, :] < c).any(axis=2)
+        out[s : s + step] = le.any(axis=1)
     return out
 
 

@@ -471,3 +471,35 @@ def test_missing_latency_breaks_only_the_limits_of_its_processor(tmp_path):
     )
     # (0, 0): the unknown cpu latency does not touch the gpu part's limit; (1, 0) shares the gpu
     assert _check(case, tmp_path) == [(0, 0)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_medium_products_match_exhaustive_in_any_task_order(seed, tmp_path, monkeypatch):
+    """4 tasks x 12 rows on 4 processors: the search's pruning, chunks and order at work."""
+    import carin.solvers.rass as rass_module
+
+    rng = random.Random(seed)
+    procs = ["cpu", "gpu", "npu", "dsp"]
+    tasks = []
+    for _ in range(4):
+        rows = []
+        for _ in range(12):
+            r = {"processor": rng.choice(procs)}
+            for m in METRICS:
+                r[m] = None if rng.random() < 0.03 else rng.choice(GRIDS[m])
+            rows.append(r)
+        tasks.append(rows)
+    objectives = [("accuracy", "mean", "max"), ("latency_ms", "max", "min")]
+    objectives += [("energy_mj", "sum", "min"), ("memory_mb", "sum", "min")][: seed % 3]
+    limits = [[("latency_ms", "<=", "2.4")] if seed % 2 and t == 1 else [] for t in range(4)]
+    condition = [{}, {"slowdown": {"gpu": 1.5}}, {"latency_budget_ms": 2.4}][seed % 3]
+    case = _finish(
+        tasks, objectives, [("latency_ms", "max", "<=", "3.3")], limits, condition, seed < 4
+    )
+    space = _space(case, tmp_path)
+    monkeypatch.setattr(rass_module, "CHUNK", 97)
+    ex = _rows(get_solver("exhaustive").solve(space, condition=condition).index)
+    assert ex  # the case has a front to find
+    for order in ([0, 1, 2, 3], [3, 1, 0, 2]):
+        index, _, _ = rass_module._MultiProblem(space, condition, order=order).solve()
+        assert _rows(index) == ex, order

@@ -49,10 +49,7 @@ def test_registry_has_exact_solvers():
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_rass_equals_exhaustive_on_examples(name, monkeypatch):
-    import carin.solvers.rass as rass_module
-
-    monkeypatch.setattr(rass_module, "REFINE_MIN", 0)
+def test_rass_equals_exhaustive_on_examples(name):
     spec = load_spec(SPACES / name)
     space = compile_space(spec)
     if space.raw_size > 3_000_000:
@@ -161,11 +158,16 @@ def test_rass_equals_exhaustive_on_random_tables(tmp_path, monkeypatch, problem)
 
     frame, spec_dict, condition = problem
     space = _compile(frame, spec_dict, tmp_path)
-    # refine step-2 candidate lists of any length, so small tables exercise it too
-    monkeypatch.setattr(rass_module, "REFINE_MIN", 0)
+    # tiny chunks, so small tables cross every chunk boundary of the search
+    monkeypatch.setattr(rass_module, "CHUNK", 5)
     rass = get_solver("rass").solve(space, condition=condition)
     ex = get_solver("exhaustive").solve(space, condition=condition)
     assert _rows(rass.index) == _rows(ex.index)
+    if not space.single:
+        # the tasks taken in the reverse order give the same set
+        reverse = list(range(len(space.tasks)))[::-1]
+        index, _, _ = rass_module._MultiProblem(space, condition, order=reverse).solve()
+        assert _rows(index) == _rows(ex.index)
     _check_front(space, condition, rass.index)
     # every feasible design that is left out is dominated by one that is kept
     if len(ex.index):

@@ -8,25 +8,31 @@ Multi-DNN: a design picks one configuration per task, so the raw space is the
 product of the tasks' candidate lists. RASS never enumerates it. Every app
 metric is an aggregate (sum, max, min, mean) of the parts, and with
 time-sharing a part's latency is the sum over its processor; each is monotone
-in the parts' values. RASS therefore
+in the parts' values. All values are exact integers (``carin._exact``), so ties
+are ties. RASS therefore
 
 1. keeps, per task and processor, only the configurations no other one
    dominates in every part cost (any design is weakly dominated by one built
-   from these), then builds designs task by task as *partial states*
-   (running aggregates, the per-processor latency sums and counts, the
-   tightest task latency limit per processor), dropping any partial state whose optimistic completion breaks a
-   constraint, and any state another state with the same processor counts
-   dominates (it cannot lead to a better design); the surviving full designs
-   give the exact set of Pareto-optimal objective vectors;
-2. recovers every design that attains one of those vectors (aggregates such as
-   ``max`` let dominated parts tie), by a bounded search that discards a
-   partial design as soon as its optimistic completion is infeasible or
-   strictly dominated by the known front. Before that search, each task's
-   candidate list is cut to the configurations that some completion from the
-   other tasks' part fronts can still bring onto the front.
+   from these), and combines them task by task, from the last task back, into
+   *suffix states*: the running aggregates, per-processor latency sums (and
+   counts, when an aggregate needs them) and the tightest task latency limit
+   per processor of a combination of the remaining tasks. A state whose
+   optimistic completion breaks a constraint is dropped, and so is any state
+   another one dominates (it cannot do better in any completion). The full
+   states give the exact set ``F`` of Pareto-optimal objective vectors;
+2. recovers every design attaining a vector of ``F`` (aggregates such as
+   ``max`` let dominated parts tie) task by task from the first: a partial
+   design is kept exactly when one of the suffix states of the remaining
+   tasks completes it into a feasible design whose objective vector is in
+   ``F``. A suffix state is a real combination of rows, so such a completion
+   is itself a Pareto design; conversely any Pareto design through the
+   partial design is weakly dominated by, hence equal in objectives to, such
+   a completion. Cheap optimistic bounds (each remaining task's best part
+   value on its own) drop most candidates before that exact test.
 
-Both steps are exact; ``tests/test_solvers.py`` checks RASS against the
-exhaustive solver on every example spec and on random tables.
+Both steps are exact; ``tests/test_solvers.py`` and ``tests/test_exact.py``
+check RASS against the exhaustive solver and an independent rational-arithmetic
+reference, and a different task order must give the same set.
 """
 
 from __future__ import annotations
@@ -42,10 +48,11 @@ from carin.solvers._base import Solver
 from carin.space import LATENCY
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from carin.space import DesignSpace
 
-CHUNK = 1_000_000
-REFINE_MIN = 32  # refine step-2 candidate lists longer than this
+CHUNK = 400_000  # combined states materialised at once (rows x columns stay small)
 _BIG = 1e300
 
 
@@ -78,16 +85,78 @@ class _Term:
     metric: str
     cond: bool  # evaluated under the condition (slowed latency) or nominal
     sign: float  # +1 keep, -1 negate (maximised)
-    agg: str  # cost-space aggregate: sum | max | min
-    mean: bool  # divide by k at the end
-    shared: bool  # time-shared latency: tracked per processor
+    agg: str  # cost-space aggregate: sum | max | min (a mean is compared as its sum)
+    shared: bool  # time-shared latency: computed from the per-processor sums
+
+
+class _FrontIndex:
+    """Exact membership of objective vectors in the front ``F`` (integer-valued costs).
+
+    Vectors are hashed to one 64-bit integer (a fixed odd multiplier per column,
+    wrapping) whose low bits address a table holding the front vector with that
+    hash; a hit is confirmed by comparing the whole vector, so the answer is exact.
+    The table is grown until no two front vectors share a slot.
+    """
+
+    _MULT = np.array(
+        [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+        dtype=np.uint64,
+    )
+
+    def __init__(self, front: np.ndarray) -> None:
+        self.front = front
+        m = front.shape[1]
+        self.mult = np.resize(self._MULT, m) + np.arange(m, dtype=np.uint64) * np.uint64(2)
+        h = self._hash(front)
+        size = 1 << max(4, int(8 * len(front)).bit_length())
+        while True:
+            slot = (h & np.uint64(size - 1)).astype(np.int64)
+            if len(np.unique(slot)) == len(slot) or size >= 1 << 26:
+                break
+            size <<= 1
+        self.mask = np.uint64(size - 1)
+        self.table = np.full(size, -1, dtype=np.int64)
+        self.table[slot] = np.arange(len(front))
+        self.exact_slots = len(np.unique(slot)) == len(slot)
+
+    def _hash(self, v: np.ndarray) -> np.ndarray:
+        h = np.zeros(len(v), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(v.shape[1]):
+                h += v[:, j].astype(np.int64).view(np.uint64) * self.mult[j]
+                h ^= h >> np.uint64(29)
+        return h
+
+    def contains(self, v: np.ndarray) -> np.ndarray:
+        """Whether each row of ``v`` equals a vector of the front."""
+        if len(v) == 0 or len(self.front) == 0:
+            return np.zeros(len(v), dtype=bool)
+        if not self.exact_slots:
+            # a feasible real design is on the front exactly when nothing in it dominates it
+            return ~dominated_by_any(v, self.front)
+        row = self.table[(self._hash(v) & self.mask).astype(np.int64)]
+        out = row >= 0
+        pos = np.flatnonzero(out)
+        out[pos] = (self.front[row[pos]] == v[pos]).all(axis=1)
+        return out
 
 
 class _MultiProblem:
-    def __init__(self, space: DesignSpace, condition: dict) -> None:
+    """One multi-DNN solve: terms, per-task row states, and the two steps.
+
+    A *state* is one row of a float64 matrix whose columns are, in blocks: the
+    running aggregate of every term not computed from processor sums (``z``), the
+    nominal and the slowed per-processor latency sums, per-processor counts, and
+    the tightest task latency limit per processor (blocks only when needed). A
+    task's row is a state of one part; combining two states of disjoint tasks is
+    a column-wise sum, max or min.
+    """
+
+    def __init__(self, space: DesignSpace, condition: dict, order: Sequence[int] | None = None):
         self.space = space
         self.cond = condition
         self.k = len(space.tasks)
+        self.order = list(range(self.k)) if order is None else list(order)
         slow = condition.get("slowdown") or {}
         # exact integer units (carin._exact): part latencies at scale s_nom, slowed at s_cond
         self.factor_places, self.factors = space.latency_factors(condition)
@@ -103,7 +172,7 @@ class _MultiProblem:
             cagg = "sum" if agg in ("sum", "mean") else agg
             if sign < 0 and cagg != "sum":
                 cagg = "min" if cagg == "max" else "max"
-            t = _Term(metric, cond, sign, cagg, agg == "mean", is_shared)
+            t = _Term(metric, cond, sign, cagg, is_shared)
             for i, old in enumerate(self.terms):
                 if old == t:
                     return i
@@ -131,32 +200,92 @@ class _MultiProblem:
             lt = space.latency_target
             lim = limit_units(condition["latency_budget_ms"], space.scale(lt, self.s_cond), "<=")
             self.con_terms.append((term(lt.metric, lt.aggregate, True, 1.0), lim))
-        # time-shared latency with task limits: track the tightest limit per processor
         self.task_limits = shared and any(
             c.target.metric == LATENCY for t in space.tasks for c in t.constraints
         )
-        self.shared_nom = shared and any(
-            self.terms[i].shared and not self.terms[i].cond for i in range(len(self.terms))
-        )
-        self.shared_cond = shared and (
-            self.task_limits
-            or any(self.terms[i].shared and self.terms[i].cond for i in range(len(self.terms)))
-        )
+        self._layout()
         self._prepare_tasks()
+
+    # -- state layout -------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        P, terms = self.P, self.terms
+        self.zterms = [j for j, t in enumerate(terms) if not t.shared]
+        self.zcol = {j: c for c, j in enumerate(self.zterms)}
+        col = len(self.zterms)
+        need_nom = any(t.shared and not t.cond for t in terms)
+        need_cond = any(t.shared and t.cond for t in terms) or self.task_limits
+        self.sn = self.sc = self.cn = self.lm = None
+        if need_nom:
+            self.sn = slice(col, col + P)
+            col += P
+        if need_cond:
+            if need_nom and self.factors is None:
+                self.sc = self.sn  # no slowdown: the slowed sums are the nominal ones
+            else:
+                self.sc = slice(col, col + P)
+                col += P
+        # counts matter for sums of shared latency (each part pays its processor's
+        # sum) and for minima (only used processors count); a max needs none
+        if any(t.shared and t.agg != "max" for t in terms):
+            self.cn = slice(col, col + P)
+            col += P
+        if self.task_limits:
+            self.lm = slice(col, col + P)
+            col += P
+        self.W = col
+        zagg = np.array([terms[j].agg for j in self.zterms], dtype=object)
+        self.zmax = np.flatnonzero(zagg == "max")
+        self.zmin = np.flatnonzero(zagg == "min")
+        # dominance: every z column, latency sums (lower is better), limits (higher is better)
+        dom = list(range(len(self.zterms)))
+        for blk in (self.sn, self.sc if self.sc is not self.sn else None):
+            if blk is not None:
+                dom += list(range(blk.start, blk.stop))
+        self.dom_cols = np.array(dom, dtype=np.int64)
+        # how each column of two states of disjoint tasks combines
+        self.col_op = [np.add] * self.W
+        for c in self.zmax:
+            self.col_op[c] = np.maximum
+        for c in self.zmin:
+            self.col_op[c] = np.minimum
+        if self.lm is not None:
+            for c in range(self.lm.start, self.lm.stop):
+                self.col_op[c] = np.minimum
+        self.identity = np.zeros(self.W)
+        self.identity[self.zmax] = -np.inf
+        self.identity[self.zmin] = np.inf
+        if self.lm is not None:
+            self.identity[self.lm] = np.inf
+
+    def _combine(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Row-wise combination of states of disjoint task sets."""
+        out = a + b
+        if len(self.zmax):
+            out[:, self.zmax] = np.maximum(a[:, self.zmax], b[:, self.zmax])
+        if len(self.zmin):
+            out[:, self.zmin] = np.minimum(a[:, self.zmin], b[:, self.zmin])
+        if self.lm is not None:
+            out[:, self.lm] = np.minimum(a[:, self.lm], b[:, self.lm])
+        return out
+
+    def _dominance(self, st: np.ndarray) -> np.ndarray:
+        cols = st[:, self.dom_cols]
+        if self.lm is not None:
+            cols = np.concatenate([cols, -np.minimum(st[:, self.lm], _BIG)], axis=1)
+        return cols
 
     # -- per-task candidate arrays ---------------------------------------------------
 
     def _prepare_tasks(self) -> None:
         space, cond = self.space, self.cond
         self.rows: list[np.ndarray] = []  # candidate row positions per task
-        self.vals: list[np.ndarray] = []  # (m, T) part costs (raw latency for shared terms)
-        self.lat_nom: list[np.ndarray] = []
-        self.lat_cond: list[np.ndarray] = []
+        self.states: list[np.ndarray] = []  # one-part state per candidate
         self.proc: list[np.ndarray] = []  # processor code per candidate
-        self.limit: list[np.ndarray] = []  # task latency limit per candidate (inf if none)
         unavailable = list(cond.get("unavailable") or ())
         power = cond.get("power_mw")
         code = {p: i for i, p in enumerate(self.procs)}
+        ideal_lat_nom, ideal_lat_cond = [], []
         for ti, task in enumerate(space.tasks):
             n = len(task)
             ok = np.ones(n, dtype=bool)
@@ -188,252 +317,301 @@ class _MultiProblem:
                         lim = limit_units(c.value, 10 ** task.places(c.target.metric), c.op)
                     ok &= v <= lim if c.op == "<=" else v >= lim
             keep = np.flatnonzero(ok)
-            self.rows.append(keep)
-            self.vals.append(cols[keep])
+            proc = np.array([code[p] for p in task.processor[keep]], dtype=np.int64)
+            st = np.tile(self.identity, (len(keep), 1))
+            st[:, : len(self.zterms)] = cols[keep][:, self.zterms]
+            r = np.arange(len(keep))
             # a missing latency left here is needed only by task limits: it breaks the
             # limit of any part sharing its processor (an infinite share), no other
-            self.lat_nom.append(np.where(np.isnan(lat[keep]), np.inf, lat[keep]))
-            self.lat_cond.append(np.where(np.isnan(lat_c[keep]), np.inf, lat_c[keep]))
-            self.proc.append(np.array([code[p] for p in task.processor[keep]], dtype=np.int64))
-            self.limit.append(limit[keep])
-        # ideal (best possible) part cost per task and term, for optimistic bounds
-        self.ideal = [
-            v.min(axis=0) if len(v) else np.full(len(self.terms), np.inf) for v in self.vals
-        ]
-        self.ideal_lat_nom = [x.min() if len(x) else np.inf for x in self.lat_nom]
-        self.ideal_lat_cond = [x.min() if len(x) else np.inf for x in self.lat_cond]
+            ln = np.where(np.isnan(lat[keep]), np.inf, lat[keep])
+            lc = np.where(np.isnan(lat_c[keep]), np.inf, lat_c[keep])
+            if self.sn is not None:
+                st[r, self.sn.start + proc] = ln
+            if self.sc is not None and self.sc is not self.sn:
+                st[r, self.sc.start + proc] = lc
+            if self.cn is not None:
+                st[r, self.cn.start + proc] = 1.0
+            if self.lm is not None:
+                st[r, self.lm.start + proc] = limit[keep]
+            self.rows.append(keep)
+            self.states.append(st)
+            self.proc.append(proc)
+            ideal_lat_nom.append(ln.min() if len(ln) else np.inf)
+            ideal_lat_cond.append(lc.min() if len(lc) else np.inf)
+        # best part cost per task and term on its own, for optimistic bounds
+        nz = len(self.zterms)
+        self.ideal = [s[:, :nz].min(axis=0) if len(s) else np.full(nz, np.inf) for s in self.states]
+        self.ideal_lat_nom = ideal_lat_nom
+        self.ideal_lat_cond = ideal_lat_cond
 
-    # -- partial states ---------------------------------------------------------------
+    # -- values of states -----------------------------------------------------------------
+    #
+    # Values are computed through a column accessor: ``col(c)`` is column ``c`` of a
+    # batch of states, either one matrix (shape ``(n,)``) or every pair of two
+    # matrices of disjoint tasks, combined on the fly (shape ``(n_a, n_b)``), so pairs
+    # are scored without building their states.
 
-    def _empty(self) -> dict:
-        T, P = len(self.terms), self.P
-        z = np.zeros((1, T))
-        for j, t in enumerate(self.terms):
-            z[0, j] = {"sum": 0.0, "max": -np.inf, "min": np.inf}[t.agg]
-        return {
-            "idx": np.zeros((1, 0), dtype=np.int64),
-            "z": z,
-            "s_nom": np.zeros((1, P)),
-            "s_cond": np.zeros((1, P)),
-            "cnt": np.zeros((1, P), dtype=np.int64),
-            "lim": np.full((1, P), np.inf),
-        }
+    @staticmethod
+    def _single(st: np.ndarray):
+        return lambda c: st[:, c]
 
-    def _expand(self, st: dict, t: int, cand: np.ndarray) -> dict:
-        """All states x candidates (positions ``cand`` into task t's arrays)."""
-        n, m = len(st["z"]), len(cand)
-        si = np.repeat(np.arange(n), m)
-        ci = np.tile(cand, n)
-        z = st["z"][si].copy()
-        v = self.vals[t][ci]
-        for j, term in enumerate(self.terms):
-            if term.agg == "sum":
-                z[:, j] += v[:, j]
-            elif term.agg == "max":
-                z[:, j] = np.maximum(z[:, j], v[:, j])
-            else:
-                z[:, j] = np.minimum(z[:, j], v[:, j])
-        p = self.proc[t][ci]
-        rows = np.arange(len(ci))
-        out = {"idx": np.concatenate([st["idx"][si], ci[:, None]], axis=1), "z": z}
-        cnt = st["cnt"][si].copy()
-        cnt[rows, p] += 1
-        out["cnt"] = cnt
-        s_nom = st["s_nom"][si].copy()
-        s_nom[rows, p] += self.lat_nom[t][ci]
-        out["s_nom"] = s_nom
-        s_cond = st["s_cond"][si].copy()
-        s_cond[rows, p] += self.lat_cond[t][ci]
-        out["s_cond"] = s_cond
-        lim = st["lim"][si].copy()
-        lim[rows, p] = np.minimum(lim[rows, p], self.limit[t][ci])
-        out["lim"] = lim
-        return out
+    def _pair(self, a: np.ndarray, b: np.ndarray):
+        ops = self.col_op
+        return lambda c: ops[c](a[:, None, c], b[None, :, c])
 
-    def _final(self, st: dict, remaining: list[int]) -> np.ndarray:
-        """Optimistic final cost of every term (exact when nothing remains)."""
-        z = st["z"].copy()
-        for r in remaining:
-            for j, term in enumerate(self.terms):
-                if term.shared:
-                    continue
-                if term.agg == "sum":
-                    z[:, j] += self.ideal[r][j]
-                elif term.agg == "max":
-                    z[:, j] = np.maximum(z[:, j], self.ideal[r][j])
+    def _term(self, j: int, col, rest: Sequence[int] = ()) -> np.ndarray:
+        """Final cost of term ``j``; optimistic (each task of ``rest`` at its best) if any remain."""
+        t = self.terms[j]
+        if not t.shared:
+            c = self.zcol[j]
+            v = col(c)
+            if rest:
+                ideal = [self.ideal[r][c] for r in rest]
+                if t.agg == "sum":
+                    v = v + sum(ideal)
+                elif t.agg == "max":
+                    v = np.maximum(v, max(ideal))
                 else:
-                    z[:, j] = np.minimum(z[:, j], self.ideal[r][j])
-        used = st["cnt"] > 0
-        for j, term in enumerate(self.terms):
-            if term.shared:
-                s = st["s_cond"] if term.cond else st["s_nom"]
-                rest = [
-                    (self.ideal_lat_cond if term.cond else self.ideal_lat_nom)[r] for r in remaining
-                ]
-                if term.agg == "max":
-                    val = np.where(used, s, -np.inf).max(axis=1)
-                    if rest:
-                        val = np.maximum(val, max(rest))
-                elif term.agg == "min":
-                    val = np.where(used, s, np.inf).min(axis=1)
-                    if rest:
-                        val = np.minimum(val, min(rest))
-                else:
-                    val = (s * st["cnt"]).sum(axis=1) + sum(rest)
-                z[:, j] = val
-        return z
+                    v = np.minimum(v, min(ideal))
+            return v
+        blk = self.sc if t.cond else self.sn
+        lat = [(self.ideal_lat_cond if t.cond else self.ideal_lat_nom)[r] for r in rest]
+        procs = range(self.P)
+        if t.agg == "max":
+            v = col(blk.start)
+            for p in procs[1:]:
+                v = np.maximum(v, col(blk.start + p))
+            return np.maximum(v, max(lat)) if lat else v
+        if t.agg == "min":
+            v = None
+            for p in procs:
+                x = np.where(col(self.cn.start + p) > 0, col(blk.start + p), np.inf)
+                v = x if v is None else np.minimum(v, x)
+            return np.minimum(v, min(lat)) if lat else v
+        v = sum(col(blk.start + p) * col(self.cn.start + p) for p in procs)
+        return v + sum(lat) if lat else v
 
-    def _feasible(self, st: dict, final: np.ndarray) -> np.ndarray:
-        ok = np.ones(len(final), dtype=bool)
-        for j, limit in self.con_terms:
-            ok &= final[:, j] <= limit + 0.0
-        if self.task_limits:
-            ok &= (st["s_cond"] <= st["lim"]).all(axis=1)
+    def _scored(
+        self, col, rest: Sequence[int] = (), objectives: bool = True
+    ) -> tuple[list[np.ndarray] | None, np.ndarray]:
+        """Objective costs per objective (optimistic when tasks ``rest`` remain) and feasibility."""
+        cache: dict[int, np.ndarray] = {}
+
+        def value(j: int) -> np.ndarray:
+            if j not in cache:
+                cache[j] = self._term(j, col, rest)
+            return cache[j]
+
+        ok = np.ones(np.shape(col(0)), dtype=bool)
+        for j, lim in self.con_terms:
+            ok &= value(j) <= lim
+        if self.lm is not None:
+            for p in range(self.P):
+                ok &= col(self.sc.start + p) <= col(self.lm.start + p)
+        obj = [value(j) for j in self.obj_terms] if objectives else None
+        return obj, ok
+
+    def _feasible(self, st: np.ndarray, rest: Sequence[int] = ()) -> np.ndarray:
+        return self._scored(self._single(st), rest, objectives=False)[1]
+
+    def _objectives(self, st: np.ndarray) -> np.ndarray:
+        obj, _ = self._scored(self._single(st))
+        return np.stack(obj, axis=1) if len(st) else np.zeros((0, len(self.obj_terms)))
+
+    def _bounded(self, col, rest: Sequence[int], front: np.ndarray) -> np.ndarray:
+        """Optimistic test: feasible, and not strictly dominated by ``front``, with ideal rests."""
+        obj, ok = self._scored(col, rest)
+        pos = np.nonzero(ok)
+        if len(front) and len(pos[0]):
+            vals = np.stack([np.broadcast_to(v, ok.shape)[pos] for v in obj], axis=1)
+            ok[pos] = ~dominated_by_any(vals, front)
         return ok
 
-    def _select(self, st: dict, keep: np.ndarray) -> dict:
-        return {k: v[keep] for k, v in st.items()}
+    def _on_front(self, col, index: _FrontIndex) -> np.ndarray:
+        """Exact test of complete designs: feasible with an objective vector of the front."""
+        obj, ok = self._scored(col)
+        pos = np.nonzero(ok)
+        if len(pos[0]):
+            vals = np.stack([np.broadcast_to(v, ok.shape)[pos] for v in obj], axis=1)
+            ok[pos] = index.contains(vals)
+        return ok
 
-    def _dominance_columns(self, st: dict) -> np.ndarray:
-        cols = [st["z"]]
-        if self.shared_nom:
-            cols.append(st["s_nom"])
-        if self.shared_cond:
-            cols.append(st["s_cond"])
-        if self.task_limits:
-            cols.append(-np.minimum(st["lim"], _BIG))
-        return np.concatenate(cols, axis=1)
-
-    def _prune_dominated(self, st: dict) -> dict:
-        """Keep one representative of each non-dominated state per processor-count vector."""
-        if len(st["z"]) <= 1:
+    def _prune(self, st: np.ndarray) -> np.ndarray:
+        """Keep one representative of each non-dominated state (per count vector if counted)."""
+        if len(st) <= 1:
             return st
-        _, group = np.unique(st["cnt"], axis=0, return_inverse=True)
-        keep = _front_per_group(self._dominance_columns(st), group.reshape(-1))
-        return self._select(st, keep)
+        if self.cn is not None:
+            _, group = np.unique(st[:, self.cn], axis=0, return_inverse=True)
+            group = group.reshape(-1)
+        else:
+            group = np.zeros(len(st), dtype=np.int64)
+        return st[_front_per_group(self._dominance(st), group)]
 
-    # -- step-2 candidate refinement ---------------------------------------------------
+    # -- step 1: suffix states and the exact front --------------------------------------
 
     def _part_front(self, t: int) -> np.ndarray:
-        """Positions of task t's candidates no other candidate on its processor dominates.
+        """Task t's one-part states that no other state on the same processor dominates.
 
-        Columns: every term's part cost, the nominal and conditioned latency (they add
-        up on a time-shared processor) and the task latency limit (a larger one is
-        better). Any candidate is weakly dominated by one of these on its processor.
+        Any design is weakly dominated (in every term, sum and limit) by one whose parts
+        all come from these, and it is as feasible.
         """
-        cols = np.concatenate(
-            [
-                self.vals[t],
-                self.lat_nom[t][:, None],
-                self.lat_cond[t][:, None],
-                -np.minimum(self.limit[t], _BIG)[:, None],
-            ],
-            axis=1,
-        )
-        return np.flatnonzero(_front_per_group(cols, self.proc[t]))
+        st = self.states[t]
+        return st[_front_per_group(self._dominance(st), self.proc[t])]
 
-    def _refine(self, t: int, cand: np.ndarray, front: np.ndarray, counter: list) -> np.ndarray:
-        """Drop candidates of task t that no completion can bring onto the front.
+    def _pairs(self, states: np.ndarray, rows: np.ndarray, keep, counter: list):
+        """Yield ``(i, j)`` position arrays of the pairs of ``states x rows`` that ``keep``
+        accepts (``keep`` takes a pair column accessor), in chunks."""
+        step = max(1, CHUNK // max(1, len(rows)))
+        for a in range(0, len(states), step):
+            blk = states[a : a + step]
+            counter[0] += len(blk) * len(rows)
+            i, j = np.nonzero(keep(self._pair(blk, rows)))
+            yield i + a, j
 
-        The other tasks are combined from their per-processor part fronts only, with
-        the step-1 pruning; every design through a candidate is weakly dominated by
-        one of these completions (aggregates are monotone), so a candidate whose
-        every completion is infeasible or strictly dominated by the front cannot
-        attain a front vector (all values are exact integers, so ties are ties).
+    def _grow(self, states: np.ndarray, rows: np.ndarray, keep, prune, counter: list) -> np.ndarray:
+        """The states of ``states x rows`` that ``keep`` accepts, thinned by ``prune``."""
+        parts = [
+            prune(self._combine(states[i], rows[j]))
+            for i, j in self._pairs(states, rows, keep, counter)
+        ]
+        out = np.concatenate(parts) if parts else np.zeros((0, self.W))
+        return prune(out) if len(parts) > 1 else out
+
+    def _incumbents(self, counter: list) -> np.ndarray:
+        """Objective vectors of some feasible designs, found by a greedy pass.
+
+        Built task by task like the suffix states, but thinned on each partial
+        design's current values only (an inexact projection), so it is quick. Every
+        vector belongs to a real feasible design, so what it strictly dominates is off
+        the front.
         """
-        others = [u for u in range(self.k) if u != t]
-        st = self._empty()
-        for depth, u in enumerate(others):
-            remaining = others[depth + 1 :] + [t]
-            new = self._expand(st, u, self.fronts[u])
-            counter[0] += len(new["z"])
-            new = self._select(new, self._feasible(new, self._final(new, remaining)))
-            st = self._prune_dominated(new)
-            if len(st["z"]) == 0:
-                return cand[:0]
-        survive = np.zeros(len(self.rows[t]), dtype=bool)
-        step = max(1, CHUNK // max(1, len(st["z"])))
-        for a in range(0, len(cand), step):
-            part = cand[a : a + step]
-            new = self._expand(st, t, part)
-            counter[0] += len(new["z"])
-            fin = self._final(new, [])
-            ok = self._feasible(new, fin) & ~dominated_by_any(fin[:, self.obj_terms], front)
-            survive[new["idx"][ok, -1]] = True
-        return cand[survive[cand]]
+        order = self.order
+        terms = list(dict.fromkeys(self.obj_terms + [j for j, _ in self.con_terms]))
 
-    # -- the two steps ------------------------------------------------------------------
+        def thin(st: np.ndarray) -> np.ndarray:
+            if len(st) <= 1:
+                return st
+            vals = np.stack([self._term(j, self._single(st)) for j in terms], axis=1)
+            return st[_front_per_group(vals, np.zeros(len(st), dtype=np.int64))]
+
+        st = self.identity[None, :].copy()
+        for d, t in enumerate(order):
+            rest = order[d + 1 :]
+            st = self._grow(
+                st,
+                self.fronts[t],
+                lambda col, r=rest: self._scored(col, r, False)[1],
+                thin,
+                counter,
+            )
+        obj = self._objectives(st[self._feasible(st)])
+        return np.unique(obj[nondominated(obj)], axis=0) if len(obj) else obj
+
+    def _suffixes(self, counter: list, best: np.ndarray) -> list[np.ndarray]:
+        """``suffix[d]``: pruned states of the tasks ``order[d:]`` (``suffix[k]`` = empty).
+
+        A state is dropped when its optimistic completion is infeasible or strictly
+        dominated by ``best`` (objective vectors of real feasible designs), or when
+        another state dominates it.
+        """
+        k, order = self.k, self.order
+        suffix: list[np.ndarray] = [np.zeros((0, self.W))] * (k + 1)
+        suffix[k] = self.identity[None, :].copy()
+        for d in range(k - 1, -1, -1):
+            rest = order[:d]
+            suffix[d] = self._grow(
+                suffix[d + 1],
+                self.fronts[order[d]],
+                lambda col, r=rest: self._bounded(col, r, best),
+                self._prune,
+                counter,
+            )
+        return suffix
+
+    # -- step 2: designs attaining the front --------------------------------------------
+
+    def _completes(
+        self, st: np.ndarray, suffix: np.ndarray, index: _FrontIndex, counter: list
+    ) -> np.ndarray:
+        """For each state, whether some suffix state completes it onto the front."""
+        if len(suffix) == 0 or len(st) == 0:
+            return np.zeros(len(st), dtype=bool)
+        # equal states answer alike: test each distinct one once
+        uniq, inverse = np.unique(st, axis=0, return_inverse=True)
+        out = np.zeros(len(uniq), dtype=bool)
+        step = max(1, CHUNK // len(suffix))
+        for a in range(0, len(uniq), step):
+            blk = uniq[a : a + step]
+            counter[0] += len(blk) * len(suffix)
+            out[a : a + step] = self._on_front(self._pair(blk, suffix), index).any(axis=1)
+        return out[inverse.reshape(-1)]
 
     def solve(self) -> tuple[np.ndarray, int, dict]:
-        k = self.k
+        k, order = self.k, self.order
         raw = int(np.prod([len(t) for t in self.space.tasks], dtype=object))
         stats: dict = {"raw": raw, "candidates": [len(r) for r in self.rows]}
+        empty = np.zeros((0, k), dtype=np.int64)
         if any(len(r) == 0 for r in self.rows):
-            return np.zeros((0, k), dtype=np.int64), 0, stats
-        order = list(range(k))
-        evaluated = 0
-
-        # Step 1: the exact set of Pareto-optimal objective vectors.
-        # Only each task's per-processor part front can matter here: any design is
-        # weakly dominated by one built from part-front rows, which is as feasible.
-        self.fronts = fronts = [self._part_front(t) for t in range(k)]
-        stats["part_fronts"] = [len(f) for f in fronts]
-        st = self._empty()
-        for depth, t in enumerate(order):
-            remaining = order[depth + 1 :]
-            parts = []
-            step = max(1, CHUNK // len(fronts[t]))
-            for a in range(0, len(st["z"]), step):
-                sub = self._select(st, slice(a, a + step))
-                new = self._expand(sub, t, fronts[t])
-                evaluated += len(new["z"])
-                new = self._select(new, self._feasible(new, self._final(new, remaining)))
-                parts.append(self._prune_dominated(new))
-            st = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-            st = self._prune_dominated(st)
-            if len(st["z"]) == 0:
-                return np.zeros((0, k), dtype=np.int64), evaluated, stats
-        final = self._final(st, [])
-        obj = final[:, self.obj_terms]
+            return empty, 0, stats
+        counter = [0]
+        self.fronts = [self._part_front(t) for t in range(k)]
+        stats["part_fronts"] = [len(f) for f in self.fronts]
+        best = self._incumbents(counter)
+        stats["incumbents"] = int(len(best))
+        suffix = self._suffixes(counter, best)
+        stats["suffix_states"] = [len(s) for s in suffix[1:k]]
+        full = suffix[0]
+        obj = self._objectives(full[self._feasible(full)])
+        if len(obj) == 0:
+            return empty, counter[0], stats
         front = np.unique(obj[nondominated(obj)], axis=0)
         stats["front_vectors"] = int(len(front))
-        stats["step1_states"] = evaluated
+        stats["step1_states"] = counter[0]
+        index = _FrontIndex(front)
+        # a suffix state is of use only if the earlier tasks at their best can complete it
+        # into a feasible design not strictly dominated by the front
+        for d in range(1, k):
+            suffix[d] = suffix[d][self._bounded(self._single(suffix[d]), order[:d], front)]
+        stats["useful_suffix_states"] = [len(s) for s in suffix[1:k]]
 
-        # Step 2: every design attaining a front vector.
-        evaluated_box = [0]
-        cand = []
-        for t in range(k):
-            st1 = self._expand(self._empty(), t, np.arange(len(self.rows[t])))
-            rem = [u for u in range(k) if u != t]
-            fin = self._final(st1, rem)
-            ok = self._feasible(st1, fin) & ~dominated_by_any(fin[:, self.obj_terms], front)
-            cand.append(np.flatnonzero(ok))
-        cand = [
-            self._refine(t, cand[t], front, evaluated_box) if len(cand[t]) > REFINE_MIN else cand[t]
-            for t in range(k)
-        ]
-        evaluated += evaluated_box[0]
-        stats["step2_candidates"] = [len(c) for c in cand]
-        st = self._empty()
-        for depth, t in enumerate(order):
-            remaining = order[depth + 1 :]
-            parts = []
-            step = max(1, CHUNK // max(1, len(cand[t])))
-            for a in range(0, len(st["z"]), step):
-                new = self._expand(self._select(st, slice(a, a + step)), t, cand[t])
-                evaluated += len(new["z"])
-                fin = self._final(new, remaining)
-                ok = self._feasible(new, fin) & ~dominated_by_any(fin[:, self.obj_terms], front)
-                parts.append(self._select(new, ok))
-            st = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-            if len(st["z"]) == 0:
+        # Step 2, task by task in `order`: keep partial designs some suffix completes.
+        prefix = self.identity[None, :].copy()
+        idx = np.zeros((1, 0), dtype=np.int64)
+        kept, partial = {}, []
+        for d, t in enumerate(order):
+            others = [u for u in order if u != t]
+            # rows of t that can be on the front at all, with every other task at its best
+            cpos = np.flatnonzero(self._bounded(self._single(self.states[t]), others, front))
+            cand = self.states[t][cpos]
+            kept[t] = len(cpos)
+            rest = order[d + 1 :]
+            if rest:
+                keep = lambda col, r=rest: self._bounded(col, r, front)  # noqa: E731
+            else:
+                keep = lambda col: self._on_front(col, index)  # noqa: E731
+            new_st, new_idx = [], []
+            for i, j in self._pairs(prefix, cand, keep, counter):
+                st = self._combine(prefix[i], cand[j])
+                ix = np.concatenate([idx[i], cpos[j, None]], axis=1)
+                if rest:
+                    ok = self._completes(st, suffix[d + 1], index, counter)
+                    st, ix = st[ok], ix[ok]
+                new_st.append(st)
+                new_idx.append(ix)
+            prefix = np.concatenate(new_st) if new_st else np.zeros((0, self.W))
+            idx = np.concatenate(new_idx) if new_idx else np.zeros((0, d + 1), dtype=np.int64)
+            partial.append(len(prefix))
+            if len(prefix) == 0:
                 break
-        # st["idx"] columns follow `order`; map positions back to table rows, task order.
-        index = np.empty((len(st["idx"]), k), dtype=np.int64)
-        for col, t in enumerate(order):
-            index[:, t] = self.rows[t][st["idx"][:, col]]
-        stats["designs"] = int(len(index))
-        return index, evaluated, stats
+        stats["step2_candidates"] = [kept.get(t, 0) for t in range(k)]
+        stats["partial_designs"] = partial
+        out = empty
+        if idx.shape[1] == k:  # positions follow `order`: back to table rows, in task order
+            out = np.empty((len(idx), k), dtype=np.int64)
+            for col, t in enumerate(order):
+                out[:, t] = self.rows[t][idx[:, col]]
+        stats["designs"] = int(len(out))
+        return out, counter[0], stats
 
 
 def _front_per_group(cols: np.ndarray, group: np.ndarray) -> np.ndarray:
