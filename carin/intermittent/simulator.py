@@ -44,6 +44,7 @@ __all__ = ["SimError", "JobResults", "Simulator", "simulate"]
 
 _DONE, _FAIL, _LIMIT = 0, 1, 2
 _EPS = 1e-12
+_VEC_ATOMS = 48  # a sample spanning this many atoms is crossed with numpy
 
 
 class SimError(CarinError):
@@ -138,6 +139,7 @@ class _Schedule:
             nxt[: j + 1] = j
         self.next_res = nxt.tolist()
         self.total_t = self.ct[-1]
+        self._a: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def single(cls, time_s: float, energy_j: float) -> _Schedule:
@@ -152,7 +154,37 @@ class _Schedule:
         s.thr = [0.0]
         s.next_res = [1, 1]
         s.total_t = time_s
+        s._a = None
         return s
+
+    def span(
+        self, tau: float, tau_end: float, k: int, k_end: int, e: float, p: float, e_max: float
+    ) -> tuple[int, float, float, float]:
+        """Run atoms ``k..k_end`` from ``tau`` to ``tau_end`` at constant harvest ``p``.
+
+        The level at each atom boundary is ``D_j + min(e, e_max - max(0, D_1..D_j))``,
+        with ``D_j`` the net harvest minus consumption since ``tau`` (clipped at
+        ``e_max``); the first boundary at or below zero holds the brown-out. No atom in
+        the range may have a reserve. Returns ``(_DONE, 0, level, tau_end)`` or
+        ``(_FAIL, 0, 0, where)``.
+        """
+        if self._a is None:
+            self._a = (np.asarray(self.ct), np.asarray(self.ce), np.asarray(self.pw))
+        ct, ce, pw = self._a
+        e0 = self.ce[k] + self.pw[k] * (tau - self.ct[k])
+        e1 = self.ce[k_end] + self.pw[k_end] * (tau_end - self.ct[k_end])
+        pos = np.append(ct[k + 1 : k_end + 1], tau_end)
+        used = np.append(ce[k + 1 : k_end + 1], e1) - e0
+        d = p * (pos - tau) - used
+        lvl = d + np.minimum(e, e_max - np.maximum.accumulate(np.maximum(d, 0.0)))
+        low = np.flatnonzero(lvl <= 0.0)
+        if low.size == 0:
+            return _DONE, 0.0, float(lvl[-1]), tau_end
+        q = int(low[0])
+        a = k + q  # the atom in which the level reaches zero
+        start = float(lvl[q - 1]) if q > 0 else e
+        a0 = max(tau, self.ct[a])
+        return _FAIL, 0.0, 0.0, a0 + start / (self.pw[a] - p)
 
     def energy_at(self, tau: float) -> float:
         k = bisect_right(self.ct, tau) - 1
@@ -306,6 +338,15 @@ class Simulator:
                 e_a0 = e + p * (a0 - tau) - ((ce[j] + pw[j] * (a0 - ct[j])) - e0_at)
                 x = e_a0 / (pw[j] - p)
                 return _FAIL, t + (a0 - tau) + x, 0.0, a0 + x
+            if k_end - k >= _VEC_ATOMS and nres[k] > k_end:
+                # many atoms and no reserve in this sample: every atom boundary at once
+                st, t1, e1, tau1 = s.span(tau, tau_end, k, k_end, e, p, e_max)
+                if st == _FAIL:
+                    return _FAIL, t + (tau1 - tau), 0.0, tau1
+                e = e1
+                t = t_stop if whole else t + (tau_end - tau)
+                tau, k = tau_end, k_end
+                continue
             # step atom by atom inside this sample
             while tau < tau_end - _EPS:
                 a_end = min(ct[k + 1], tau_end)
@@ -450,8 +491,8 @@ class Simulator:
         restore: _Schedule | None = None
         booted = on
         while True:
-            if t >= limit:
-                return False, limit, e, on, energy, nvm, cycles
+            if t >= limit:  # a JIT checkpoint may have ended past the limit
+                return False, t, e, on, energy, nvm, cycles
             if not on:
                 tc = self.charge_time(t, self.e_full - e)
                 if tc is None or tc >= limit:

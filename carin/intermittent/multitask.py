@@ -1,0 +1,730 @@
+"""Event-driven simulation of several periodic DNN tasks on one intermittent device.
+
+It extends :class:`~carin.intermittent.simulator.Simulator` (same capacitor, harvest and
+atom execution, so one task gives the same results) from one job at a time to a job
+queue:
+
+* Every task releases a job every ``period`` seconds from its ``offset``; a job succeeds
+  when it completes within ``deadline`` of its release (which may exceed the period, so
+  several jobs of a task can wait together). Only jobs whose deadline falls inside the
+  trace are released.
+* A :class:`~carin.intermittent.policies.Policy` decides what runs: after a release (the
+  running job first continues to its next commit), a completion, a drop, a reboot or a
+  wait. **Preemption happens only at commit points**: the preempted job's progress is in
+  FRAM and its compiled atoms already read their inputs from FRAM after a commit, so it
+  resumes where it stopped and loses nothing. A switch costs ``switch_j`` and
+  ``switch_s`` (default: one FRAM write of a 4-word scheduler record and 50 CPU
+  operations), charged to the job switched to.
+* A **just-in-time checkpoint** belongs to one job: after the reboot that follows it, that
+  job restores and runs before any decision (its position is not a commit point).
+* **No job runs past its deadline**: the running job is stopped at its deadline and every
+  waiting job whose deadline passes is dropped (missed). A policy may also drop jobs
+  (abandoned).
+* A reboot is charged to the job with the pending JIT checkpoint or else the ready job
+  with the earliest deadline; reboots while no job is ready are charged to none.
+
+Per job it records the outcome (done, missed or abandoned), latency, energy, FRAM bytes,
+power failures and preemptions (:class:`TaskSetResults`).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from carin.intermittent.analytical import _grouped
+from carin.intermittent.cm import Atoms
+from carin.intermittent.device import Device
+from carin.intermittent.policies import Decision, DeviceState, Policy
+from carin.intermittent.simulator import (
+    _DONE,
+    _EPS,
+    _FAIL,
+    JobResults,
+    SimError,
+    Simulator,
+    _Program,
+    _Schedule,
+)
+from carin.intermittent.tasks import Task
+from carin.intermittent.traces import Trace
+
+__all__ = [
+    "DONE",
+    "MISSED",
+    "ABANDONED",
+    "Stretch",
+    "TaskProgram",
+    "Job",
+    "TaskSetResults",
+    "MultiSimulator",
+]
+
+DONE, MISSED, ABANDONED = 0, 1, 2
+_STATUS = {DONE: "done", MISSED: "missed", ABANDONED: "abandoned"}
+_PREEMPT, _MISS = 10, 11
+
+
+class Stretch(NamedTuple):
+    """One uninterrupted run of a job, from a decision to the next stop.
+
+    Attributes:
+        task, seq: The job (task index, job number within the task).
+        energy_j: Energy it consumed (restore included).
+        level_j: Energy in the capacitor when it began.
+        failed: Whether it ended with a power failure.
+        t0, t1: Start and end time (before any JIT checkpoint write).
+        tau0, tau1: Position in the job's program at start and end.
+    """
+
+    task: int
+    seq: int
+    energy_j: float
+    level_j: float
+    failed: bool
+    t0: float
+    t1: float
+    tau0: float
+    tau1: float
+
+
+class TaskProgram(_Program):
+    """A compiled plan prepared for a job queue: its commit points and segments.
+
+    Positions are in failure-free execution time from the job's start. A position is a
+    commit point where the atom before it commits (or at 0).
+    """
+
+    def __init__(self, atoms: Atoms) -> None:
+        super().__init__(atoms)
+        n = len(atoms)
+        commit = np.asarray(atoms.commit, bool)
+        ct = np.asarray(self.ct)
+        first = np.where(commit, np.arange(n), n)
+        nxt = np.minimum.accumulate(first[::-1])[::-1] if n else first
+        self.next_commit = np.where(nxt < n, ct[np.minimum(nxt + 1, n)], ct[-1]).tolist()
+        self.commit_at = np.concatenate([[True], commit]).tolist()  # position ct[k]
+        segs, index = _grouped(atoms)
+        w = np.array([s[0] for s in segs], dtype=float)
+        d = np.array([s[1] for s in segs], dtype=float)
+        jit = np.array([s[2] for s in segs], dtype=bool)
+        plain = np.where(jit, 0.0, w)
+        self.seg_of = index.tolist()
+        self.seg_w = w.tolist()
+        self.seg_d = d.tolist()
+        self.seg_jit = jit.tolist()
+        self.seg_max_plain = np.maximum.accumulate(plain[::-1])[::-1].tolist() if plain.size else []
+        self.total_e = self.ce[-1]
+
+
+class Job:
+    """One released job (the simulator's state of it; policies read it as a JobView)."""
+
+    __slots__ = (
+        "task",
+        "seq",
+        "release_s",
+        "deadline_s",
+        "priority",
+        "weight",
+        "prog",
+        "tau",
+        "restore",
+        "energy",
+        "nvm",
+        "cycles",
+        "preempted",
+        "started",
+        "config",
+        "power_w",
+    )
+
+    def __init__(
+        self,
+        task: int,
+        seq: int,
+        release_s: float,
+        deadline_s: float,
+        priority: int,
+        weight: float,
+        prog: TaskProgram,
+        config: int,
+        power_w: float,
+    ) -> None:
+        self.task = task
+        self.seq = seq
+        self.release_s = release_s
+        self.deadline_s = deadline_s
+        self.priority = priority
+        self.weight = weight
+        self.prog = prog
+        self.tau = 0.0
+        self.restore: _Schedule | None = None
+        self.energy = 0.0
+        self.nvm = 0.0
+        self.cycles = 0
+        self.preempted = 0
+        self.started = False
+        self.config = config
+        self.power_w = power_w
+
+    def _seg(self) -> int:
+        return self.prog.seg_of[self.prog.atom_at(self.tau)] if self.prog.n else 0
+
+    @property
+    def remaining_j(self) -> float:
+        """Failure-free energy from the job's position to its end."""
+        return self.prog.total_e - self.prog.energy_at(self.tau)
+
+    @property
+    def remaining_s(self) -> float:
+        """Failure-free time from the job's position to its end."""
+        return max(self.prog.total_t - self.tau, 0.0)
+
+    @property
+    def next_j(self) -> float:
+        """Energy of the segment the job continues with."""
+        return self.prog.seg_w[self._seg()] if self.prog.seg_w else 0.0
+
+    @property
+    def next_s(self) -> float:
+        """Time of the segment the job continues with."""
+        return self.prog.seg_d[self._seg()] if self.prog.seg_d else 0.0
+
+    @property
+    def next_jit(self) -> bool:
+        """Whether that segment keeps its progress on a power failure."""
+        return bool(self.prog.seg_jit[self._seg()]) if self.prog.seg_jit else False
+
+    @property
+    def max_plain_j(self) -> float:
+        """Largest segment left without JIT protection."""
+        return self.prog.seg_max_plain[self._seg()] if self.prog.seg_max_plain else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskSetResults:
+    """Per-job outcomes of a task-set simulation, jobs ordered by (release, task).
+
+    Attributes:
+        task_names: Names of the tasks (``task`` indexes them).
+        task: Task of each job.
+        release_s, deadline_s: Release time and absolute deadline.
+        status: ``DONE`` (0), ``MISSED`` (1: its deadline passed) or ``ABANDONED`` (2:
+            dropped by the policy).
+        latency_s: Completion minus release (NaN unless done).
+        energy_j: Energy the device consumed for the job (work, lost work, checkpoints,
+            restores, reboots charged to it, switches to it).
+        nvm_bytes: FRAM bytes written for the job.
+        cycles: Power failures charged to the job.
+        preemptions: Times the job was preempted.
+        config: Index of the configuration the job ran under (run-time adaptation).
+        power_w: Harvested power at release (mean over the second before it).
+        weight: The task's weight for each job.
+        sim_time_s: Simulated time span.
+    """
+
+    task_names: tuple[str, ...]
+    task: np.ndarray
+    release_s: np.ndarray
+    deadline_s: np.ndarray
+    status: np.ndarray
+    latency_s: np.ndarray
+    energy_j: np.ndarray
+    nvm_bytes: np.ndarray
+    cycles: np.ndarray
+    preemptions: np.ndarray
+    config: np.ndarray
+    power_w: np.ndarray
+    weight: np.ndarray
+    sim_time_s: float
+
+    @property
+    def n_jobs(self) -> int:
+        """Jobs released."""
+        return int(self.task.size)
+
+    @property
+    def completed(self) -> np.ndarray:
+        """Which jobs completed by their deadline."""
+        return self.status == DONE
+
+    @property
+    def succeeded(self) -> int:
+        """Number of jobs completed by their deadline."""
+        return int(np.count_nonzero(self.status == DONE))
+
+    def as_job_results(self) -> JobResults:
+        """The jobs as single-task :class:`JobResults` (for band statistics)."""
+        return JobResults(
+            release_s=self.release_s,
+            completed=self.completed,
+            latency_s=self.latency_s,
+            energy_j=self.energy_j,
+            nvm_bytes=self.nvm_bytes,
+            cycles=self.cycles,
+            plan=self.config,
+            power_w=self.power_w,
+            sim_time_s=self.sim_time_s,
+        )
+
+    def summary(self, mask: np.ndarray | None = None) -> dict[str, float]:
+        """Totals over the jobs in ``mask`` (all by default).
+
+        Returns ``jobs``, ``succeeded``, ``missed``, ``abandoned``, ``success_rate``
+        (percent), ``weighted_success`` (percent of the weight of the jobs),
+        ``latency_ms`` (mean over completed jobs), ``energy_mj``, ``nvm_kb`` and
+        ``cycles`` (means per job).
+        """
+        m = np.ones(self.n_jobs, bool) if mask is None else np.asarray(mask, bool)
+        n = int(m.sum())
+        st = self.status[m]
+        done = st == DONE
+        nan = float("nan")
+        lat = self.latency_s[m][done]
+        w = self.weight[m]
+        return {
+            "jobs": n,
+            "succeeded": int(done.sum()),
+            "missed": int(np.count_nonzero(st == MISSED)),
+            "abandoned": int(np.count_nonzero(st == ABANDONED)),
+            "success_rate": float(100.0 * done.mean()) if n else nan,
+            "weighted_success": float(100.0 * w[done].sum() / w.sum()) if n else nan,
+            "latency_ms": float(lat.mean() * 1e3) if lat.size else nan,
+            "energy_mj": float(self.energy_j[m].mean() * 1e3) if n else nan,
+            "nvm_kb": float(self.nvm_bytes[m].mean() / 1024.0) if n else nan,
+            "cycles": float(self.cycles[m].mean()) if n else nan,
+        }
+
+    def per_task(self, mask: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+        """:meth:`summary` per task (``{task name: summary}``)."""
+        m = np.ones(self.n_jobs, bool) if mask is None else np.asarray(mask, bool)
+        return {name: self.summary(m & (self.task == k)) for k, name in enumerate(self.task_names)}
+
+
+class MultiSimulator(Simulator):
+    """Simulate a task set's jobs over a trace on a device.
+
+    Args:
+        trace: Harvested power.
+        device: The device model.
+        switch_j, switch_s: Cost of switching from a preempted job to another (default:
+            one FRAM write of 4 words plus 50 CPU operations).
+    """
+
+    def __init__(
+        self,
+        *,
+        trace: Trace,
+        device: Device,
+        switch_j: float | None = None,
+        switch_s: float | None = None,
+    ) -> None:
+        super().__init__(trace=trace, device=device)
+        we, wd = device.dma_write(4)
+        ce, cd = device.cpu_ops(50)
+        self.switch_j = we + ce if switch_j is None else float(switch_j)
+        self.switch_s = wd + cd if switch_s is None else float(switch_s)
+        if self.switch_j < 0 or self.switch_s < 0:
+            raise SimError("switch_j and switch_s must be >= 0")
+        self.stretches: list[Stretch] | None = None
+
+    def harvest_w(self, t: float, window_s: float) -> float:
+        """Mean net harvested power over ``[t - window_s, t]`` (W)."""
+        a = max(0.0, t - window_s)
+        return (self.harvest(t) - self.harvest(a)) / max(t - a, self.dt)
+
+    # -- waiting on energy ---------------------------------------------------
+    def _sleep_to(
+        self, t: float, e: float, target: float, until: float
+    ) -> tuple[bool, float, float]:
+        """Sleep while on until the level reaches ``target`` or time ``until``.
+
+        Returns (still on, t, e).
+        """
+        target = min(target, self.e_max * (1.0 - 1e-9))
+        sw = self.device.sleep_w
+        until = min(until, self.end)
+        plist = self.p
+        dt = self.dt
+        while t < until and e < target:
+            i = self._idx(t)
+            t_stop = min((i + 1) * dt, until)
+            span = t_stop - t
+            if span <= 0:
+                t = t_stop
+                continue
+            f = plist[i] - sw
+            if f > 0:
+                need = target - e
+                if need <= f * span:
+                    return True, t + need / f, target
+                e = min(self.e_max, e + f * span)
+            elif f < 0:
+                lvl = e + f * span
+                if lvl <= 0:
+                    return False, t + e / -f, 0.0
+                e = lvl
+            t = t_stop
+        return True, max(t, min(until, t)), e
+
+    # -- simulation ------------------------------------------------------------
+    def run(
+        self,
+        tasks: Sequence[Task],
+        configs: Sequence[tuple[Sequence[Atoms | TaskProgram], Policy]],
+        *,
+        choose: Callable[[float], int] | None = None,
+    ) -> TaskSetResults:
+        """Release every task's jobs and simulate them until the trace ends.
+
+        Args:
+            tasks: The tasks (periods, deadlines, priorities, weights, offsets).
+            configs: One or more configurations, each the compiled plan of every task
+                (:class:`~carin.intermittent.cm.Atoms`, or a :class:`TaskProgram` made
+                from them to reuse across runs) and a policy. With several, ``choose``
+                picks one at every release.
+            choose: Maps the harvested power at a release (W, mean over the second
+                before it) to a configuration index; the released job runs that
+                configuration's plan for its task and the scheduler follows that
+                configuration's policy from then on.
+
+        Raises:
+            SimError: No configuration, a configuration without one plan per task, or no
+                job fits in the trace.
+        """
+        if not configs or not tasks:
+            raise SimError("simulate: needs at least one task and one configuration")
+        nt = len(tasks)
+        progs = []
+        for atoms, _pol in configs:
+            if len(atoms) != nt:
+                raise SimError(f"simulate: a configuration has {len(atoms)} plans for {nt} tasks")
+            progs.append([a if isinstance(a, TaskProgram) else TaskProgram(a) for a in atoms])
+        policies = [pol for _a, pol in configs]
+        dev = self.device
+        end = self.end
+        boot = _Schedule.single(max(dev.reboot_s, 1e-12), dev.reboot_j)
+        switch = (
+            _Schedule.single(max(self.switch_s, 1e-12), self.switch_j)
+            if self.switch_j > 0
+            else None
+        )
+        inf = math.inf
+        nxt = []
+        for tk in tasks:
+            r = float(tk.offset_s)
+            nxt.append(r if r + tk.deadline_s <= end and r < end else inf)
+        seqs = [0] * nt
+        ready: list[Job] = []
+        out: list[Job] = []
+        status: dict[int, tuple[int, float]] = {}
+        t, e, on, booted = 0.0, 0.0, False, False
+        jit_job: Job | None = None
+        running: Job | None = None  # the job of the last step, if it is unfinished
+        cfg = 0
+        policy = policies[0]
+        version = 0
+        cached: tuple[int, Job | None] | None = None
+        log_stretch = self.stretches is not None
+
+        def finish(job: Job, how: int, when: float) -> None:
+            nonlocal version, jit_job, running
+            ready.remove(job)
+            status[id(job)] = (how, when)
+            out.append(job)
+            version += 1
+            if job is jit_job:
+                jit_job = None
+            if job is running:
+                running = None
+
+        nr = min(nxt)
+
+        def p_now(r: float) -> float:
+            return (self.harvest(r) - self.harvest(max(0.0, r - 1.0))) / max(min(r, 1.0), self.dt)
+
+        while True:
+            # releases due by now
+            while nr <= t:
+                for k in range(nt):
+                    r = nxt[k]
+                    if r > t:
+                        continue
+                    tk = tasks[k]
+                    pw = p_now(r)
+                    if choose is not None and len(configs) > 1:
+                        c = int(choose(pw))
+                        if c != cfg:
+                            cfg = c
+                            policy = policies[c]
+                            cached = None
+                    job = Job(
+                        k,
+                        seqs[k],
+                        r,
+                        r + tk.deadline_s,
+                        tk.priority,
+                        tk.weight,
+                        progs[cfg][k],
+                        cfg,
+                        pw,
+                    )
+                    seqs[k] += 1
+                    ready.append(job)
+                    version += 1
+                    r2 = tk.offset_s + seqs[k] * tk.period_s
+                    nxt[k] = r2 if r2 + tk.deadline_s <= end and r2 < end else inf
+                nr = min(nxt)
+            # deadlines passed
+            for job in ready:
+                if job.deadline_s <= t:
+                    for gone in [j for j in ready if j.deadline_s <= t]:
+                        finish(gone, MISSED, gone.deadline_s)
+                    break
+            if not ready:
+                if nr == inf:
+                    break
+                # idle until the next release: sleep if on, charge (and boot) if off
+                while t < nr:
+                    if on:
+                        on, t, e = self._sleep(t, e, nr)
+                        if not on:
+                            self._log(1, self._t_on, t)
+                            e = 0.0
+                        continue
+                    tc = self.charge_time(t, self.e_full - e)
+                    if tc is None or tc >= nr:
+                        e = min(self.e_full, e + self.harvest(nr) - self.harvest(t))
+                        t = nr
+                        break
+                    self._log(0, t, tc)
+                    t, e, on = tc, self.e_full, True
+                    self._t_on = t
+                    st, t, e, _ = self._exec(boot, 0.0, t, e, nr)
+                    if st == _FAIL:
+                        self._log(1, self._t_on, t)
+                        on, e = False, 0.0
+                t = max(t, nr)
+                booted = on
+                continue
+            first_dl = ready[0].deadline_s
+            for j in ready:
+                if j.deadline_s < first_dl:
+                    first_dl = j.deadline_s
+            if not on:
+                lim = min(first_dl, nr, end)
+                tc = self.charge_time(t, self.e_full - e)
+                if tc is None or tc >= lim:
+                    e = min(self.e_full, e + self.harvest(lim) - self.harvest(t))
+                    t = lim
+                    if lim >= end:
+                        break
+                    continue
+                self._log(0, t, tc)
+                t, e, on, booted = tc, self.e_full, True, False
+                self._t_on = t
+            if not booted:
+                payer = jit_job or min(ready, key=lambda j: (j.deadline_s, j.priority, j.release_s))
+                st, t1, e1, pos = self._exec(boot, 0.0, t, e, min(first_dl, end))
+                payer.energy += dev.reboot_j * (pos / dev.reboot_s if dev.reboot_s > 0 else 1.0)
+                t, e = t1, e1
+                if st == _FAIL:
+                    self._log(1, self._t_on, t)
+                    on, e = False, 0.0
+                    payer.cycles += 1
+                    continue
+                booted = True
+                running = None
+                continue  # deadlines may have passed during the boot
+            # choose
+            if jit_job is not None:
+                job = jit_job
+            else:
+                if cached is not None and cached[0] == version and not policy.uses_energy:
+                    job = cached[1]
+                else:
+                    state = DeviceState(
+                        now_s=t,
+                        energy_j=e,
+                        full_j=self.e_full,
+                        max_j=self.e_max,
+                        device=dev,
+                        harvest=lambda w, t=t: self.harvest_w(t, w),
+                    )
+                    dec: Decision = policy.pick(ready, state)
+                    job = ready[dec.run] if dec.run is not None else None
+                    for gone in [ready[i] for i in dec.abandon]:
+                        if gone is not job:
+                            finish(gone, ABANDONED, t)
+                    cached = (version, job)
+                    if job is None:
+                        if not ready:
+                            continue
+                        until = min(nr, first_dl, end)
+                        if min(dec.wait_j, self.e_max * (1.0 - 1e-9)) > e:
+                            on, t, e = self._sleep_to(t, e, dec.wait_j, until)
+                        else:
+                            on, t, e = self._sleep(t, e, until)
+                        if not on:
+                            self._log(1, self._t_on, t)
+                            e = 0.0
+                        cached = None
+                        continue
+            if running is not None and running is not job:
+                prev, running = running, None
+                if prev in ready:  # preempted at a commit point
+                    prev.preempted += 1
+                    if switch is not None:
+                        st, t1, e1, pos = self._exec(switch, 0.0, t, e, min(job.deadline_s, end))
+                        job.energy += switch.energy_at(pos)
+                        t, e = t1, e1
+                        if st == _FAIL:
+                            self._log(1, self._t_on, t)
+                            on, e = False, 0.0
+                            job.cycles += 1
+                            continue
+                        if st != _DONE:
+                            continue
+            res, t, e = self._step(job, t, e, nr, log_stretch)
+            job.started = True
+            if res == _DONE:
+                finish(job, DONE, t)
+            elif res == _MISS:
+                finish(job, MISSED, job.deadline_s)
+            elif res == _FAIL:
+                if job.restore is not None:
+                    jit_job = job
+                running = None
+                self._log(1, self._t_on, t)
+                on, e = False, 0.0
+            else:  # a commit point reached after a release: decide again
+                running = job
+        for job in list(ready):
+            finish(job, MISSED, job.deadline_s)
+        if not out:
+            raise SimError("simulate: no job fits in the trace (periods/deadlines too long)")
+        out.sort(key=lambda j: (j.release_s, j.task, j.seq))
+        st_arr = np.array([status[id(j)][0] for j in out], dtype=np.int8)
+        when = np.array([status[id(j)][1] for j in out], dtype=float)
+        rel = np.array([j.release_s for j in out])
+        return TaskSetResults(
+            task_names=tuple(tk.name for tk in tasks),
+            task=np.array([j.task for j in out], dtype=np.int64),
+            release_s=rel,
+            deadline_s=np.array([j.deadline_s for j in out]),
+            status=st_arr,
+            latency_s=np.where(st_arr == DONE, when - rel, np.nan),
+            energy_j=np.array([j.energy for j in out]),
+            nvm_bytes=np.array([j.nvm for j in out]),
+            cycles=np.array([j.cycles for j in out], dtype=np.int64),
+            preemptions=np.array([j.preempted for j in out], dtype=np.int64),
+            config=np.array([j.config for j in out], dtype=np.int64),
+            power_w=np.array([j.power_w for j in out]),
+            weight=np.array([j.weight for j in out]),
+            sim_time_s=float(min(t, end)),
+        )
+
+    def _step(
+        self, job: Job, t: float, e: float, stop_at: float, log_stretch: bool
+    ) -> tuple[int, float, float]:
+        """Run ``job`` (device on and booted) until it completes, misses its deadline,
+        loses power, or reaches the first commit point at or after ``stop_at``."""
+        prog = job.prog
+        limit = min(job.deadline_s, self.end)
+        t_begin, e_begin, lvl_begin = t, job.energy, e
+        if job.restore is not None:
+            rs = job.restore
+            st, t1, e1, pos = self._exec(rs, 0.0, t, e, limit)
+            job.energy += rs.energy_at(pos)
+            t, e = t1, e1
+            if st == _FAIL:
+                job.cycles += 1
+                self._stretch(
+                    job, t_begin, t, e_begin, lvl_begin, job.tau, job.tau, True, log_stretch
+                )
+                return _FAIL, t, e
+            if st != _DONE:
+                return _MISS, t, e
+            job.restore = None
+        tau = job.tau
+        tau_begin = tau
+        to_commit = False
+        while True:
+            if to_commit:
+                k = prog.atom_at(tau)
+                lim = min(limit, t + (prog.next_commit[k] - tau))
+            else:
+                lim = min(limit, stop_at)
+            st, t1, e1, new_tau = self._exec(prog, tau, t, e, lim)
+            job.energy += prog.energy_at(new_tau) - prog.energy_at(tau)
+            job.nvm += prog.nvm_at(new_tau) - prog.nvm_at(tau)
+            t, e = t1, e1
+            if st == _DONE:
+                job.tau = prog.total_t
+                self._stretch(
+                    job, t_begin, t, e_begin, lvl_begin, tau_begin, prog.total_t, False, log_stretch
+                )
+                return _DONE, t, e
+            if st == _FAIL:
+                job.cycles += 1
+                self._stretch(
+                    job, t_begin, t, e_begin, lvl_begin, tau_begin, new_tau, True, log_stretch
+                )
+                k = prog.atom_at(new_tau)
+                if prog.jit[k] and e1 >= prog.ckpt_j[k] * (1 - 1e-9) and prog.ckpt_j[k] > 0:
+                    job.energy += prog.ckpt_j[k]
+                    job.nvm += prog.ckpt_b[k]
+                    t += prog.ckpt_s[k]
+                    job.tau = new_tau
+                    job.restore = _Schedule.single(max(prog.restore_s[k], 1e-12), prog.restore_j[k])
+                else:
+                    job.tau = prog.resume[k]
+                    job.restore = None
+                return _FAIL, t, e
+            if t >= limit:
+                job.tau = new_tau
+                self._stretch(
+                    job, t_begin, t, e_begin, lvl_begin, tau_begin, new_tau, False, log_stretch
+                )
+                return _MISS, t, e
+            if to_commit:
+                k = prog.atom_at(tau)
+                c = prog.next_commit[k]
+                job.tau = c
+                self._stretch(job, t_begin, t, e_begin, lvl_begin, tau_begin, c, False, log_stretch)
+                if c >= prog.total_t - _EPS:
+                    return _DONE, t, e
+                return _PREEMPT, t, e
+            tau = new_tau
+            k = bisect_right(prog.ct, tau) - 1
+            if k <= prog.n and abs(prog.ct[min(k, prog.n)] - tau) < 1e-12 and prog.commit_at[k]:
+                job.tau = prog.ct[k]
+                self._stretch(
+                    job, t_begin, t, e_begin, lvl_begin, tau_begin, job.tau, False, log_stretch
+                )
+                return _PREEMPT, t, e
+            to_commit = True
+
+    def _stretch(
+        self,
+        job: Job,
+        t0: float,
+        t1: float,
+        e0: float,
+        level: float,
+        tau0: float,
+        tau1: float,
+        failed: bool,
+        on: bool,
+    ) -> None:
+        """Log one uninterrupted run of a job (see :attr:`stretches`)."""
+        if on and self.stretches is not None:
+            self.stretches.append(
+                Stretch(job.task, job.seq, job.energy - e0, level, failed, t0, t1, tau0, tau1)
+            )
