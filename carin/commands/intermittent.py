@@ -19,17 +19,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "checkpointing plan of least expected energy (exact DP, overall and per harvested-"
         "power band), simulate periodic jobs of it and of every applicable uniform plan, and "
         "write per (model, plan) one row over all jobs and one per power band with "
-        "success_rate, latency_ms, energy_mj, nvm_kb and jobs.",
+        "success_rate, latency_ms, energy_mj, nvm_kb and jobs. With --taskset (several "
+        "periodic tasks on one device), choose per-task plans and the scheduling policy "
+        "together on each trace or --source and write rows of the best configurations "
+        "(model = the set's name, cm = task:plan words, variant = the policy).",
     )
     p.add_argument(
         "--model",
         "-m",
         nargs="+",
         type=Path,
-        required=True,
+        default=None,
         help="model files (.tflite or .yaml layer lists)",
     )
-    p.add_argument("--trace", "-t", nargs="+", type=Path, required=True, help="energy trace files")
+    p.add_argument(
+        "--taskset",
+        type=Path,
+        default=None,
+        help="a task-set YAML (several periodic tasks sharing the device; see docs)",
+    )
+    p.add_argument("--trace", "-t", nargs="+", type=Path, default=[], help="energy trace files")
+    p.add_argument(
+        "--source",
+        nargs="+",
+        default=[],
+        metavar="KIND:KEY=VALUE,...",
+        help="synthetic sources, e.g. constant:power_mw=1, square:high_mw=4,period_s=20, "
+        "markov:on_mw=5,mean_on_s=5,mean_off_s=10,seed=1 (add duration_s=, dt_s=)",
+    )
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=12,
+        help="task sets: rows for this many best configurations per trace (default 12), "
+        "besides the best uniform baseline of each policy",
+    )
     p.add_argument("--out", "-o", type=Path, required=True, help="profile table to write")
     p.add_argument(
         "--period",
@@ -73,21 +97,10 @@ def _per_model(values: list[float], n: int, flag: str) -> list[float]:
     return values
 
 
-def run(args: argparse.Namespace) -> int:
-    """Build and write the profile table."""
-    import pandas as pd
+def _traces(args: argparse.Namespace) -> list:
+    from carin.intermittent import load_solar, load_trace
+    from carin.intermittent.sources import parse_source
 
-    from carin.errors import CarinError
-    from carin.intermittent import Device, load_layers, load_solar, load_trace
-    from carin.intermittent.profile import candidate_plans, profile_rows, simulate_plans
-    from carin.profiles import write_profiles
-
-    device = Device.from_yaml(args.device) if args.device else Device.msp430fr5994()
-    periods = _per_model(args.period, len(args.model), "--period")
-    deadlines = _per_model(args.deadline or args.period, len(args.model), "--deadline")
-    for v in periods + deadlines:
-        if not v > 0:
-            raise CarinError(f"--period/--deadline: must be > 0, got {v}")
     traces = []
     for path in args.trace:
         head = path.read_text(errors="replace")[:4].upper() if path.is_file() else ""
@@ -95,6 +108,66 @@ def run(args: argparse.Namespace) -> int:
         if tr.duration < args.min_duration:
             tr = tr.repeat(args.min_duration)
         traces.append(tr)
+    traces += [parse_source(text) for text in args.source]
+    return traces
+
+
+def _run_taskset(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from carin.errors import CarinError
+    from carin.intermittent import Device
+    from carin.intermittent.joint import joint_search, score, taskset_rows
+    from carin.intermittent.tasks import load_taskset
+    from carin.profiles import write_profiles
+
+    if args.keep < 1:
+        raise CarinError(f"--keep: must be >= 1, got {args.keep}")
+    ts = load_taskset(args.taskset)
+    if args.device:
+        from dataclasses import replace
+
+        ts = replace(ts, device=Device.from_yaml(args.device))
+    frames = []
+    for tr in _traces(args):
+        jr = joint_search(ts, tr)
+        ev = jr.evaluator
+        ranked = sorted(ev.results, key=lambda c: score(ev.run(c)), reverse=True)
+        keep = list(dict.fromkeys([*ranked[: args.keep], *jr.baseline.values(), jr.best]))
+        frames.append(taskset_rows(ts, tr, {c: ev.run(c) for c in keep}))
+        best = ev.run(jr.best).summary()
+        print(
+            f"{tr.name}: {jr.best.policy} {jr.best.label(ts.names)}: "
+            f"{best['succeeded']}/{best['jobs']} jobs done by their deadline"
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    out = write_profiles(frame, args.out)
+    print(f"wrote {len(frame)} rows (task set {ts.name!r} x {len(frames)} trace(s)) to {out}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build and write the profile table."""
+    import pandas as pd
+
+    from carin.errors import CarinError
+    from carin.intermittent import Device, load_layers
+    from carin.intermittent.profile import candidate_plans, profile_rows, simulate_plans
+    from carin.profiles import write_profiles
+
+    if (args.model is None) == (args.taskset is None):
+        raise CarinError("give either --model (one model per row) or --taskset (a task set)")
+    if not args.trace and not args.source:
+        raise CarinError("give at least one --trace file or --source")
+    if args.taskset is not None:
+        return _run_taskset(args)
+    device = Device.from_yaml(args.device) if args.device else Device.msp430fr5994()
+    periods = _per_model(args.period, len(args.model), "--period")
+    deadlines = _per_model(args.deadline or args.period, len(args.model), "--deadline")
+    for v in periods + deadlines:
+        if not v > 0:
+            raise CarinError(f"--period/--deadline: must be > 0, got {v}")
+    traces = _traces(args)
     frames = []
     for mpath, period, deadline in zip(args.model, periods, deadlines, strict=True):
         model = load_layers(mpath)

@@ -1,0 +1,421 @@
+"""Joint choice of per-task checkpointing plans and the scheduling policy of a task set.
+
+A *configuration* is one CM plan per task plus a policy (:class:`Config`). The search
+(:func:`joint_search`) scores configurations by simulating the task set on a trace
+(:class:`Evaluator`, exact event simulation; score = weighted successful jobs, ties to
+the lower mean latency) and proceeds in three steps:
+
+1. **Uniform baselines** -- one applicable uniform CM per task, under fixed priority and
+   under EDF (the usual practice): the best single CM for all tasks, then one task's CM
+   changed at a time while the score improves (:func:`uniform_baseline`).
+2. **Per-task DP plans with schedule-derived budgets** -- for each policy, the better of
+   the baselines' plans under that policy is simulated with a log of every uninterrupted run of each task
+   (:class:`~carin.intermittent.multitask.Stretch`). A task's runs that ended in a power
+   failure are the power-cycle budgets it actually gets under that schedule; runs that
+   ended otherwise are budgets it did not exhaust (counted with the energy used). They
+   form the task's :class:`~carin.intermittent.analytical.CycleStats`, and the exact DP
+   (:func:`~carin.intermittent.search.best_plan`) gives the plan of least expected energy
+   for them, overall and per harvested-power band.
+3. **Coordinate descent** -- per policy, from that configuration, replace one task's plan at a time by each of its candidates (uniform and DP plans) and keep a
+   change when the simulated score improves; repeat until no change (at most
+   ``rounds`` passes).
+
+What is exact and what is not: each simulation is exact for the model, and the DP is
+exact for the additive expected-energy model *given* a task's budgets. The budgets
+depend on the schedule, which depends on the plans (they are taken from one schedule,
+not a fixed point), and the descents explore one task at a time, so the joint choice is
+a heuristic: it is never worse than the baselines on the trace it is chosen on (they are
+among the configurations it compares), but it may miss the best combination of plans
+and policy. Every configuration simulated is kept in :attr:`Evaluator.results`.
+
+:func:`choose_bands` gives the configuration to switch to per harvested-power band
+(guarded like :func:`~carin.intermittent.profile.choose_by_band`), and
+:func:`taskset_rows` turns simulated configurations into profile rows so that
+``carin solve`` and the runtime Switcher pick one by ``power_mw``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from carin.intermittent.analytical import CycleStats
+from carin.intermittent.cm import CODES, CMError, compile_plan
+from carin.intermittent.multitask import MultiSimulator, Stretch, TaskProgram, TaskSetResults
+from carin.intermittent.policies import Policy, make_policy
+from carin.intermittent.profile import BANDS_MW, PlanRun, choose_by_band
+from carin.intermittent.search import best_plan
+from carin.intermittent.tasks import TaskSet
+from carin.intermittent.traces import Trace
+
+__all__ = [
+    "Config",
+    "Evaluator",
+    "JointResult",
+    "uniform_pool",
+    "uniform_baseline",
+    "schedule_stats",
+    "joint_search",
+    "choose_bands",
+    "band_chooser",
+    "taskset_rows",
+]
+
+
+@dataclass(frozen=True, order=True)
+class Config:
+    """One CM plan per task (in task order) and a policy name."""
+
+    plans: tuple[str, ...]
+    policy: str
+
+    def label(self, names: Sequence[str]) -> str:
+        """The plans as ``task:plan`` words, e.g. ``kws:TT lenet:TTTTTTT``."""
+        return " ".join(f"{n}:{p}" for n, p in zip(names, self.plans, strict=True))
+
+
+def score(res: TaskSetResults) -> tuple[float, float]:
+    """Ranking key: weighted successful jobs, then lower mean latency of completed jobs."""
+    done = res.completed
+    lat = res.latency_s[done]
+    return (float(res.weight[done].sum()), -float(lat.mean()) if lat.size else -1e18)
+
+
+class Evaluator:
+    """Simulate configurations of a task set on one trace (results cached per config).
+
+    Args:
+        taskset: The task set.
+        trace: The harvesting trace.
+    """
+
+    def __init__(self, taskset: TaskSet, trace: Trace) -> None:
+        self.taskset = taskset
+        self.trace = trace
+        self.results: dict[Config, TaskSetResults] = {}
+        self._progs: dict[tuple[int, str], TaskProgram] = {}
+        self._costs = [t.model.costs(taskset.device) for t in taskset.tasks]
+
+    def program(self, task: int, plan: str) -> TaskProgram:
+        """The compiled plan of a task, prepared for simulation (cached)."""
+        key = (task, plan)
+        if key not in self._progs:
+            atoms = compile_plan(plan, self._costs[task], self.taskset.device)
+            self._progs[key] = TaskProgram(atoms)
+        return self._progs[key]
+
+    def _programs(self, config: Config) -> list[TaskProgram]:
+        return [self.program(k, p) for k, p in enumerate(config.plans)]
+
+    def _sim(self) -> MultiSimulator:
+        return MultiSimulator(trace=self.trace, device=self.taskset.device)
+
+    def run(self, config: Config) -> TaskSetResults:
+        """Simulate one configuration (cached)."""
+        if config not in self.results:
+            self.results[config] = self._sim().run(
+                self.taskset.tasks, [(self._programs(config), make_policy(config.policy))]
+            )
+        return self.results[config]
+
+    def stretches(self, config: Config) -> list[Stretch]:
+        """Simulate a configuration and return its log of uninterrupted runs."""
+        sim = self._sim()
+        sim.stretches = []
+        res = sim.run(self.taskset.tasks, [(self._programs(config), make_policy(config.policy))])
+        self.results.setdefault(config, res)
+        return sim.stretches
+
+    def run_adaptive(
+        self, configs: Sequence[Config], choose: Callable[[float], int]
+    ) -> TaskSetResults:
+        """Simulate run-time adaptation among ``configs`` (``choose`` at each release)."""
+        pairs: list[tuple[list[TaskProgram], Policy]] = [
+            (self._programs(c), make_policy(c.policy)) for c in configs
+        ]
+        return self._sim().run(self.taskset.tasks, pairs, choose=choose)
+
+    def best(self, configs: Sequence[Config]) -> Config:
+        """The configuration of highest :func:`score` (first wins ties)."""
+        return max(configs, key=lambda c: score(self.run(c)))
+
+
+def _uniform_codes(taskset: TaskSet) -> list[list[str]]:
+    """Per task, the uniform plans that compile (``J`` may not fit some layer)."""
+    out = []
+    for t in taskset.tasks:
+        costs = t.model.costs(taskset.device)
+        codes = []
+        for c in CODES:
+            if t.plan is not None:
+                codes = [t.plan]
+                break
+            try:
+                compile_plan(c, costs, taskset.device)
+            except CMError:
+                continue
+            codes.append(c * len(t.model))
+        out.append(codes)
+    return out
+
+
+def uniform_pool(taskset: TaskSet, policy: str) -> list[Config]:
+    """Every combination of one applicable uniform plan per task, under ``policy``.
+
+    A task with a plan fixed in the task set keeps it.
+    """
+    return [Config(tuple(c), policy) for c in itertools.product(*_uniform_codes(taskset))]
+
+
+def schedule_stats(
+    stretches: Sequence[Stretch], task: int, trace: Trace, device: object
+) -> CycleStats | None:
+    """The power-cycle budgets a task gets under a schedule, from its logged runs.
+
+    Every run of the task is one budget (its energy); the reboot energy is charged to the
+    runs that ended in a power failure (spread evenly over all runs, which keeps the
+    additive model's sums). The stored energy at the start of a run is its ``store_j``
+    (the scale of a ``J`` reserve), the mean harvest during it its ``power_w``.
+    Returns None when the task never ran.
+    """
+    rows = [s for s in stretches if s.task == task and s.energy_j > 0]
+    if not rows:
+        return None
+    b = np.array([s.energy_j for s in rows])
+    lvl = np.array([max(s.level_j, 1e-12) for s in rows])
+    t0 = np.array([s.t0 for s in rows])
+    t1 = np.array([s.t1 for s in rows])
+    failed = np.array([s.failed for s in rows])
+    dur = np.maximum(t1 - t0, 1e-12)
+    h = np.concatenate([[0.0], np.cumsum(trace.power_w * trace.dt)])
+    grid = np.arange(h.size) * trace.dt
+    pw = (np.interp(t1, grid, h) - np.interp(t0, grid, h)) / dur
+    reboot = float(getattr(device, "reboot_j", 0.0))
+    return CycleStats(
+        budget_j=b,
+        store_j=lvl,
+        power_w=pw,
+        on_s=dur,
+        off_s=np.zeros(b.size),
+        active_w=float(b.sum() / dur.sum()),
+        reboot_j=reboot * float(failed.mean()),
+    )
+
+
+def _dp_candidates(ev: Evaluator, start: Config, bands_mw: Sequence[float]) -> list[dict[str, str]]:
+    """Per task, DP plans for the budgets the task gets under ``start``'s schedule."""
+    ts = ev.taskset
+    log = ev.stretches(start)
+    out: list[dict[str, str]] = []
+    for k, t in enumerate(ts.tasks):
+        cands: dict[str, str] = {}
+        stats = schedule_stats(log, k, ev.trace, ts.device)
+        if stats is None or t.plan is not None:
+            out.append(cands)
+            continue
+        costs = t.model.costs(ts.device)
+        plan, cost = best_plan(costs, ts.device, stats)
+        if np.isfinite(cost):
+            cands.setdefault(plan, "dp")
+        for lo, hi in zip(bands_mw[:-1], bands_mw[1:], strict=True):
+            sub = stats.band(lo * 1e-3, hi * 1e-3)
+            if sub is stats:
+                continue
+            p, c = best_plan(costs, ts.device, sub)
+            if np.isfinite(c):
+                cands.setdefault(p, f"dp-band{lo:g}-{hi:g}")
+        out.append(cands)
+    return out
+
+
+@dataclass
+class JointResult:
+    """What :func:`joint_search` found on one trace.
+
+    Attributes:
+        best: carin's joint choice (highest score among everything evaluated).
+        baseline: The uniform baseline per baseline policy (``fp``, ``edf``).
+        per_policy: The best configuration found per policy.
+        candidates: Per task, the candidate plans and their origin.
+        evaluator: The evaluator holding every simulated configuration.
+    """
+
+    best: Config
+    baseline: dict[str, Config]
+    per_policy: dict[str, Config]
+    candidates: list[dict[str, str]]
+    evaluator: Evaluator
+
+
+def _descend(ev: Evaluator, cur: Config, options: Sequence[Sequence[str]], rounds: int) -> Config:
+    """Coordinate descent: per task, the plan among ``options[k]`` of best score."""
+    for _ in range(rounds):
+        changed = False
+        for k, plans in enumerate(options):
+            trial = [Config(cur.plans[:k] + (p,) + cur.plans[k + 1 :], cur.policy) for p in plans]
+            best = ev.best([cur, *trial])
+            if best != cur:
+                cur, changed = best, True
+        if not changed:
+            break
+    return cur
+
+
+def uniform_baseline(ev: Evaluator, policy: str, *, rounds: int = 3) -> Config:
+    """The usual practice: one uniform CM per task under ``policy``, chosen by simulation.
+
+    Starts from the best single CM for every task (a task where it does not apply keeps
+    its first applicable one), then changes one task's CM at a time while the score
+    improves (coordinate descent over the per-task uniform plans).
+    """
+    codes = _uniform_codes(ev.taskset)
+    starts = []
+    for c in CODES:
+        plans = tuple(next((p for p in ps if p[0] == c), ps[0]) for ps in codes)
+        starts.append(Config(plans, policy))
+    return _descend(ev, ev.best(list(dict.fromkeys(starts))), codes, rounds)
+
+
+def joint_search(
+    taskset: TaskSet,
+    trace: Trace,
+    *,
+    policies: Sequence[str] = ("fp", "edf", "ia"),
+    baselines: Sequence[str] = ("fp", "edf"),
+    rounds: int = 2,
+    bands_mw: Sequence[float] = BANDS_MW,
+) -> JointResult:
+    """Choose per-task plans and the policy together on ``trace`` (see the module docstring).
+
+    Args:
+        taskset: The task set.
+        trace: The trace to choose on.
+        policies: Policies carin may choose.
+        baselines: Policies of the uniform baselines (:func:`uniform_baseline`).
+        rounds: Coordinate-descent passes over the tasks.
+        bands_mw: Harvested-power band edges for the per-band DP plans.
+    """
+    ev = Evaluator(taskset, trace)
+    baseline = {pol: uniform_baseline(ev, pol) for pol in baselines}
+    uniform = _uniform_codes(taskset)
+    per_policy: dict[str, Config] = {}
+    cand_union: list[dict[str, str]] = [{p: "uniform" for p in u} for u in uniform]
+    for pol in policies:
+        starts = [Config(b.plans, pol) for b in baseline.values()]
+        cur = ev.best(list(dict.fromkeys(starts)))
+        dp = _dp_candidates(ev, cur, bands_mw)
+        options = []
+        for k in range(len(taskset)):
+            for p, o in dp[k].items():
+                cand_union[k].setdefault(p, o)
+            options.append(list(dict.fromkeys([*uniform[k], *dp[k]])))
+        per_policy[pol] = _descend(ev, cur, options, rounds)
+    best = max(ev.results, key=lambda c: score(ev.run(c)))
+    return JointResult(
+        best=best,
+        baseline=baseline,
+        per_policy=per_policy,
+        candidates=cand_union,
+        evaluator=ev,
+    )
+
+
+def choose_bands(
+    ev: Evaluator,
+    default: Config,
+    configs: Sequence[Config] | None = None,
+    *,
+    bands_mw: Sequence[float] = BANDS_MW,
+    **guard: float,
+) -> list[Config]:
+    """Per harvested-power band, the configuration to switch to at run time.
+
+    Every configuration simulated by ``ev`` (or ``configs``) is compared with ``default``
+    on the jobs released in the band, with the guard of
+    :func:`~carin.intermittent.profile.choose_by_band` (enough jobs, clearly more
+    successes or clearly faster, paired test). Returns one configuration per band.
+    """
+    pool = list(configs) if configs is not None else list(ev.results)
+    if default not in pool:
+        pool.append(default)
+    names = {c: f"c{i}" for i, c in enumerate(pool)}
+    back = {v: k for k, v in names.items()}
+    runs = [PlanRun(plan=names[c], origin="", jobs=ev.run(c).as_job_results()) for c in pool]
+    picked = choose_by_band(runs, names[default], bands_mw=bands_mw, **guard)
+    return [back[p] for p in picked]
+
+
+def band_chooser(
+    per_band: Sequence[Config], bands_mw: Sequence[float] = BANDS_MW
+) -> tuple[list[Config], Callable[[float], int]]:
+    """The distinct configurations of ``per_band`` and the power -> index map over them."""
+    distinct: list[Config] = []
+    for c in per_band:
+        if c not in distinct:
+            distinct.append(c)
+    idx = [distinct.index(c) for c in per_band]
+    edges = np.asarray(bands_mw[1:-1], dtype=float)
+
+    def choose(p_w: float) -> int:
+        return idx[int(np.searchsorted(edges, p_w * 1e3, "right"))]
+
+    return distinct, choose
+
+
+def taskset_rows(
+    taskset: TaskSet,
+    trace: Trace,
+    results: dict[Config, TaskSetResults],
+    *,
+    bands_mw: Sequence[float] = BANDS_MW,
+) -> pd.DataFrame:
+    """Profile rows of simulated configurations: one overall row each and one per band.
+
+    Key columns: ``model`` = the task set's name, ``cm`` = the plans as ``task:plan``
+    words, ``variant`` = the policy, ``device`` = ``<device>@<trace>``, and the band in
+    ``power_lo_mw``/``power_hi_mw`` (empty on the overall row). Metrics: ``success_rate``
+    (percent of all released jobs done by their deadline), ``weighted_success``,
+    ``succeeded``, ``latency_ms``, ``energy_mj``, ``nvm_kb``, ``cycles``, ``jobs``, and
+    per task ``success_rate_<task>``.
+    """
+    names = taskset.names
+    precisions = sorted({t.model.precision for t in taskset.tasks})
+    rows = []
+    for cfg in sorted(results):
+        res = results[cfg]
+        pw_mw = res.power_w * 1e3
+        bands = [(np.nan, np.nan), *zip(bands_mw[:-1], bands_mw[1:], strict=True)]
+        for lo, hi in bands:
+            m = None if np.isnan(lo) else (pw_mw >= lo) & (pw_mw < hi)
+            if m is not None and not m.any():
+                continue
+            s = res.summary(m)
+            per = res.per_task(m)
+            row = {
+                "model": taskset.name,
+                "precision": precisions[0] if len(precisions) == 1 else "mixed",
+                "processor": "mcu",
+                "task": "intermittent_taskset",
+                "device": f"{taskset.device.name}@{trace.name}",
+                "cm": cfg.label(names),
+                "variant": cfg.policy,
+                "power_lo_mw": lo,
+                "power_hi_mw": hi if np.isfinite(hi) else np.nan,
+                "success_rate": round(s["success_rate"], 4),
+                "weighted_success": round(s["weighted_success"], 4),
+                "succeeded": s["succeeded"],
+                "latency_ms": round(s["latency_ms"], 4) if np.isfinite(s["latency_ms"]) else np.nan,
+                "energy_mj": round(s["energy_mj"], 6),
+                "nvm_kb": round(s["nvm_kb"], 6),
+                "cycles": round(s["cycles"], 4),
+                "jobs": s["jobs"],
+            }
+            for n in names:
+                v = per[n]["success_rate"]
+                row[f"success_rate_{n}"] = round(v, 4) if np.isfinite(v) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
