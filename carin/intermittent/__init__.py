@@ -16,9 +16,13 @@ from carin.intermittent.analytical import (
 )
 from carin.intermittent.cm import CM_NAMES, CODES, Atoms, CMError, compile_plan, validate_plan
 from carin.intermittent.device import Device, DeviceError
+from carin.intermittent.joint import Config, joint_search
 from carin.intermittent.layers import Layer, LayerCosts, LayerError, LayerTable, load_layers
+from carin.intermittent.multitask import MultiSimulator, TaskSetResults
+from carin.intermittent.policies import EDF, FixedPriority, IntermittenceAware, Policy
 from carin.intermittent.search import best_plan, brute_force_plan
 from carin.intermittent.simulator import JobResults, SimError, Simulator, simulate
+from carin.intermittent.tasks import Task, TaskSet, TaskSetError, load_taskset
 from carin.intermittent.traces import (
     Trace,
     TraceError,
@@ -31,6 +35,18 @@ from carin.intermittent.traces import (
 
 __all__ = [
     "Atoms",
+    "Config",
+    "EDF",
+    "FixedPriority",
+    "IntermittenceAware",
+    "MultiSimulator",
+    "Policy",
+    "Task",
+    "TaskSet",
+    "TaskSetError",
+    "TaskSetResults",
+    "joint_search",
+    "load_taskset",
     "CMError",
     "CM_NAMES",
     "CODES",
