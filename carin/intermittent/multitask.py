@@ -490,26 +490,7 @@ class MultiSimulator(Simulator):
             if not ready:
                 if nr == inf:
                     break
-                # idle until the next release: sleep if on, charge (and boot) if off
-                while t < nr:
-                    if on:
-                        on, t, e = self._sleep(t, e, nr)
-                        if not on:
-                            self._log(1, self._t_on, t)
-                            e = 0.0
-                        continue
-                    tc = self.charge_time(t, self.e_full - e)
-                    if tc is None or tc >= nr:
-                        e = min(self.e_full, e + self.harvest(nr) - self.harvest(t))
-                        t = nr
-                        break
-                    self._log(0, t, tc)
-                    t, e, on = tc, self.e_full, True
-                    self._t_on = t
-                    st, t, e, _ = self._exec(boot, 0.0, t, e, nr)
-                    if st == _FAIL:
-                        self._log(1, self._t_on, t)
-                        on, e = False, 0.0
+                t, e, on = self._idle(t, e, on, nr, boot)
                 t = max(t, nr)
                 booted = on
                 continue
@@ -531,13 +512,9 @@ class MultiSimulator(Simulator):
                 self._t_on = t
             if not booted:
                 payer = jit_job or min(ready, key=lambda j: (j.deadline_s, j.priority, j.release_s))
-                st, t1, e1, pos = self._exec(boot, 0.0, t, e, min(first_dl, end))
-                payer.energy += dev.reboot_j * (pos / dev.reboot_s if dev.reboot_s > 0 else 1.0)
-                t, e = t1, e1
+                st, t, e = self._overhead(boot, payer, t, e, min(first_dl, end))
                 if st == _FAIL:
-                    self._log(1, self._t_on, t)
-                    on, e = False, 0.0
-                    payer.cycles += 1
+                    on = False
                     continue
                 booted = True
                 running = None
@@ -581,14 +558,9 @@ class MultiSimulator(Simulator):
                 if prev in ready:  # preempted at a commit point
                     prev.preempted += 1
                     if switch is not None:
-                        st, t1, e1, pos = self._exec(switch, 0.0, t, e, min(job.deadline_s, end))
-                        job.energy += switch.energy_at(pos)
-                        t, e = t1, e1
+                        st, t, e = self._overhead(switch, job, t, e, min(job.deadline_s, end))
                         if st == _FAIL:
-                            self._log(1, self._t_on, t)
-                            on, e = False, 0.0
-                            job.cycles += 1
-                            continue
+                            on = False
                         if st != _DONE:
                             continue
             res, t, e = self._step(job, t, e, nr, log_stretch)
@@ -629,6 +601,18 @@ class MultiSimulator(Simulator):
             weight=np.array([j.weight for j in out]),
             sim_time_s=float(min(t, end)),
         )
+
+    def _overhead(
+        self, work: _Schedule, payer: Job, t: float, e: float, limit: float
+    ) -> tuple[int, float, float]:
+        """Run a reboot or a switch charged to ``payer``; a brown-out in it is logged."""
+        st, t, e, pos = self._exec(work, 0.0, t, e, limit)
+        payer.energy += work.energy_at(pos)
+        if st == _FAIL:
+            self._log(1, self._t_on, t)
+            payer.cycles += 1
+            e = 0.0
+        return st, t, e
 
     def _step(
         self, job: Job, t: float, e: float, stop_at: float, log_stretch: bool

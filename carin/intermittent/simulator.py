@@ -383,6 +383,31 @@ class Simulator:
             return False, t, e
         return True, max(t, until), e
 
+    def _idle(
+        self, t: float, e: float, on: bool, until: float, boot: _Schedule
+    ) -> tuple[float, float, bool]:
+        """Wait for ``until`` with no job: sleep if on, charge (and boot) if off."""
+        while t < until:
+            if on:
+                on, t, e = self._sleep(t, e, until)
+                if not on:
+                    self._log(1, self._t_on, t)
+                    e = 0.0
+                continue
+            tc = self.charge_time(t, self.e_full - e)
+            if tc is None or tc >= until:
+                e = min(self.e_full, e + self.harvest(until) - self.harvest(t))
+                t = until
+                break
+            self._log(0, t, tc)
+            t, e, on = tc, self.e_full, True
+            self._t_on = t
+            st, t, e, _ = self._exec(boot, 0.0, t, e, until)
+            if st == _FAIL:
+                self._log(1, self._t_on, t)
+                on, e = False, 0.0
+        return t, e, on
+
     # -- simulation ------------------------------------------------------------
     def run(
         self,
@@ -427,26 +452,7 @@ class Simulator:
             d_abs = r + deadline
             if period is not None and d_abs > self.end:
                 break
-            # idle until release: sleep if on, charge (and boot) if off
-            while t < r:
-                if on:
-                    on, t, e = self._sleep(t, e, r)
-                    if not on:
-                        self._log(1, self._t_on, t)
-                        e = 0.0
-                    continue
-                tc = self.charge_time(t, self.e_full - e)
-                if tc is None or tc >= r:
-                    e = min(self.e_full, e + self.harvest(r) - self.harvest(t))
-                    t = r
-                    break
-                self._log(0, t, tc)
-                t, e, on = tc, self.e_full, True
-                self._t_on = t
-                st, t, e, _ = self._exec(boot, 0.0, t, e, r)
-                if st == _FAIL:
-                    self._log(1, self._t_on, t)
-                    on, e = False, 0.0
+            t, e, on = self._idle(t, e, on, r, boot)
             t = max(t, r)
             k = 0
             p_now = (self.harvest(r) - self.harvest(max(0.0, r - 1.0))) / max(min(r, 1.0), self.dt)

@@ -134,6 +134,20 @@ def _where(path: Path, lines: dict[str, int], key: str, default: int) -> str:
     return f"{path}:{lines.get(key, default)}"
 
 
+def _known_keys(
+    data: dict[str, Any], allowed: tuple[str, ...], path: Path, line: int, what: str
+) -> dict[str, int]:
+    """The line of each key of ``data``; an unknown key is an error naming its line."""
+    lines = dict(getattr(data, "key_lines", {}))
+    for key in data:
+        if key not in allowed:
+            raise TaskSetError(
+                f"{_where(path, lines, key, line)}: unknown {what} {key!r}; allowed: "
+                + ", ".join(allowed)
+            )
+    return lines
+
+
 def _number(v: Any, where: str, field: str, *, positive: bool) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise TaskSetError(f"{where}: {field!r} must be a number, got {v!r}")
@@ -171,13 +185,7 @@ def _task(item: Any, path: Path, line: int, rank: int) -> tuple[dict[str, Any], 
     where0 = f"{path}:{line}"
     if not isinstance(item, dict):
         raise TaskSetError(f"{where0}: each task is a mapping with name, model, period")
-    lines = dict(getattr(item, "key_lines", {}))
-    for key in item:
-        if key not in _TASK_KEYS:
-            raise TaskSetError(
-                f"{_where(path, lines, key, line)}: unknown task key {key!r}; allowed: "
-                + ", ".join(_TASK_KEYS)
-            )
+    lines = _known_keys(item, _TASK_KEYS, path, line, "task key")
     for key in ("name", "model", "period"):
         if key not in item:
             raise TaskSetError(f"{where0}: task needs {key!r}")
@@ -265,13 +273,7 @@ def load_taskset(path: str | Path) -> TaskSet:
         raise TaskSetError(str(exc)) from None
     if not isinstance(data, dict):
         raise TaskSetError(f"{path}:1: a task set is a mapping with 'tasks' (and 'name', 'device')")
-    lines = dict(getattr(data, "key_lines", {}))
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise TaskSetError(
-                f"{_where(path, lines, key, 1)}: unknown key {key!r}; allowed: "
-                + ", ".join(_TOP_KEYS)
-            )
+    lines = _known_keys(data, _TOP_KEYS, path, 1, "key")
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not name.strip():
         raise TaskSetError(f"{_where(path, lines, 'name', 1)}: 'name' must be text")
