@@ -100,4 +100,10 @@ def run(args: argparse.Namespace) -> int:
     table = validate_profiles(result.frame, source=args.out)
     write_profiles(table, args.out)
     print(f"wrote {len(result.frame)} rows to {args.out}")
+    devices = sorted(set(result.frame["device"].astype(str))) if "device" in result.frame else []
+    if devices:
+        # a spec selects these rows by their device label (the host name unless --device)
+        print(
+            f"device: {', '.join(devices)} (select it in a spec: where: {{device: {devices[0]}}})"
+        )
     return 2 if result.errors else 0

@@ -1,4 +1,4 @@
-"""``carin zoo build``: train and convert the small real model zoo (needs ``carin[zoo]``)."""
+"""``carin zoo build``: train and convert the small real model zoo (needs the ``zoo`` extra)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def register(subparsers) -> None:
         help=HELP,
         description="Train small Keras models on scikit-learn's bundled digits data and "
         "convert each to fp32, fp16, int8 dynamic-range and full-int8 .tflite "
-        "(needs the optional extra carin[zoo] and scikit-learn; nothing is downloaded).",
+        "(needs the optional extra zoo, pip install -e '.[zoo]' from a clone, and scikit-learn; "
+        "nothing is downloaded).",
     )
     zsub = parser.add_subparsers(dest="zoo_command", metavar="ACTION")
     zsub.required = True

@@ -28,9 +28,11 @@ from carin.intermittent.traces import (
     TraceError,
     TraceReport,
     load_mementos,
+    load_power_csv,
     load_react,
     load_solar,
     load_trace,
+    write_power_csv,
 )
 
 __all__ = [
@@ -77,6 +79,8 @@ __all__ = [
     "load_mementos",
     "load_react",
     "load_solar",
+    "load_power_csv",
     "load_trace",
+    "write_power_csv",
     "validate_plan",
 ]

@@ -13,12 +13,20 @@ A trace holds harvested power in **watts** at uniformly spaced sample times in *
   zero power and lists everything it did in :attr:`Trace.report`.
 * NREL solar ``DATE,MST,Global [W/m^2]`` at 1 minute: negative night readings are clipped
   to zero and ``P = irradiance * area * efficiency``.
+* carin's own power CSV (``.csv`` or ``.csv.gz``): ``#`` comment lines (name, source,
+  licence), a header ``time_s,power_mw``, then one uniformly spaced sample per line.
+  :func:`write_power_csv` writes it from any :class:`Trace` (this is how the traces in
+  ``spaces/traces/`` were derived), and it is the simplest format for a user's own trace.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as _dt
+import gzip
+import io
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +41,9 @@ __all__ = [
     "load_react",
     "load_mementos",
     "load_solar",
+    "load_power_csv",
     "load_trace",
+    "write_power_csv",
 ]
 
 
@@ -394,21 +404,133 @@ def load_solar(
     )
 
 
+#: Header of carin's power CSV.
+POWER_CSV_HEADER = "time_s,power_mw"
+
+
+def _is_power_csv(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(".csv") or name.endswith(".csv.gz")
+
+
+def load_power_csv(path: str | Path, *, name: str | None = None) -> Trace:
+    """Load carin's power CSV (``time_s,power_mw``; ``#`` comments; gzip if ``.gz``).
+
+    Args:
+        path: The ``.csv`` or ``.csv.gz`` file.
+        name: Trace name; defaults to the ``# name:`` comment, else the file stem.
+
+    Raises:
+        TraceError: Missing header, malformed line, non-uniform time steps or negative
+            power (names the line).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        text = gzip.decompress(raw).decode() if raw[:2] == b"\x1f\x8b" else raw.decode()
+    except OSError as exc:
+        raise TraceError(f"{path}: cannot read trace file ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise TraceError(f"{path}: not a text (or gzip-compressed text) file") from exc
+    lines = text.splitlines()
+    notes: dict[str, str] = {}
+    first = 0
+    while first < len(lines) and (lines[first].startswith("#") or not lines[first].strip()):
+        key, _, value = lines[first].lstrip("# ").partition(":")
+        if value:
+            notes[key.strip().lower()] = value.strip()
+        first += 1
+    header = lines[first].replace(" ", "").lower() if first < len(lines) else ""
+    if header != POWER_CSV_HEADER:
+        raise TraceError(
+            f"{path}:{first + 1}: expected the header {POWER_CSV_HEADER!r}, got {header!r} "
+            "(carin power CSV: '#' comment lines, the header, then time in s and harvested "
+            "power in mW per line)"
+        )
+    t, p_mw, lineno = _parse_two_columns(path, lines, first + 1, ",")
+    d = np.diff(t)
+    dt = float(np.median(d))
+    bad = np.nonzero(np.abs(d - dt) > 1e-6 * max(dt, 1e-12) + 1e-9)[0]
+    if not dt > 0 or bad.size:
+        at = lineno[bad[0] + 1] if bad.size else lineno[1]
+        raise TraceError(
+            f"{path}:{at}: time steps must be uniform and positive ({dt:g} s expected)"
+        )
+    neg = np.nonzero(p_mw < 0)[0]
+    if neg.size:
+        raise TraceError(f"{path}:{lineno[neg[0]]}: power must be >= 0 mW, got {p_mw[neg[0]]}")
+    stem = path.name[: -len(".csv.gz")] if path.name.endswith(".csv.gz") else path.stem
+    report = TraceReport(source=str(path), samples=len(t))
+    return Trace(
+        name=name or notes.get("name", stem),
+        power_w=p_mw * 1e-3,
+        dt=dt,
+        t0=float(t[0]),
+        report=report,
+    )
+
+
+def write_power_csv(trace: Trace, path: str | Path, *, notes: dict[str, str] | None = None) -> Path:
+    """Write a trace as carin's power CSV (gzip-compressed when ``path`` ends in ``.gz``).
+
+    Times are written relative to the trace's start with microsecond resolution and power
+    in mW with 6 significant digits; the output is byte-identical for the same trace.
+
+    Args:
+        trace: The trace.
+        path: The file to write (a temp file is renamed into place).
+        notes: ``# key: value`` comment lines written first (e.g. source and licence);
+            ``name`` defaults to the trace's name.
+    """
+    path = Path(path)
+    lines = [f"# name: {trace.name}"]
+    lines += [f"# {k}: {v}" for k, v in (notes or {}).items() if k != "name"]
+    lines.append(POWER_CSV_HEADER)
+    times = np.arange(trace.power_w.size) * trace.dt
+    lines += [
+        f"{t:.6f},{p:.6g}"
+        for t, p in zip(times.tolist(), (trace.power_w * 1e3).tolist(), strict=True)
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    if path.name.endswith(".gz"):
+        buf = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
+            gz.write(data)
+        data = buf.getvalue()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def load_trace(path: str | Path, **kwargs: float) -> Trace:
     """Load any supported trace file, choosing the importer by name and folder.
 
-    ``*.trace`` is REACT, a ``.txt`` under a folder named ``*mementos*`` is Mementos, a
-    ``.txt`` whose first line starts with ``DATE`` is NREL solar.
+    ``*.trace`` is REACT, ``*.csv``/``*.csv.gz`` carin's power CSV, a ``.txt`` under a
+    folder named ``*mementos*`` is Mementos, a ``.txt`` whose first line starts with
+    ``DATE`` is NREL solar.
     """
     path = Path(path)
     if path.suffix == ".trace":
         return load_react(path)
+    if _is_power_csv(path):
+        return load_power_csv(path)
     if "mementos" in str(path.parent).lower():
         return load_mementos(path, **kwargs)
     head = _read_lines(path)[:1]
     if head and head[0].upper().startswith("DATE"):
         return load_solar(path, **kwargs)
     raise TraceError(
-        f"{path}: unknown trace format (expected REACT .trace, Mementos "
-        "rf-mementos/*.txt or NREL solar CSV)"
+        f"{path}: unknown trace format (expected REACT .trace, carin power CSV "
+        ".csv/.csv.gz with header time_s,power_mw, Mementos rf-mementos/*.txt or NREL "
+        "solar CSV)"
     )

@@ -1,17 +1,22 @@
 """The model zoo: small Keras models trained on scikit-learn's bundled digits data.
 
 Each architecture is converted to fp32, fp16, int8 dynamic-range and full-int8
-.tflite files. Needs the optional extra ``carin[zoo]`` (TensorFlow) and
-scikit-learn; nothing is downloaded. TensorFlow is imported only when
-:func:`build_zoo` runs.
+.tflite files. Needs the optional extra ``zoo`` (TensorFlow; ``pip install -e
+".[zoo]"`` from a clone) and scikit-learn; nothing is downloaded. TensorFlow is
+imported only when :func:`build_zoo` runs, and its log noise is kept off the
+terminal (:func:`quiet_native_logs`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
+import sys
 import tempfile
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +24,7 @@ import numpy as np
 
 from carin.errors import CarinError
 
-__all__ = ["ARCHITECTURES", "ZOO_PRECISIONS", "ZooResult", "build_zoo"]
+__all__ = ["ARCHITECTURES", "ZOO_PRECISIONS", "ZooResult", "build_zoo", "quiet_native_logs"]
 
 #: Architectures of the zoo: name -> list of layer specs. ``("dense", units)``,
 #: ``("conv", filters)`` (3x3, same padding, ReLU) and ``("pool",)`` (2x2 max pooling).
@@ -52,13 +57,53 @@ class ZooResult:
     keras_accuracy: dict[str, float] = field(default_factory=dict)
 
 
+@contextlib.contextmanager
+def quiet_native_logs() -> Iterator[None]:
+    """Keep TensorFlow's log noise off the terminal; show it only if something fails.
+
+    TensorFlow, its converter (MLIR, absl) and Keras write to the process's stderr from
+    C++ and from Python (logging, warnings), at import and on every conversion. Inside
+    this context file descriptor 2 goes to a temporary file, Python warnings are
+    ignored and the ``tensorflow``/``absl`` loggers only pass errors; when the block
+    raises, what was captured is written to stderr before the exception propagates.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    loggers = [logging.getLogger(n) for n in ("tensorflow", "absl", "h5py")]
+    levels = [lg.level for lg in loggers]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            for lg in loggers:
+                lg.setLevel(logging.ERROR)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+        except BaseException:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            sink.seek(0)
+            captured = sink.read().decode(errors="replace")
+            if captured:
+                sys.stderr.write(captured)
+                sys.stderr.flush()
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
+
+
 def _import_tf():
     try:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
     except ImportError as exc:
         raise CarinError(
-            "carin zoo build needs TensorFlow: pip install 'carin[zoo]' (tensorflow-cpu)"
+            "carin zoo build needs TensorFlow: pip install -e '.[zoo]' from a clone of carin "
+            "(tensorflow-cpu)"
         ) from exc
     return tf
 
@@ -165,17 +210,22 @@ def build_zoo(
         raise CarinError(
             f"unknown zoo architecture {unknown[0]!r}; allowed: {', '.join(ARCHITECTURES)}"
         )
+    with quiet_native_logs():
+        return _build(names, Path(out_dir), seed, epochs, progress or (lambda msg: None))
+
+
+def _build(
+    names: list[str], out: Path, seed: int, epochs: int, say: Callable[[str], None]
+) -> ZooResult:
     tf = _import_tf()
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     x_train, y_train, x_test, y_test = _load_digits(seed)
     result = ZooResult()
-    say = progress or (lambda msg: None)
     for name in names:
         tf.keras.utils.set_random_seed(seed)
         model = _keras_model(tf, ARCHITECTURES[name])

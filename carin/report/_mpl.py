@@ -9,9 +9,11 @@ import numpy as np
 from carin.report._format import base_metric, with_unit
 from carin.report._labels import place_line_labels, place_point_labels
 from carin.report._scene import (
+    BAND_GREY,
     BOUND,
     BUDGET,
     GREY,
+    STATUS_NAMES,
     STYLE,
     Points,
     Scene,
@@ -40,7 +42,7 @@ def render(scene: Scene, zoom: bool) -> Any:
     legend_beside = scene.legend_cell is None
     grid = scene.nrows > 1 and scene.legend_cell is not None
     cell_w, cell_h = (4.7, 4.0) if grid else (5.6, 4.4)
-    legend_w = 2.8 if legend_beside else 0.0
+    legend_w = 3.0 if legend_beside else 0.0
     title_lines = 1 + bool(scene.notes)
     title_h = 0.3 + 0.22 * title_lines
     fig = Figure(figsize=(cell_w * scene.ncols + legend_w, cell_h * scene.nrows + title_h), dpi=100)
@@ -105,6 +107,12 @@ def render(scene: Scene, zoom: bool) -> Any:
     title = scene.title + ("; zoomed to the feasible region" if any_zoom else "")
     fig.suptitle(title + ("\n" + scene.notes if scene.notes else ""), fontsize=10.5)
     handles, labels, handler_map, headers = _legend_entries(scene, statuses, kinds_of_limit)
+    # a legend taller than the figure goes to two columns (and, beside the grid, wider)
+    rows_fit = int((fig.get_figheight() - 0.6) * 72 / 14)
+    ncol = 1 if len(handles) <= rows_fit else 2
+    if ncol == 2 and legend_beside:
+        fig.set_figwidth(fig.get_figwidth() + 2.2)
+        legend_w += 2.2
     legend_kw: dict[str, Any] = dict(
         handles=handles,
         labels=labels,
@@ -112,6 +120,7 @@ def render(scene: Scene, zoom: bool) -> Any:
         fontsize=8,
         frameon=False,
         handlelength=2.6,
+        ncols=ncol,
     )
     if legend_beside:
         legend = fig.legend(loc="center right", **legend_kw)
@@ -136,21 +145,23 @@ def _draw_points(ax: Any, scene: Scene, pts: Points, statuses: dict[str, set[str
     ok = pts.finite
     colour = enc.colour_of(pts)
     marker = enc.marker_of(pts)
-    inf = ok & (pts.kind == "infeasible")
-    if not enc.infeasible_coloured:
-        style = STYLE["infeasible"]
+    greys = {"band": BAND_GREY} | ({} if enc.infeasible_coloured else {"infeasible": GREY})
+    for kind, grey in greys.items():
+        sel = ok & (pts.kind == kind)
+        if not sel.any():
+            continue
+        style = STYLE[kind]
         ax.scatter(
-            pts.x[inf],
-            pts.y[inf],
+            pts.x[sel],
+            pts.y[sel],
             s=style["size"],
-            c=GREY,
+            c=grey,
             alpha=style["alpha"],
             linewidths=0,
             zorder=1,
-            rasterized=inf.sum() > 2000,
+            rasterized=sel.sum() > 2000,
         )
-        if inf.any():
-            statuses["infeasible"].add("")
+        statuses.setdefault(kind, set()).add("")
     kinds = (
         ("infeasible", "dominated", "pareto")
         if enc.infeasible_coloured
@@ -227,18 +238,20 @@ def _legend_entries(
             labels.append(lv or "(none)")
     header("status")
     line = any(scene.front_line)
-    names = {
+    names = STATUS_NAMES | {
         "pareto": "Pareto front" if line else "Pareto set",
-        "dominated": "dominated (faded)",
         "infeasible": "infeasible" if not enc.infeasible_coloured else "breaks a limit",
     }
-    for kind in ("pareto", "dominated", "infeasible"):
-        if not statuses[kind]:
+    for kind in ("pareto", "dominated", "infeasible", "band"):
+        if not statuses.get(kind):
             continue
         style = STYLE[kind]
         parts = []
         for lv in [lv for lv in enc.colours if lv in statuses[kind]] or [""]:
-            coloured = kind != "infeasible" or enc.infeasible_coloured
+            coloured = kind in ("pareto", "dominated") or (
+                kind == "infeasible" and enc.infeasible_coloured
+            )
+            grey = BAND_GREY if kind == "band" else GREY
             parts.append(
                 Line2D(
                     [],
@@ -248,7 +261,7 @@ def _legend_entries(
                     lw=1.1,
                     marker="o",
                     markersize=float(np.sqrt(style["size"])),
-                    mfc=enc.colours.get(lv, GREY) if coloured else GREY,
+                    mfc=enc.colours.get(lv, GREY) if coloured else grey,
                     mec="black" if style["edge"] else "none",
                     mew=style["edge"],
                     alpha=style["alpha"] if kind != "pareto" else None,

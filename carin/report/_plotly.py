@@ -17,9 +17,11 @@ from carin.profiles import KEY_COLUMNS
 from carin.report._format import base_metric, fmt, with_unit
 from carin.report._labels import place_line_labels, place_point_labels
 from carin.report._scene import (
+    BAND_GREY,
     BOUND,
     BUDGET,
     GREY,
+    STATUS_NAMES,
     STYLE,
     Panel,
     Points,
@@ -278,22 +280,25 @@ def _add_points(
     ok = pts.finite
     colour = enc.colour_of(pts)
     shape = enc.marker_of(pts)
-    if not enc.infeasible_coloured:
-        sel = ok & (pts.kind == "infeasible")
-        style = STYLE["infeasible"]
+    greys = {"band": BAND_GREY} | ({} if enc.infeasible_coloured else {"infeasible": GREY})
+    for kind, grey in greys.items():
+        sel = ok & (pts.kind == kind)
+        if kind == "band" and not sel.any():
+            continue
+        style = STYLE[kind]
         fig.add_trace(
             go.Scattergl(
                 x=pts.x[sel].tolist(),
                 y=pts.y[sel].tolist(),
                 mode="markers",
                 marker=dict(
-                    color=GREY, size=float(np.sqrt(style["size"])) * 1.4, opacity=style["alpha"]
+                    color=grey, size=float(np.sqrt(style["size"])) * 1.4, opacity=style["alpha"]
                 ),
                 text=text[sel].tolist(),
-                hovertemplate="infeasible<br>%{text}<extra></extra>",
-                meta={"kind": "infeasible", "panel": pname},
-                name="infeasible",
-                legendgroup="infeasible",
+                hovertemplate=f"{kind}<br>%{{text}}<extra></extra>",
+                meta={"kind": kind, "panel": pname},
+                name=STATUS_NAMES.get(kind, kind),
+                legendgroup=kind,
                 showlegend=False,
             ),
             row=row,
@@ -342,9 +347,8 @@ def _legend_only_entries(fig: Any, scene: Scene) -> None:
     """Show one legend entry per (status, colour, shape) group: the first trace of each."""
     enc = scene.encoding
     line = any(scene.front_line)
-    group_titles = {
+    group_titles = STATUS_NAMES | {
         "pareto": "Pareto front" if line else "Pareto set",
-        "dominated": "dominated (faded)",
         "infeasible": "breaks a limit" if enc.infeasible_coloured else "infeasible",
     }
     seen: set[tuple[str, str]] = set()
@@ -356,7 +360,7 @@ def _legend_only_entries(fig: Any, scene: Scene) -> None:
         if not any(group == trace.legendgroup for group, _ in seen) and kind in group_titles:
             update["legendgrouptitle"] = dict(text=group_titles[kind])
         seen.add((trace.legendgroup, trace.name))
-        ranks = {"pareto": 100, "dominated": 200, "infeasible": 300, "design": 350}
+        ranks = {"pareto": 100, "dominated": 200, "infeasible": 300, "band": 320, "design": 350}
         update["legendrank"] = ranks.get(kind, 400)
         trace.update(**update)
 

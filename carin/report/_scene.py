@@ -65,6 +65,13 @@ STYLE = {
     "pareto": {"size": 56.0, "alpha": 1.0, "edge": 0.6},
     "dominated": {"size": 22.0, "alpha": 0.35, "edge": 0.0},
     "infeasible": {"size": 9.0, "alpha": 0.5, "edge": 0.0},
+    "band": {"size": 16.0, "alpha": 0.7, "edge": 0.0},
+}
+BAND_GREY = "#8a8a8a"
+#: Legend names of the statuses.
+STATUS_NAMES = {
+    "dominated": "dominated (faded)",
+    "band": "power-band row (for its power level)",
 }
 
 
@@ -117,7 +124,7 @@ class Points:
     @property
     def focus(self) -> np.ndarray:
         """Points a zoomed view must show: the feasible ones and every labelled one."""
-        out = self.kind != "infeasible"
+        out = (self.kind != "infeasible") & (self.kind != "band")
         out[list(self.labels)] = True
         return out & self.finite
 
@@ -312,6 +319,10 @@ def _app_points(data: FrontData, cloud: Cloud, panel: Panel) -> Points:
     space = data.space
     idx = cloud.index
     kind = np.where(cloud.pareto, "pareto", np.where(cloud.feasible, "dominated", "infeasible"))
+    if space.has_overall_power_rows:
+        # a power-band row holds a plan's metrics at one power level: not a candidate
+        # without a power level, but what a power condition picks from
+        kind = np.where((kind == "infeasible") & ~space.condition_mask(idx, {}), "band", kind)
     where = {tuple(r): i for i, r in enumerate(idx.tolist())}
     labels: dict[int, str] = {}
     for did, text in design_labels(data.plan).items():
@@ -391,7 +402,7 @@ def _encoding(points: list[Points], infeasible_coloured: bool) -> Encoding:
         """Levels of the decisions (joined) over the points that carry colour."""
         out: set[str] = set()
         for p in points:
-            shown = p.finite & (infeasible_coloured | (p.kind != "infeasible"))
+            shown = p.finite & (p.kind != "band") & (infeasible_coloured | (p.kind != "infeasible"))
             out.update(str(v) for v in _joined(p, columns)[shown].tolist())
         return out
 
@@ -568,7 +579,18 @@ def build_scene(data: FrontData, x: str | None, y: str | None, max_points: int, 
     ]
     legend_cell = _legend_cell(panels, nrows, ncols)
     off = _off_axes(space, panels)
-    notes = ("limits not on these axes: " + "; ".join(off)) if off else ""
+    notes = [("limits not on these axes: " + "; ".join(off))] if off else []
+    app = next((pts for p, pts in zip(panels, points, strict=True) if p.task is None), None)
+    if app is not None and not app.finite.all():
+        missing = [
+            label
+            for label, v in ((panels[0].x, app.x), (panels[0].y, app.y))
+            if not np.isfinite(v).all()
+        ]
+        n = int((~app.finite).sum())
+        notes.append(
+            f"{n:,} design{'s' if n != 1 else ''} without {' or '.join(missing)} not drawn"
+        )
     return Scene(
         data,
         cloud,
@@ -580,7 +602,7 @@ def build_scene(data: FrontData, x: str | None, y: str | None, max_points: int, 
         legend_cell,
         line,
         _title(data, cloud),
-        notes,
+        "; ".join(notes),
     )
 
 
@@ -628,7 +650,7 @@ def step_style(space: DesignSpace, panel: Panel) -> str:
 
 
 #: Cost of covering a point with a label, by status.
-LABEL_WEIGHTS = {"pareto": 25.0, "dominated": 3.0, "infeasible": 0.3}
+LABEL_WEIGHTS = {"pareto": 25.0, "dominated": 3.0, "infeasible": 0.3, "band": 1.0}
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,120 @@
+"""docs/profiling.md: its commands keep off committed files and run on a clone's own
+profiles; the accuracy join it shows works; carin zoo build keeps TensorFlow's noise off
+the terminal."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from carin.profiler.zoo import quiet_native_logs
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "profiling.md"
+
+
+def _console_commands(text: str) -> list[str]:
+    """``$ `` commands of the console blocks (heredocs kept whole, ``\\`` lines joined)."""
+    out: list[str] = []
+    block = False
+    heredoc: str | None = None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            block = line.strip() == "```console"
+            continue
+        if not block:
+            continue
+        if heredoc is not None:
+            out[-1] += "\n" + line
+            heredoc = None if line.strip() == heredoc else heredoc
+        elif line.startswith("$ "):
+            out.append(line[2:])
+            m = re.search(r"<<'?(\w+)'?", line)
+            heredoc = m.group(1) if m else None
+        elif out and out[-1].endswith("\\"):
+            out[-1] = out[-1][:-1] + " " + line.strip()
+    return out
+
+
+def test_no_command_writes_into_spaces() -> None:
+    for command in _console_commands(DOC.read_text()):
+        assert not re.search(r"(-o|--out|--output)\s+spaces/", command), command
+    assert "pip install 'carin[zoo]'" not in DOC.read_text()
+    assert 'pip install -e ".[zoo]"' in DOC.read_text()
+
+
+def test_end_to_end_on_your_own_profiles(tmp_path: Path) -> None:
+    """From `carin profile` on, the section runs on a clone (fixture models stand in for
+    the zoo, with fewer runs), and its spec selects the rows by the label given."""
+    section = DOC.read_text().split("## End to end on your machine", 1)[1]
+    commands = [
+        c for c in _console_commands(section) if not c.startswith(("pip ", "carin zoo build"))
+    ]
+    assert commands[0].startswith("carin profile") and "--device my-laptop" in commands[0]
+    clone = tmp_path / "clone"
+    (clone / "zoo").mkdir(parents=True)
+    (clone / "examples").symlink_to(ROOT / "examples")
+    models = ROOT / "tests" / "fixtures" / "models"
+    for name in ("mlp_s_fp32.tflite", "cnn_s_int8.tflite", "data.npz"):
+        shutil.copy(models / name, clone / "zoo" / name)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    for command in commands:
+        command = command.replace("--runs 200 --warmup 20", "--runs 3 --warmup 1")
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        if command.startswith("carin profile"):
+            assert "device: my-laptop (select it in a spec: where: {device: my-laptop})" in (
+                done.stdout
+            )
+    table = pd.read_csv(clone / "zoo" / "profiles.csv")
+    assert set(table["device"]) == {"my-laptop"} and len(table) == 2 * 2 * 2
+    assert (clone / "out" / "my-local" / "plan.json").exists()
+
+
+def test_accuracy_join_snippet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python block of "Accuracy measured elsewhere" joins accuracy by model file."""
+    from carin.cli import main
+
+    section = DOC.read_text().split("### Accuracy measured elsewhere", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    logs = sorted((ROOT / "tests" / "fixtures" / "litert_logs").glob("pixel7_*.log"))
+    assert main(["import", "litert-benchmark", *map(str, logs), "--device", "Google Pixel 7",
+                 "-o", "pixel7.csv"]) == 0  # fmt: skip
+    pd.DataFrame(
+        {"model": ["mobilenet_v2"] * 2, "precision": ["fp32", "int8"], "accuracy": [71.9, 70.4]}
+    ).to_csv("accuracy.csv", index=False)
+    exec(compile(code, "profiling.md", "exec"), {})  # noqa: S102 - the documented snippet
+    joined = pd.read_csv("pixel7-accuracy.csv").set_index("precision")
+    assert joined.loc["fp32", "accuracy"] == 71.9 and joined.loc["int8", "accuracy"] == 70.4
+    assert pd.isna(joined.loc["fp16", "accuracy"])  # not scored: left empty, never zero
+    assert len(joined) == len(pd.read_csv("pixel7.csv"))
+
+
+def test_zoo_log_noise_stays_off_the_terminal(capfd: pytest.CaptureFixture) -> None:
+    with quiet_native_logs():
+        os.write(2, b"I0000 tensorflow/compiler/mlir: native noise\n")
+        warnings.warn("a deprecation", DeprecationWarning, stacklevel=1)
+        logging.getLogger("tensorflow").warning("a python-side warning")
+        print("carin's own progress line", flush=True)
+    out, err = capfd.readouterr()
+    assert "carin's own progress line" in out
+    assert err == ""
+    with pytest.raises(RuntimeError, match="conversion failed"):
+        with quiet_native_logs():
+            os.write(2, b"the converter's reason\n")
+            raise RuntimeError("conversion failed")
+    assert "the converter's reason" in capfd.readouterr().err  # shown when it matters
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"  # stderr restored
