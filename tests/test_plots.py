@@ -181,7 +181,14 @@ def _marker_rgba(artists: list) -> set[tuple]:  # type: ignore[type-arg]
     }
 
 
-STATUS = ("Pareto front", "Pareto set", "dominated (faded)", "infeasible", "breaks a limit")
+STATUS = (
+    "Pareto front",
+    "Pareto set",
+    "dominated (faded)",
+    "infeasible",
+    "breaks a limit",
+    "power-band row (for its power level)",
+)
 
 
 @pytest.mark.parametrize(("stem", "x"), CASES)
