@@ -23,8 +23,10 @@ if ((${#missing[@]})); then
     [[ $(id -u) -eq 0 ]] || SUDO="sudo"
     echo "android: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y -q "${missing[@]}" >/dev/null ||
-        { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${missing[@]}" >/dev/null; }
+    # wait for the dpkg lock (another CI script may be installing too); update the lists once if needed
+    apt=($SUDO apt-get -o DPkg::Lock::Timeout=300 -y -q)
+    "${apt[@]}" install "${missing[@]}" >/dev/null ||
+        { "${apt[@]}" update >/dev/null && "${apt[@]}" install "${missing[@]}" >/dev/null; }
 fi
 for f in android-23.jar dx-10.0.0.jar; do
     [[ -f "$CARIN_ANDROID_TOOLCHAIN/$f" ]] || { echo "android: $CARIN_ANDROID_TOOLCHAIN/$f is missing" >&2; exit 1; }
