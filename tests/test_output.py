@@ -79,7 +79,8 @@ def test_ids_agree_across_outputs(solved, stem: str) -> None:  # type: ignore[no
     assert len(rows) == min(15, len(plan["designs"]))
     for line, design in zip(rows, plan["designs"], strict=False):
         assert line.split()[1 if line[0] != " " else 0] == design["id"]
-        assert design["parts"][0]["config"]["model"] in line
+        model = design["parts"][0]["config"]["model"]
+        assert model in line or f"model: {model}" in table.split("\n\n")[0]
     # explain and the plot labels name the same designs
     info = explain_result_dir(folder)
     assert info["primary"]["id"] == plan["primary"]
@@ -98,7 +99,7 @@ def test_ids_agree_across_outputs(solved, stem: str) -> None:  # type: ignore[no
 def test_reports_fit_100_columns(solved, stem: str) -> None:  # type: ignore[no-untyped-def]
     folder, printed = solved[stem]
     _, shown, _ = _run("show", str(folder), "--top", "100")
-    for line in printed.splitlines() + shown.splitlines():
+    for line in _report(printed).splitlines() + shown.splitlines():  # not the paths
         assert len(line) <= WIDTH, line
     # no unit said twice in a header
     assert not re.search(r"_(ms|mb|mj|mw) \((ms|MB|mJ|mW)\)", printed)

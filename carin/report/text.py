@@ -42,8 +42,8 @@ def format_saved(saved: dict[str, Any], top: int = 15) -> str:
 def _config_keys(plan: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
     """Per task: the key columns that vary over the plan's designs, and those that do not.
 
-    The model is always shown; every other key column with one value over the plan
-    (the device, the task, often the precision) moves to the header.
+    A key column with one value over the plan (the device, the task, often the
+    precision) moves to the header; the model stays when nothing else varies.
     """
     seen: dict[str, dict[str, list[str]]] = {}
     for d in plan["designs"]:
@@ -58,9 +58,9 @@ def _config_keys(plan: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, 
     for task, cols in seen.items():
         order = [k for k in first if k in cols] + sorted(k for k in cols if k not in first)
         n = max(len(v) for v in cols.values())
-        varying[task] = [
-            k for k in order if k == "model" or len(set(cols[k])) > 1 or len(cols[k]) < n
-        ]
+        varying[task] = [k for k in order if len(set(cols[k])) > 1 or len(cols[k]) < n]
+        if not varying[task] and "model" in cols:
+            varying[task] = ["model"]  # a table with no varying key still names the model
         constant[task] = {k: cols[k][0] for k in order if k not in varying[task]}
     return varying, constant
 
@@ -234,7 +234,23 @@ def _text_grid(
         all(_is_number(r[i]) for r in body if r[i] not in ("", "-")) and any(r[i] for r in body)
         for i in range(len(headers))
     ]
-    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
+    top = [""] * len(headers)
+
+    def widths_of(heads: list[str]) -> list[int]:
+        return [
+            max([len(h), len(t)] + [len(r[i]) for r in body])
+            for i, (h, t) in enumerate(zip(heads, top, strict=True))
+        ]
+
+    widths = widths_of(headers)
+    if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
+        # too wide: units on a second header line ("latency" over "(ms)")
+        split = [
+            h.rpartition(" (") if h.endswith(")") and " (" in h else ("", "", h) for h in headers
+        ]
+        top = [a for a, _, _ in split]
+        headers = [f"({c}" if a else c for a, _, c in split]
+        widths = widths_of(headers)
     if width is not None:
         # narrow the widest text column until the table fits (cells cut with "...")
         while sum(widths) + 2 * (len(widths) - 1) > width:
@@ -251,7 +267,8 @@ def _text_grid(
             c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
         ).rstrip()
 
-    out = [line(headers)]
+    out = [line(top)] if any(top) else []
+    out.append(line(headers))
     for n, r in enumerate(body):
         text = line(r)
         out.append(f"\033[1m{text}\033[0m" if tty and n in bold else text)
