@@ -372,3 +372,18 @@ def test_format_errors(
     assert "says svg, not pdf" in capsys.readouterr().err
     assert main(["plot", str(folder), "-o", str(tmp_path / "f.jpg")]) == 2
     assert ".png, .svg, .pdf, .html" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_docs_figures_are_current(tmp_path: Path) -> None:
+    """docs/make_figures.py regenerates docs/img byte for byte (run with -m slow)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_figures", ROOT / "docs" / "make_figures.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = module.build(tmp_path)
+    assert {p.name for p in written} == {p.name for p in (ROOT / "docs" / "img").glob("*.png")}
+    for path in written:
+        assert path.read_bytes() == (ROOT / "docs" / "img" / path.name).read_bytes(), path.name

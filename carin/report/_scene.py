@@ -43,7 +43,8 @@ PROC_COLOURS = {
     "asic": "#8c564b",
     "fpga": "#e377c2",
 }
-#: Colours of other decisions' levels (Okabe-Ito, then Tableau), in level order.
+#: Colours of other decisions' levels (Okabe-Ito, then Tableau; no greys, which mean
+#: infeasible), in level order.
 PALETTE = [
     "#0072b2",
     "#e69f00",
@@ -51,7 +52,7 @@ PALETTE = [
     "#cc79a7",
     "#d55e00",
     "#56b4e9",
-    "#7f7f7f",
+    "#332288",
     "#bcbd22",
     "#8c564b",
     "#17becf",
