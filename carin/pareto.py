@@ -122,7 +122,9 @@ def dominated_by_any(
         weak[pos] = _dominated_blocks(costs[pos], front, chunk_cells, strict=False)
     # the front is an antichain of distinct rows: a row it weakly dominates is strictly
     # dominated unless it is itself one of the front's rows
-    return weak & ~_is_row_of(costs, front)
+    pos = np.flatnonzero(weak)
+    weak[pos] = ~_is_row_of(costs[pos], front)
+    return weak
 
 
 def _dominated_2d(costs: np.ndarray, front: np.ndarray) -> np.ndarray:
@@ -159,12 +161,15 @@ def _weakly_dominated_3d(costs: np.ndarray, front: np.ndarray) -> np.ndarray:
 
 
 def _is_row_of(costs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Whether each row of ``costs`` equals one of ``rows`` (distinct, lexicographically sorted)."""
-    fields = [("", np.float64)] * rows.shape[1]
-    keys = np.ascontiguousarray(rows).view(fields).reshape(-1)
-    query = np.ascontiguousarray(costs).view(fields).reshape(-1)
-    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
-    return keys[pos] == query
+    """Whether each row of ``costs`` equals one of ``rows`` (exact; hashed, then confirmed)."""
+    from carin._lookup import KeyTable, tuple_keys
+
+    table = KeyTable(tuple_keys([rows[:, j] for j in range(rows.shape[1])]))
+    query, pos = table.matches(tuple_keys([costs[:, j] for j in range(costs.shape[1])]))
+    same = (rows[pos] == costs[query]).all(axis=1)
+    out = np.zeros(len(costs), dtype=bool)
+    out[query[same]] = True
+    return out
 
 
 def _dominated_blocks(

@@ -503,3 +503,27 @@ def test_medium_products_match_exhaustive_in_any_task_order(seed, tmp_path, monk
     for order in ([0, 1, 2, 3], [3, 1, 0, 2]):
         index, _, _ = rass_module._MultiProblem(space, condition, order=order).solve()
         assert _rows(index) == ex, order
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    keys=st.lists(st.integers(0, 40), min_size=0, max_size=300),
+    want=st.lists(st.integers(-5, 45), min_size=1, max_size=100),
+)
+def test_key_table_finds_every_position_of_a_key(keys, want):
+    from carin._lookup import KeyTable, tuple_keys
+
+    k = tuple_keys([np.array(keys, dtype=float)])
+    w = tuple_keys([np.array(want, dtype=float)])
+    query, pos = KeyTable(k).matches(w)
+    got = sorted(zip(query.tolist(), pos.tolist(), strict=True))
+    expect = sorted((q, p) for q, v in enumerate(want) for p, x in enumerate(keys) if x == v)
+    assert got == expect
+
+
+def test_tuple_keys_count_negative_zero_as_zero():
+    from carin._lookup import tuple_keys
+
+    a = tuple_keys([np.array([0.0, 1.5]), np.array([2.0, -0.0])])
+    b = tuple_keys([np.array([-0.0, 1.5]), np.array([2.0, 0.0])])
+    assert (a == b).all()

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from carin._exact import limit_units
+from carin._lookup import KeyTable, tuple_keys
 from carin.pareto import dominated_by_any, nondominated, to_costs
 from carin.solvers._base import Solver
 from carin.space import LATENCY
@@ -90,54 +91,30 @@ class _Term:
 
 
 class _FrontIndex:
-    """Exact membership of objective vectors in the front ``F`` (integer-valued costs).
-
-    Vectors are hashed to one 64-bit integer (a fixed odd multiplier per column,
-    wrapping) whose low bits address a table holding the front vector with that
-    hash; a hit is confirmed by comparing the whole vector, so the answer is exact.
-    The table is grown until no two front vectors share a slot.
-    """
-
-    _MULT = np.array(
-        [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
-        dtype=np.uint64,
-    )
+    """Exact membership of objective vectors in the front (hashed, then confirmed)."""
 
     def __init__(self, front: np.ndarray) -> None:
         self.front = front
-        m = front.shape[1]
-        self.mult = np.resize(self._MULT, m) + np.arange(m, dtype=np.uint64) * np.uint64(2)
-        h = self._hash(front)
-        size = 1 << max(4, int(8 * len(front)).bit_length())
-        while True:
-            slot = (h & np.uint64(size - 1)).astype(np.int64)
-            if len(np.unique(slot)) == len(slot) or size >= 1 << 26:
-                break
-            size <<= 1
-        self.mask = np.uint64(size - 1)
-        self.table = np.full(size, -1, dtype=np.int64)
-        self.table[slot] = np.arange(len(front))
-        self.exact_slots = len(np.unique(slot)) == len(slot)
+        self.uniq = [np.unique(front[:, j]) for j in range(front.shape[1])]
+        self.table = KeyTable(tuple_keys([front[:, j] for j in range(front.shape[1])]))
 
-    def _hash(self, v: np.ndarray) -> np.ndarray:
-        h = np.zeros(len(v), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for j in range(v.shape[1]):
-                h += v[:, j].astype(np.int64).view(np.uint64) * self.mult[j]
-                h ^= h >> np.uint64(29)
-        return h
+    def contains_columns(self, cols: list[np.ndarray], ok: np.ndarray) -> np.ndarray:
+        """Where ``ok``, whether the vector whose ``j``-th cost is ``cols[j]`` is on the front.
 
-    def contains(self, v: np.ndarray) -> np.ndarray:
-        """Whether each row of ``v`` equals a vector of the front."""
-        if len(v) == 0 or len(self.front) == 0:
-            return np.zeros(len(v), dtype=bool)
-        if not self.exact_slots:
-            # a feasible real design is on the front exactly when nothing in it dominates it
-            return ~dominated_by_any(v, self.front)
-        row = self.table[(self._hash(v) & self.mask).astype(np.int64)]
-        out = row >= 0
-        pos = np.flatnonzero(out)
-        out[pos] = (self.front[row[pos]] == v[pos]).all(axis=1)
+        ``cols`` broadcast to ``ok``'s shape; entries outside ``ok`` come back False.
+        """
+        out = np.zeros(ok.shape, dtype=bool)
+        pos = np.nonzero(ok)
+        if not len(pos[0]) or not len(self.front):
+            return out
+        vals = [np.broadcast_to(c, ok.shape)[pos] for c in cols]
+        query, row = self.table.matches(tuple_keys(vals))
+        same = np.ones(len(query), dtype=bool)
+        for j, v in enumerate(vals):
+            same &= v[query] == self.front[row, j]
+        hit = np.zeros(len(vals[0]), dtype=bool)
+        hit[query[same]] = True
+        out[pos] = hit
         return out
 
 
@@ -252,6 +229,12 @@ class _MultiProblem:
         if self.lm is not None:
             for c in range(self.lm.start, self.lm.stop):
                 self.col_op[c] = np.minimum
+        # objectives that are plain sums of the parts: (z column, objective position)
+        self.sums = [
+            (self.zcol[j], q)
+            for q, j in enumerate(self.obj_terms)
+            if not terms[j].shared and terms[j].agg == "sum"
+        ]
         self.identity = np.zeros(self.W)
         self.identity[self.zmax] = -np.inf
         self.identity[self.zmin] = np.inf
@@ -347,9 +330,9 @@ class _MultiProblem:
     # -- values of states -----------------------------------------------------------------
     #
     # Values are computed through a column accessor: ``col(c)`` is column ``c`` of a
-    # batch of states, either one matrix (shape ``(n,)``) or every pair of two
-    # matrices of disjoint tasks, combined on the fly (shape ``(n_a, n_b)``), so pairs
-    # are scored without building their states.
+    # batch of states: one matrix (shape ``(n,)``), every pair of two matrices of
+    # disjoint tasks (shape ``(n_a, n_b)``), or their rows paired one to one (shape
+    # ``(n,)``), combined on the fly, so pairs are scored without building states.
 
     @staticmethod
     def _single(st: np.ndarray):
@@ -358,6 +341,10 @@ class _MultiProblem:
     def _pair(self, a: np.ndarray, b: np.ndarray):
         ops = self.col_op
         return lambda c: ops[c](a[:, None, c], b[None, :, c])
+
+    def _zipped(self, a: np.ndarray, b: np.ndarray):
+        ops = self.col_op
+        return lambda c: ops[c](a[:, c], b[:, c])
 
     def _term(self, j: int, col, rest: Sequence[int] = ()) -> np.ndarray:
         """Final cost of term ``j``; optimistic (each task of ``rest`` at its best) if any remain."""
@@ -430,11 +417,7 @@ class _MultiProblem:
     def _on_front(self, col, index: _FrontIndex) -> np.ndarray:
         """Exact test of complete designs: feasible with an objective vector of the front."""
         obj, ok = self._scored(col)
-        pos = np.nonzero(ok)
-        if len(pos[0]):
-            vals = np.stack([np.broadcast_to(v, ok.shape)[pos] for v in obj], axis=1)
-            ok[pos] = index.contains(vals)
-        return ok
+        return index.contains_columns(obj, ok)
 
     def _prune(self, st: np.ndarray) -> np.ndarray:
         """Keep one representative of each non-dominated state (per count vector if counted)."""
@@ -530,21 +513,79 @@ class _MultiProblem:
 
     # -- step 2: designs attaining the front --------------------------------------------
 
+    def _front_pairs(
+        self, a: np.ndarray, b: np.ndarray, index: _FrontIndex, counter: list
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, j)``: the pairs of states ``a[i]``, ``b[j]`` that make a design on the front.
+
+        With objectives that are plain sums of parts, a pair can only be on the front if
+        its sums are those of a front vector: for each state of the smaller side and each
+        front vector, the states of the other side with the missing sums are found by a
+        sorted search (on the value for one sum, on an exact-value hash for two, every
+        candidate is then scored exactly), and only those pairs are scored. Otherwise
+        every pair is scored.
+        """
+        ii, jj = [], []
+        join = self._join_plan(a, b, index)
+        if join is None:
+            for i, j in self._pairs(a, b, lambda col: self._on_front(col, index), counter):
+                ii.append(i)
+                jj.append(j)
+        else:
+            cols, targets = join
+            swap = len(a) > len(b)
+            small, big = (b, a) if swap else (a, b)
+            table = KeyTable(tuple_keys([big[:, c] for c in cols]))
+            step = max(1, CHUNK // len(targets))
+            for s0 in range(0, len(small), step):
+                part = small[s0 : s0 + step]
+                want = tuple_keys(
+                    [targets[None, :, m] - part[:, None, c] for m, c in enumerate(cols)]
+                )
+                query, bi = table.matches(want)
+                si = s0 + query // len(targets)
+                i, j = (bi, si) if swap else (si, bi)
+                counter[0] += len(i)
+                for p0 in range(0, len(i), CHUNK):
+                    pi, pj = i[p0 : p0 + CHUNK], j[p0 : p0 + CHUNK]
+                    hit = self._on_front(self._zipped(a[pi], b[pj]), index)
+                    ii.append(pi[hit])
+                    jj.append(pj[hit])
+        if not ii:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(ii), np.concatenate(jj)
+
+    def _join_plan(
+        self, a: np.ndarray, b: np.ndarray, index: _FrontIndex
+    ) -> tuple[list[int], np.ndarray] | None:
+        """The sum columns to join ``a x b`` on and the front's target sums, or None.
+
+        Estimated pairs scored: one sum joins each small-side state with every big-side
+        state holding a front value minus its own (the big side's repeats of a value
+        come along); two sums pay one search per front vector and find few pairs.
+        """
+        if not self.sums or not len(a) or not len(b):
+            return None
+        small, big = sorted((len(a), len(b)))
+        c0, q0 = self.sums[0]
+        side = a if len(a) >= len(b) else b
+        repeat = big / max(1, len(np.unique(side[:, c0])))
+        plans = [(small * len(index.uniq[q0]) * (1.0 + repeat), [c0], index.uniq[q0][:, None])]
+        if len(self.sums) > 1:
+            (c1, q1) = self.sums[1]
+            targets = np.unique(index.front[:, [q0, q1]], axis=0)
+            plans.append((small * len(targets) * 1.5, [c0, c1], targets))
+        cost, cols, targets = min(plans, key=lambda p: p[0])
+        return (cols, targets) if cost < small * big else None
+
     def _completes(
         self, st: np.ndarray, suffix: np.ndarray, index: _FrontIndex, counter: list
     ) -> np.ndarray:
         """For each state, whether some suffix state completes it onto the front."""
-        if len(suffix) == 0 or len(st) == 0:
-            return np.zeros(len(st), dtype=bool)
-        # equal states answer alike: test each distinct one once
-        uniq, inverse = np.unique(st, axis=0, return_inverse=True)
-        out = np.zeros(len(uniq), dtype=bool)
-        step = max(1, CHUNK // len(suffix))
-        for a in range(0, len(uniq), step):
-            blk = uniq[a : a + step]
-            counter[0] += len(blk) * len(suffix)
-            out[a : a + step] = self._on_front(self._pair(blk, suffix), index).any(axis=1)
-        return out[inverse.reshape(-1)]
+        out = np.zeros(len(st), dtype=bool)
+        if len(suffix) and len(st):
+            out[self._front_pairs(st, suffix, index, counter)[0]] = True
+        return out
 
     def solve(self) -> tuple[np.ndarray, int, dict]:
         k, order = self.k, self.order
@@ -585,19 +626,18 @@ class _MultiProblem:
             cand = self.states[t][cpos]
             kept[t] = len(cpos)
             rest = order[d + 1 :]
+            new_st, new_idx = [], []
             if rest:
                 keep = lambda col, r=rest: self._bounded(col, r, front)  # noqa: E731
-            else:
-                keep = lambda col: self._on_front(col, index)  # noqa: E731
-            new_st, new_idx = [], []
-            for i, j in self._pairs(prefix, cand, keep, counter):
-                st = self._combine(prefix[i], cand[j])
-                ix = np.concatenate([idx[i], cpos[j, None]], axis=1)
-                if rest:
+                for i, j in self._pairs(prefix, cand, keep, counter):
+                    st = self._combine(prefix[i], cand[j])
                     ok = self._completes(st, suffix[d + 1], index, counter)
-                    st, ix = st[ok], ix[ok]
-                new_st.append(st)
-                new_idx.append(ix)
+                    new_st.append(st[ok])
+                    new_idx.append(np.concatenate([idx[i[ok]], cpos[j[ok], None]], axis=1))
+            else:
+                i, j = self._front_pairs(prefix, cand, index, counter)
+                new_st.append(self._combine(prefix[i], cand[j]))
+                new_idx.append(np.concatenate([idx[i], cpos[j, None]], axis=1))
             prefix = np.concatenate(new_st) if new_st else np.zeros((0, self.W))
             idx = np.concatenate(new_idx) if new_idx else np.zeros((0, d + 1), dtype=np.int64)
             partial.append(len(prefix))
@@ -611,6 +651,7 @@ class _MultiProblem:
             for col, t in enumerate(order):
                 out[:, t] = self.rows[t][idx[:, col]]
         stats["designs"] = int(len(out))
+        stats["scored"] = counter[0]
         return out, counter[0], stats
 
 
