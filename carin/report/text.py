@@ -252,12 +252,14 @@ def _text_grid(
         headers = [f"({c}" if a else c for a, _, c in split]
         widths = widths_of(headers)
     if width is not None:
-        # narrow the widest text column until the table fits (cells cut with "...")
+        # narrow the widest text column until the table fits (cells cut with "..."); the
+        # model names a design, so it is cut only once no other text column can give way
         while sum(widths) + 2 * (len(widths) - 1) > width:
             cands = [i for i, w in enumerate(widths) if not right[i] and w > _MIN_CELL]
             if not cands:
                 break
-            i = max(cands, key=lambda k: widths[k])
+            others = [i for i in cands if headers[i] != "model"]
+            i = max(others or cands, key=lambda k: widths[k])
             widths[i] -= 1
         body = [[_cut(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
         headers = [_cut(h, w) for h, w in zip(headers, widths, strict=True)]
