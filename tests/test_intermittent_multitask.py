@@ -483,7 +483,7 @@ def test_cli_taskset_rows_solve_and_switcher_by_power(tmp_path: Path, capsys) ->
     )
     assert rc == 0
     frame = pd.read_csv(out)
-    assert set(frame["model"]) == {"kws-lenet-dscnn"}
+    assert set(frame["model"]) == {"trio"}
     assert set(frame["variant"]) <= {"fp", "edf", "ia"}
     assert {"success_rate_kws", "success_rate_lenet", "success_rate_dscnn", "succeeded"} <= set(
         frame.columns

@@ -2,7 +2,7 @@
 
 A task set is a YAML file::
 
-    name: kws-lenet-dscnn
+    name: trio
     device: {capacitance_f: 100e-6}      # optional: field overrides, or a device YAML path
     tasks:
       - name: kws
