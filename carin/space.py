@@ -57,8 +57,9 @@ class TaskSpace:
             with a fresh 0-based index; column ``_row`` holds the row's line in the
             profile file (header = line 1).
         processor: Lower-case processor name per row.
-        keys: Key text per row (``model/precision/processor/...``), used for
-            deterministic tie-breaking and display.
+        key_columns: The table's key columns, in canonical order; a row's key text
+            (``model/precision/processor/...``, see :meth:`key_text`) breaks ties
+            deterministically and names it in displays.
         constraints: The task's own limits (checked on the part's effective value).
         decimals: Decimal places each metric is read with (``carin._exact``); shared
             by all tasks of a space.
@@ -67,7 +68,7 @@ class TaskSpace:
     name: str
     frame: pd.DataFrame
     processor: np.ndarray
-    keys: np.ndarray
+    key_columns: tuple[str, ...]
     constraints: tuple[Constraint, ...] = ()
     decimals: Mapping[str, int] = field(default_factory=dict)
     _units: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -103,6 +104,20 @@ class TaskSpace:
         lo, hi = self.values(POWER_LO), self.values(POWER_HI)
         here = banded & ~(lo > power) & ~(hi <= power)
         return here if here.any() or not overall.any() else overall
+
+    def key_text(self, rows: np.ndarray) -> np.ndarray:
+        """Key text (``model/precision/processor/...``) of the rows at positions ``rows``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        sub = self.frame.iloc[rows]
+        out = np.array(sub[self.key_columns[0]].astype(str).tolist(), dtype=object)
+        for c in self.key_columns[1:]:
+            out = out + "/" + np.array(sub[c].astype(str).tolist(), dtype=object)
+        return out.astype(str) if len(out) else np.zeros(0, dtype=str)
+
+    @cached_property
+    def keys(self) -> np.ndarray:
+        """Key text of every row (built on first use; prefer :meth:`key_text` for a few rows)."""
+        return self.key_text(np.arange(len(self.frame)))
 
     def values(self, metric: str) -> np.ndarray:
         """The metric column as float64 (NaN when the table lacks it)."""
@@ -426,10 +441,10 @@ class DesignSpace:
         index = np.asarray(index, dtype=np.int64)
         if index.ndim == 1:
             index = index[:, None]
-        out = self.tasks[0].keys[index[:, 0]]
+        out = self.tasks[0].key_text(index[:, 0]).astype(object)
         for t in range(1, len(self.tasks)):
-            out = np.char.add(np.char.add(out.astype(str), " + "), self.tasks[t].keys[index[:, t]])
-        return out.astype(str)
+            out = out + " + " + self.tasks[t].key_text(index[:, t]).astype(object)
+        return out.astype(str) if len(out) else np.zeros(0, dtype=str)
 
 
 def _holds(values: np.ndarray, op: str, limit: float) -> np.ndarray:
@@ -530,21 +545,20 @@ def compile_space(spec: Spec, table: ProfileTable | None = None) -> DesignSpace:
             )
         sub = sub.reset_index(drop=False).rename(columns={"index": "_row"})
         sub["_row"] = sub["_row"].to_numpy() + 2
-        proc = sub["processor"].astype(str).str.lower().to_numpy(dtype=object)
-        key_text = sub[keys[0]].astype(str)
-        for c in keys[1:]:
-            key_text = key_text + "/" + sub[c].astype(str)
+        # processor names lower-cased once per distinct value, not per row
+        codes, names = pd.factorize(sub["processor"])
+        proc = np.array([str(v).lower() for v in names], dtype=str)[codes]
         tasks.append(
             TaskSpace(
                 name=task.name,
                 frame=sub,
-                processor=proc.astype(str),
-                keys=key_text.to_numpy(dtype=str),
+                processor=proc,
+                key_columns=tuple(keys),
                 constraints=task.constraints,
                 decimals=decimals,
             )
         )
-    processors = tuple(sorted({p for t in tasks for p in t.processor.tolist()}))
+    processors = tuple(sorted({p for t in tasks for p in np.unique(t.processor).tolist()}))
     return DesignSpace(
         spec=spec,
         table=table,

@@ -36,8 +36,15 @@ def _blank(values: pd.Series) -> np.ndarray:
 
 
 def _key_column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
+    # Key columns repeat few values over many rows: strip and check each distinct value
+    # once, then spread the results back by the rows' codes (no per-row Python work).
     col = frame[name]
-    blank = _blank(col)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    text = pd.Index(uniques, dtype=object).astype(str).str.strip()
+    # one more value for missing cells, so every row has a code
+    text = text.append(pd.Index([""]))
+    codes = np.where(codes < 0, len(text) - 1, codes)
+    blank = (text == "")[codes]
     if name in REQUIRED_KEYS and blank.any():
         pos = int(np.flatnonzero(blank)[0])
         raise ProfileError(
@@ -45,13 +52,11 @@ def _key_column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
             f"{', '.join(REQUIRED_KEYS)} need a value in every row"
         )
     if name == "threads" and not blank.any():
-        as_num = pd.to_numeric(col, errors="coerce")
+        as_num = pd.to_numeric(pd.Series(text[:-1]), errors="coerce")
         values = as_num.to_numpy(dtype=float, na_value=np.nan)
         if np.isfinite(values).all() and (values == np.round(values)).all():
-            return pd.Series(values.astype(np.int64), index=col.index, name=name)
-    text = col.astype(str).str.strip()
-    text[blank] = ""
-    return text.astype(str)
+            return pd.Series(values.astype(np.int64)[codes], index=col.index, name=name)
+    return pd.Series(text.astype(str), name=name).take(codes).set_axis(col.index)
 
 
 def _metric_column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
