@@ -94,10 +94,12 @@ def dominated_by_any(
     distinct non-dominated rows (a row strictly dominated by the front is strictly
     dominated by one of those). One and two objectives then use a sort-and-search
     (prefix minima of the front sorted by the first cost; ``O((n + f) log f)``);
-    three or more sweep the rows by their first cost while keeping the staircase of
-    the front rows seen so far in the second and third costs (``O((n + f) log f)``
-    plus ``O(f)`` staircase updates), and four or more check the rows that sweep
-    flags against the whole front in vectorised blocks of ``chunk_cells`` cells.
+    three sweep the rows by their first cost while keeping the staircase of the
+    front rows seen so far in the second and third costs (``O((n + f) log f)`` plus
+    ``O(f)`` staircase updates); four or more split the front at the median of the
+    first cost (rows at or above it are then weakly dominated by the lower half
+    exactly when the other costs are: one cost fewer), down to three costs or to
+    vectorised blocks of at most ``chunk_cells`` cells.
     """
     costs = np.asarray(costs, dtype=np.float64)
     front = np.asarray(front, dtype=np.float64)
@@ -111,20 +113,47 @@ def dominated_by_any(
         front = front[moocore.is_nondominated(_finite(front), keep_weakly=False)]
     if m == 2:
         return _dominated_2d(costs, front)
-    weak = _weakly_dominated_3d(costs[:, :3], front[:, :3])
-    if m > 3:
-        # rows the first three costs flag: settle most against a few strong front rows
-        # (smallest rank sums), then the rest against the whole front
-        pos = np.flatnonzero(weak)
-        strong = front[np.argsort(_finite_ranks(front).sum(axis=1), kind="stable")[:32]]
-        hit = _dominated_blocks(costs[pos], strong, chunk_cells, strict=False)
-        pos = pos[~hit]
-        weak[pos] = _dominated_blocks(costs[pos], front, chunk_cells, strict=False)
+    weak = _weakly_dominated(costs, front, chunk_cells)
     # the front is an antichain of distinct rows: a row it weakly dominates is strictly
     # dominated unless it is itself one of the front's rows
     pos = np.flatnonzero(weak)
     weak[pos] = ~_is_row_of(costs[pos], front)
     return weak
+
+
+def _weakly_dominated(costs: np.ndarray, front: np.ndarray, chunk_cells: int) -> np.ndarray:
+    """Whether some front row is <= each row in every cost (divide and conquer)."""
+    n, m = costs.shape
+    out = np.zeros(n, dtype=bool)
+    if n == 0 or len(front) == 0:
+        return out
+    if m == 1:
+        return costs[:, 0] >= front[:, 0].min()
+    front = front[np.argsort(front[:, 0], kind="stable")]
+    if m == 2:
+        k = np.searchsorted(front[:, 0], costs[:, 0], side="right")
+        prefix = np.concatenate([[np.inf], np.minimum.accumulate(front[:, 1])])
+        return (k > 0) & (prefix[k] <= costs[:, 1])
+    if m == 3:
+        return _weakly_dominated_3d(costs, front)
+    if len(front) * n <= min(chunk_cells, 20_000) or len(front) <= 16:
+        return _dominated_blocks(costs, front, chunk_cells, strict=False)
+    first = front[:, 0]
+    if first[0] == first[-1]:  # one first cost: it settles nothing but which rows reach it
+        at = np.flatnonzero(costs[:, 0] >= first[0])
+        out[at] = _weakly_dominated(costs[at, 1:], front[:, 1:], chunk_cells)
+        return out
+    split = first[len(front) // 2 - 1]
+    if split == first[-1]:  # the upper half must not be empty
+        split = first[np.searchsorted(first, first[-1], side="left") - 1]
+    lower, upper = front[first <= split], front[first > split]
+    above = np.flatnonzero(costs[:, 0] >= split)
+    out[above] = _weakly_dominated(costs[above, 1:], lower[:, 1:], chunk_cells)
+    below = np.flatnonzero(costs[:, 0] < split)
+    out[below] = _weakly_dominated(costs[below], lower, chunk_cells)
+    rest = above[~out[above]]
+    out[rest] = _weakly_dominated(costs[rest], upper, chunk_cells)
+    return out
 
 
 def _dominated_2d(costs: np.ndarray, front: np.ndarray) -> np.ndarray:

@@ -225,28 +225,25 @@ def test_rass_does_not_enumerate_large_products():
     assert front.exact
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+VALUES = st.sampled_from([0.0, 1.0, 2.0, 3.0, np.inf, -np.inf])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
-    st.integers(1, 4).flatmap(
+    st.integers(1, 6).flatmap(
         lambda m: st.tuples(
-            st.lists(
-                st.lists(st.sampled_from([0.0, 1.0, 2.0, np.inf]), min_size=m, max_size=m),
-                min_size=1,
-                max_size=30,
-            ),
-            st.lists(
-                st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.0]), min_size=m, max_size=m),
-                min_size=1,
-                max_size=12,
-            ),
+            st.lists(st.lists(VALUES, min_size=m, max_size=m), min_size=1, max_size=30),
+            # fronts beyond the block size take the sweep and divide-and-conquer paths
+            st.lists(st.lists(VALUES, min_size=m, max_size=m), min_size=1, max_size=60),
         )
-    )
+    ),
+    st.sampled_from([0, 40, 4_000_000]),
 )
-def test_dominated_by_any_matches_pairwise_check(data):
+def test_dominated_by_any_matches_pairwise_check(data, chunk_cells):
     from carin.pareto import dominated_by_any
 
     costs, front = (np.array(x, dtype=float) for x in data)
     le = (front[None] <= costs[:, None]).all(axis=2)
     lt = (front[None] < costs[:, None]).any(axis=2)
     expect = (le & lt).any(axis=1)
-    assert (dominated_by_any(costs, front, chunk_cells=40) == expect).all()
+    assert (dominated_by_any(costs, front, chunk_cells=chunk_cells) == expect).all()
