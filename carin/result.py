@@ -382,34 +382,41 @@ def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
         excess += np.where(over > 0, over, 0.0) / max(abs(lim), 1e-9)
     excess[unknown] = np.inf
     order = np.lexsort((np.arange(len(index)), excess))[:limit]
+    order = order[np.isfinite(excess[order])]
     out = []
     keys = space.design_keys(index[order])
-    for pos, key in zip(order, keys, strict=True):
-        if not np.isfinite(excess[pos]):
-            continue
+    # 'design' is the key plots and explain find the design by; 'label' is what people read
+    labels = _miss_labels(space, index[order])
+    for pos, key, text in zip(order, keys, labels, strict=True):
         broken = []
         for label, v, op, lim in checks:
             val = v[pos]
             over = (val - lim) if op == "<=" else (lim - val)
             if over > 0:
                 broken.append({"constraint": label, "value": round_sig(val), "by": round_sig(over)})
-        out.append({"design": str(key), "broken": broken})
+        out.append({"design": str(key), "label": text, "broken": broken})
     return out
 
 
+def _miss_labels(space: DesignSpace, index: np.ndarray) -> list[str]:
+    """Designs named by the key columns that vary among them, as the reports do."""
+    from carin.report._designs import design_label, key_columns, space_designs
+
+    designs = space_designs(space, index)
+    columns = key_columns(designs)
+    return [design_label(d, columns) for d in designs]
+
+
 def _infeasible_message(space: DesignSpace, misses: list[dict[str, Any]]) -> str:
+    from carin.report.explain import misses_shared, nearest_miss_lines
+
     src = space.spec.path or space.spec.name
-    lines = [
-        f"{src}: no design meets the constraints "
-        f"({space.raw_size} designs considered). Nearest misses:"
-    ]
-    for m in misses:
-        broken = "; ".join(
-            f"{b['constraint']} (is {b['value']:g}, off by {b['by']:g})" for b in m["broken"]
-        )
-        lines.append(f"  {m['design']}: {broken}")
+    lines = [f"{src}: no design meets the constraints ({space.raw_size:,} designs considered)."]
+    lines += nearest_miss_lines(misses, misses_shared(space, misses))
     if not misses:
-        lines.append("  (none: every design lacks a value the objectives or constraints need)")
+        lines.append(
+            "Nearest misses: none (every design lacks a value the objectives or constraints need)"
+        )
     return "\n".join(lines)
 
 

@@ -196,7 +196,7 @@ def test_infeasible_spec_exits_3_with_nearest_misses(tmp_path, capsys):
     assert code == 3
     assert "no design meets the constraints" in err
     # the nearest miss is the 1.0 ms design, off by 0.5 ms
-    assert "latency_ms <= 0.5 (is 1, off by 0.5)" in err
+    assert "latency_ms <= 0.5 (is 1 ms, off by 0.5)" in err
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["feasible"] is False
     assert summary["nearest_misses"]

@@ -111,18 +111,68 @@ def run(args: argparse.Namespace) -> int:
     switcher = _load_plan(args.plan, monitor)
     events = _read_events(args.events)
     records = replay(switcher, events, source=args.events)
-    for rec in records:
-        if args.quiet and not rec["changed"]:
-            continue
-        what = json.dumps(rec[rec["event"]], sort_keys=True)
-        flag = "" if rec["meets_slo"] else " [NO DESIGN MEETS SLOs]"
-        mark = "*" if rec["changed"] else " "
-        print(
-            f"t={rec['t']:<8g}{mark} {rec['event']} {what} -> {rec['design']}{flag}: {rec['reason']}"
-        )
+    for line in _decision_lines(records, quiet=args.quiet):
+        print(line)
     if args.output:
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
         atomic_write(args.output, text)
     changes = sum(r["changed"] for r in records)
     print(f"{len(records)} events, {changes} design changes")
+    for line in _design_lines(switcher.plan, [r["design"] for r in records]):
+        print(line)
     return 0
+
+
+#: Where a decision's continuation lines start (under the event).
+_HANG = 12
+
+
+def _event_text(record: dict) -> str:
+    """The event in the words of the reports: conditions as ``no npu, mem<=50MB``."""
+    from carin.report._format import condition_text
+
+    if record["event"] == "conditions":
+        return f"conditions: {condition_text(record['conditions']) or 'nominal'}"
+    obs = record["observe"]
+    of = f" of {obs['design']}" if obs.get("design") else ""
+    return f"observed latency {obs['latency_ms']:g} ms{of}"
+
+
+def _decision_lines(records: list[dict], *, quiet: bool) -> list[str]:
+    """One decision per event, wrapped to 100 columns; a reason said once while it holds."""
+    from carin.report._format import wrap_text
+
+    lines: list[str] = []
+    said = None
+    for rec in records:
+        reason = rec["reason"]
+        design = rec["design"] or "no design"
+        if reason.startswith(f"{design}: "):  # the reason names the design again
+            reason = reason[len(design) + 2 :]
+        flag = "" if rec["meets_slo"] else " [NO DESIGN MEETS SLOs]"
+        if quiet and not rec["changed"]:
+            continue
+        if rec["changed"] or (design, reason) != said:
+            decision = f"-> {design}{flag}: {reason}"
+        else:
+            decision = f"-> {design}{flag} (as before)"
+        said = (design, reason)
+        mark = "*" if rec["changed"] else " "
+        lines += wrap_text(f"t={rec['t']:<8g}{mark} {_event_text(rec)} {decision}", 0, _HANG)
+    return lines
+
+
+def _design_lines(plan: dict, ran: list[str | None]) -> list[str]:
+    """The designs the replay ran, named as 'carin show' and 'carin explain' name them."""
+    from carin.report._designs import plan_labels
+    from carin.report._format import wrap_text
+
+    ids = [d for d in dict.fromkeys(ran) if d]
+    if not ids:
+        return []
+    labels = plan_labels(plan)
+    pad = max(len(d) for d in ids)
+    lines = ["Designs it ran:"]
+    for d in sorted(ids, key=lambda d: int(d[1:]) if d[1:].isdigit() else 0):
+        lines += wrap_text(f"{d:<{pad}}  {labels.get(d, '')}".rstrip(), 2, pad + 4)
+    return lines

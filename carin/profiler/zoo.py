@@ -1,8 +1,8 @@
 """The model zoo: small Keras models trained on scikit-learn's bundled digits data.
 
 Each architecture is converted to fp32, fp16, int8 dynamic-range and full-int8
-.tflite files. Needs the optional extra ``zoo`` (TensorFlow; ``pip install -e
-".[zoo]"`` from a clone) and scikit-learn; nothing is downloaded. TensorFlow is
+.tflite files. Needs the optional extra ``zoo`` (TensorFlow and scikit-learn;
+``pip install -e ".[zoo]"`` from a clone); nothing is downloaded. TensorFlow is
 imported only when :func:`build_zoo` runs, and its log noise is kept off the
 terminal (:func:`quiet_native_logs`).
 """
@@ -112,7 +112,9 @@ def _load_digits(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:
-        raise CarinError("carin zoo build needs scikit-learn: pip install scikit-learn") from exc
+        raise CarinError(
+            "carin zoo build needs scikit-learn: pip install -e '.[zoo]' from a clone of carin"
+        ) from exc
     digits = load_digits()
     x = (digits.images.astype(np.float32) / 16.0)[..., None]
     y = digits.target.astype(np.int64)

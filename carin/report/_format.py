@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -169,3 +170,38 @@ def design_text(space: Any, index: np.ndarray) -> list[str]:
         prefix = "" if space.single else f"{task.name}: "
         texts.append([prefix + p for p in parts])
     return [" | ".join(p) for p in zip(*texts, strict=True)]
+
+
+#: A word of a design label longer than this (an architecture string) is cut with "...".
+_LONG_WORD = 48
+#: Spaces a line never breaks at: between a number and its unit, before a factor (``x2``).
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:ms|MB|mJ|mW|fps|dB)\b|%)|(?<=\w) (?=x\d)")
+
+
+def short_words(text: str) -> str:
+    """``text`` with each word longer than :data:`_LONG_WORD` cut, as table cells are.
+
+    Punctuation that ends a word (``:``, ``)``) is kept after the cut.
+    """
+    words = []
+    for word in text.split(" "):
+        core = word.rstrip(":;,)")
+        if len(core) > _LONG_WORD:
+            word = core[: _LONG_WORD - 3] + "..." + word[len(core) :]
+        words.append(word)
+    return " ".join(words)
+
+
+def wrap_text(text: str, indent: int, hang: int, width: int = 100) -> list[str]:
+    """``text`` in lines of at most ``width``: ``indent`` spaces first, ``hang`` after.
+
+    Over-long words are cut (:func:`short_words`); a value stays on the line of its unit.
+    """
+    lines = textwrap.wrap(
+        _UNIT_SPACE.sub("\xa0", short_words(text)),
+        width=width,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * hang,
+        break_on_hyphens=False,
+    )
+    return [line.replace("\xa0", " ") for line in lines] or [" " * indent]

@@ -8,6 +8,11 @@ constraints, how many designs meet each on its own, the nearest misses, and for
 each constraint the smallest relaxation of its bound alone (the others kept)
 that makes some design feasible.
 
+Designs are named as ``carin show`` names them: by their plan id and the key columns
+that vary over the plan's designs (the columns every design shares are said once, under
+the first line); a design outside the plan adds what sets it apart, and nearest misses
+are named by the columns that vary among the misses.
+
 Relaxations are exact: spaces of up to
 :data:`carin.report.plots.ENUMERATE_LIMIT` designs are scanned in full
 (vectorised, in chunks); larger multi-DNN products are solved with RASS using
@@ -21,8 +26,8 @@ Example:
     >>> info = explain(result)
     >>> info["primary"]["id"], info["primary"]["rank"]
     ('d0', 0)
-    >>> print(format_explanation(info).splitlines()[0])  # doctest: +ELLIPSIS
-    local-litert: primary design d0 = cnn_l int8-dynamic cpu ...
+    >>> print(format_explanation(info).splitlines()[0])
+    local-litert: primary design d0 = cnn_l int8-dynamic litert-xnnpack 2 threads
 """
 
 from __future__ import annotations
@@ -36,16 +41,33 @@ import numpy as np
 
 from carin.errors import CarinError
 from carin.pareto import make_preference, rank_order, to_costs
-from carin.report._format import design_text, fmt, unit_of
+from carin.report._designs import (
+    KeyColumns,
+    design_label,
+    key_columns,
+    plan_labels,
+    shared_bits,
+    space_designs,
+)
+from carin.report._format import (
+    design_text,
+    fmt,
+    plural,
+    short_words,
+    unit_of,
+    with_unit,
+    wrap_text,
+)
 from carin.report.plots import (
     _CHUNK,
     ENUMERATE_LIMIT,
     FrontData,
-    _condition_short,
     front_data,
     load_front_data,
+    miss_positions,
     recorded_spec,
 )
+from carin.report.text import WIDTH, _pack, condition_groups, group_lines
 from carin.space import LATENCY, compile_space
 from carin.spec import Constraint, Objective, Spec
 
@@ -60,6 +82,8 @@ __all__ = [
     "explain_infeasible",
     "explain_result_dir",
     "format_explanation",
+    "misses_shared",
+    "nearest_miss_lines",
     "relaxation_advice",
     "relaxations",
     "relaxed_spec",
@@ -85,6 +109,7 @@ class Relaxation:
         design: Key text of a design that the suggested bound makes feasible.
         met_by: Designs meeting this constraint on its own (None if not counted).
         computed: False when the space was too large to compute this relaxation.
+        rows: Row positions (one per task) of ``design`` in the space, when known.
     """
 
     constraint: str
@@ -97,6 +122,7 @@ class Relaxation:
     design: str | None
     met_by: int | None
     computed: bool = True
+    rows: tuple[int, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -207,10 +233,10 @@ def relaxations(space: DesignSpace) -> list[Relaxation]:
             continue
         design = np.array(np.unravel_index(best_id[i], shape), dtype=np.int64)[None, :]
         key = design_text(space, design)[0]
+        rows = tuple(int(r) for r in design[0])
+        suggest = _outward(best[i], c.op)
         out.append(
-            Relaxation(
-                label, task, pos, c.op, c.value, best[i], _outward(best[i], c.op), key, met[i]
-            )
+            Relaxation(label, task, pos, c.op, c.value, best[i], suggest, key, met[i], rows=rows)
         )
     return out
 
@@ -242,7 +268,10 @@ def _relax_by_solving(
     k = int(np.argmin(vals) if goal == "min" else np.argmax(vals))
     key = design_text(space, front.index[k : k + 1])[0]
     needed = float(vals[k])
-    return Relaxation(label, task, pos, c.op, c.value, needed, _outward(needed, c.op), key, None)
+    rows = tuple(int(r) for r in front.index[k])
+    return Relaxation(
+        label, task, pos, c.op, c.value, needed, _outward(needed, c.op), key, None, rows=rows
+    )
 
 
 def relaxed_spec(spec: Spec, relaxation: Relaxation) -> Spec:
@@ -285,6 +314,7 @@ def explain_infeasible(space: DesignSpace, misses: list[dict[str, Any]] | None =
     if misses is None:
         misses = nearest_misses(space)
     relax = relaxations(space)
+    columns = _miss_columns(space, misses)
     binding = [r.constraint for r in relax if r.needed is not None]
     considered = 1
     for task in space.tasks:
@@ -297,21 +327,53 @@ def explain_infeasible(space: DesignSpace, misses: list[dict[str, Any]] | None =
         "considered": considered,
         "enumerated": space.raw_size <= ENUMERATE_LIMIT,
         "binding": binding,
-        "relaxations": [r.as_dict() for r in relax],
+        "relaxations": [_labelled(space, r, columns) for r in relax],
         "nearest_misses": misses,
+        "shared": misses_shared(space, misses),
     }
 
 
-def relaxation_advice(spec: Spec) -> str:
-    """Short text for the exit-3 message of ``carin solve``: one relaxation per constraint."""
+def _miss_columns(space: DesignSpace, misses: list[dict[str, Any]]) -> KeyColumns | None:
+    """The key columns that vary among the nearest misses, and those they share."""
+    found = [pos for pos, _ in miss_positions(space, misses, limit=len(misses))]
+    if not found:
+        return None
+    return key_columns(space_designs(space, np.stack(found)))
+
+
+def misses_shared(space: DesignSpace, misses: list[dict[str, Any]]) -> list[str]:
+    """The key columns every nearest miss shares, as ``processor npu`` items."""
+    columns = _miss_columns(space, misses)
+    return shared_bits(columns[1], sep=" ") if columns else []
+
+
+def _labelled(space: DesignSpace, r: Relaxation, columns: KeyColumns | None) -> dict[str, Any]:
+    """A relaxation's dict with ``label``: its design named as the misses are."""
+    out = r.as_dict()
+    if r.rows is not None and columns is not None:
+        design = space_designs(space, np.array([r.rows], dtype=np.int64))[0]
+        out["label"] = design_label(design, columns)
+    return out
+
+
+def relaxation_advice(spec: Spec, misses: list[dict[str, Any]] | None = None) -> str:
+    """Short text for the exit-3 message of ``carin solve``: one relaxation per constraint.
+
+    Designs are named as the nearest misses ``misses`` are (recomputed when None).
+    """
+    from carin.result import nearest_misses
+
     space = compile_space(spec)
+    if misses is None:
+        misses = nearest_misses(space)
+    columns = _miss_columns(space, misses)
     lines = ["Smallest single relaxations (each alone, the other limits kept):"]
-    lines += [f"  {_relax_line(r)}" for r in relaxations(space)]
+    for r in relaxations(space):
+        lines += wrap_text(_relax_line(_labelled(space, r, columns)), 2, 6)
     return "\n".join(lines)
 
 
-def _relax_line(r: Relaxation | dict) -> str:
-    d = r.as_dict() if isinstance(r, Relaxation) else r
+def _relax_line(d: dict[str, Any]) -> str:
     metric = d["constraint"].rsplit(d["op"], 1)[0].strip()
     if not d["computed"]:
         return f"{d['constraint']}: not computed (space too large to scan task limits)"
@@ -320,28 +382,64 @@ def _relax_line(r: Relaxation | dict) -> str:
     unit = unit_of(metric)
     return (
         f"{d['constraint']} -> {metric} {d['op']} {d['suggest']:g}"
-        f"{' ' + unit if unit else ''} (admits {d['design']})"
+        f"{' ' + unit if unit else ''} (admits {d.get('label') or d['design']})"
     )
+
+
+def _metric_of(constraint: str) -> str:
+    """The metric of a constraint as written: ``classify: accuracy >= 78`` -> ``accuracy``."""
+    return constraint.split(" <= ")[0].split(" >= ")[0].split(": ")[-1]
+
+
+def nearest_miss_lines(
+    misses: list[dict[str, Any]], shared: list[str] | None = None, width: int = WIDTH
+) -> list[str]:
+    """The nearest misses as text: a heading, what they share, one design per line.
+
+    Args:
+        misses: As :func:`carin.result.nearest_misses` gives them (``label`` names a
+            design by the key columns that vary among the misses; ``design`` is used
+            when a summary predates labels).
+        shared: The key columns every miss shares, as ``processor npu`` items.
+        width: Columns the lines fit in.
+    """
+    if not misses:
+        return []
+    lines = ["Nearest misses (closest to feasible first):"]
+    if shared:
+        lines += wrap_text("all have " + "; ".join(shared), 2, 4, width)
+    for m in misses:
+        broken = "; ".join(
+            f"{b['constraint']} (is {_value(_metric_of(b['constraint']), b['value'])}, "
+            f"off by {fmt(b['by'])})"
+            for b in m["broken"]
+        )
+        lines += wrap_text(f"{m.get('label') or m['design']} breaks {broken}", 2, 6, width)
+    return lines
 
 
 # -- feasible -------------------------------------------------------------------------
 
 
+def _name(label: str) -> str:
+    """A metric label in words, its unit left out: ``max(latency_ms)`` -> ``max latency``."""
+    text = with_unit(label)
+    return text.rsplit(" (", 1)[0] if unit_of(label) else text
+
+
 def _objective_phrase(space: DesignSpace, j: int, value: float) -> str:
     o = space.objectives[j]
     label = o.target.label(space.single)
-    unit = unit_of(label)
-    return f"{'highest' if o.maximise else 'lowest'} {label} ({fmt(value)}{' ' + unit if unit else ''})"
+    return f"{'highest' if o.maximise else 'lowest'} {_name(label)} ({_value(label, value)})"
 
 
 def _trade(space: DesignSpace, primary: np.ndarray, other: np.ndarray) -> dict[str, Any]:
     gains, losses, same = [], [], []
     for j, o in enumerate(space.objectives):
         label = o.target.label(space.single)
-        unit = unit_of(label)
         delta = float(other[j] - primary[j])
         rel = f", {delta / abs(primary[j]) * 100:+.1f}%" if primary[j] else ""
-        text = f"{label} {fmt(other[j])}{' ' + unit if unit else ''} ({delta:+.4g}{rel})"
+        text = f"{_name(label)} {_value(label, other[j])} ({delta:+.4g}{rel})"
         if delta == 0:
             same.append(text)
         elif (delta > 0) == o.maximise:
@@ -351,8 +449,10 @@ def _trade(space: DesignSpace, primary: np.ndarray, other: np.ndarray) -> dict[s
     return {"gains": gains, "losses": losses, "same": same}
 
 
-def _active_constraints(data: FrontData, primary_key: str) -> list[dict[str, Any]]:
-    """Constraints whose removal would let another design win."""
+def _active_constraints(
+    data: FrontData, primary_key: str, columns: KeyColumns
+) -> list[dict[str, Any]]:
+    """Constraints whose removal would let another design win (named as the plan's are)."""
     from carin.solvers import get_solver
 
     space = data.space
@@ -392,6 +492,7 @@ def _active_constraints(data: FrontData, primary_key: str) -> list[dict[str, Any
             if key != primary_key:
                 winner = {
                     "design": design_text(space, top.index[:1])[0],
+                    "label": design_label(space_designs(space, top.index[:1])[0], columns),
                     "objectives": {
                         lab: float(top.objectives[0, j])
                         for j, lab in enumerate(probe.objective_labels())
@@ -436,14 +537,21 @@ def explain_front(data: FrontData, *, active: bool = True) -> dict[str, Any]:
     primary_id = plan.get("primary")
     p = int(order[0])
     labels = space.objective_labels()
+    # designs are named as 'carin show' names them: by the key columns that vary over the plan
+    columns = key_columns(plan["designs"] if plan else space_designs(space, data.pareto))
+    names = plan_labels(plan) if plan else {}
 
     def describe(i: int) -> dict[str, Any]:
         did = ids.get(tuple(data.pareto[i].tolist()))
+        label = names.get(did or "") or design_label(
+            space_designs(space, data.pareto[i : i + 1])[0], columns
+        )
         return {
             "id": did,
             # the plan's rank (d3 is rank 3); the position on the front without a plan
             "rank": int(did[1:]) if did else int(np.flatnonzero(order == i)[0]),
             "design": str(short[i]),
+            "label": label,
             "objectives": {lab: float(objs[i, j]) for j, lab in enumerate(labels)},
         }
 
@@ -483,42 +591,24 @@ def explain_front(data: FrontData, *, active: bool = True) -> dict[str, Any]:
     primary = describe(p)
     if primary_id is not None:
         primary["id"] = primary_id
-    conditions: dict[str, list[str]] = {}
-    for entry in plan.get("conditions", []):
-        conditions.setdefault(entry.get("design") or "none", []).append(
-            _condition_short(entry["when"])
-        )
-    by_id = {d["id"]: d for d in plan.get("designs", [])}
+        primary["label"] = names.get(primary_id, primary["label"])
+    # grouped as 'carin show' groups them: by design, best-ranked first, none last
     cond_out = [
-        {
-            "design": did,
-            "summary": _plan_design_text(by_id[did]) if did in by_id else None,
-            "when": whens,
-        }
-        for did, whens in conditions.items()
+        {"design": did, "label": names.get(did) if did else None, "when": whens}
+        for did, whens in condition_groups(plan)
     ]
     return {
         "name": space.spec.name,
         "feasible": True,
         "pareto_designs": len(data.pareto),
         "designs": space.raw_size,
+        "shared": shared_bits(columns[1]),
         "reason": reason,
         "primary": primary,
         "next": nxt,
-        "constraints": _active_constraints(data, str(keys[p])) if active else [],
+        "constraints": _active_constraints(data, str(keys[p]), columns) if active else [],
         "conditions": cond_out,
     }
-
-
-def _plan_design_text(design: dict[str, Any]) -> str:
-    parts = []
-    for part in design["parts"]:
-        cfg = part["config"]
-        bits = [str(cfg.get("model", "?")), str(cfg.get("precision", "")), part["processor"]]
-        if "runtime" in cfg:
-            bits.append(str(cfg["runtime"]))
-        parts.append(("" if part["task"] == "main" else part["task"] + ": ") + " ".join(bits))
-    return " | ".join(parts)
 
 
 # -- entry points ---------------------------------------------------------------------
@@ -563,69 +653,88 @@ def _value(label: str, v: float) -> str:
     return f"{fmt(v)}{' ' + unit if unit else ''}"
 
 
-def format_explanation(info: dict[str, Any]) -> str:
-    """Render an explanation dict as text."""
+def _quantities(objectives: dict[str, float]) -> str:
+    """``accuracy 83.2 %, latency 7.715 ms``: each unit said once, after its value."""
+    return ", ".join(f"{_name(k)} {_value(k, v)}" for k, v in objectives.items())
+
+
+def format_explanation(info: dict[str, Any], width: int = WIDTH) -> str:
+    """Render an explanation dict as text that fits ``width`` columns.
+
+    Designs are named by their plan id and the key columns that vary over the plan
+    (the columns of ``carin show``'s table); the columns every plan design shares are
+    said once under the first line, and conditions in the one wording of every report.
+    """
     if not info["feasible"]:
-        return _format_infeasible(info)
+        return "\n".join(_format_infeasible(info, width))
     p = info["primary"]
-    objs = ", ".join(f"{k} {_value(k, v)}" for k, v in p["objectives"].items())
     pref = info["reason"]["preference"]
     verb = "" if pref == "weighted" else "it "
-    lines = [
-        f"{info['name']}: primary design {p['id']} = {p['design']}",
-        f"  {objs}",
-        "",
-        f"Why it won: of {info['pareto_designs']} Pareto designs ({info['designs']:,} designs in "
-        f"the space), it ranks first under the {pref} preference: {verb}{info['reason']['text']}.",
-    ]
+    lines = wrap_text(f"{info['name']}: primary design {p['id']} = {p['label']}", 0, 4, width)
+    lines += _pack(info.get("shared", []), width)
+    lines += wrap_text(_quantities(p["objectives"]), 2, 4, width)
+    lines.append("")
+    lines += wrap_text(
+        f"Why it won: of {plural(info['pareto_designs'], 'Pareto design')} "
+        f"({plural(info['designs'], 'design')} in the space), it ranks first under the {pref} "
+        f"preference: {verb}{info['reason']['text']}.",
+        0,
+        2,
+        width,
+    )
     if info["next"]:
         lines += ["", "The next designs trade:"]
+        pad = max(len(d["id"] or "-") for d in info["next"])
         for d in info["next"]:
             t = d["trade"]
-            lines.append(f"  {d['id'] or '-'}: {d['design']}")
-            if t["losses"]:
-                lines.append(f"      gives up: {'; '.join(t['losses'])}")
-            if t["gains"]:
-                lines.append(f"      for:      {'; '.join(t['gains'])}")
-            if t["same"]:
-                lines.append(f"      same:     {'; '.join(t['same'])}")
+            lines += wrap_text(f"{d['id'] or '-':<{pad}}  {d['label']}", 2, 4 + pad, width)
+            for head, items in (
+                ("gives up:", t["losses"]),
+                ("for:", t["gains"]),
+                ("same:", t["same"]),
+            ):
+                if items:
+                    lines += wrap_text(f"{head:<9} {'; '.join(items)}", 4 + pad, 14 + pad, width)
     if info["constraints"]:
         lines += ["", "Constraints at the primary design:"]
         for c in info["constraints"]:
-            label = c["constraint"]
-            metric = label.split(" <= ")[0].split(" >= ")[0].split(": ")[-1]
+            metric = _metric_of(c["constraint"])
             state = (
-                f"active: without it {c['without_it']['design']} would win ("
-                + ", ".join(f"{k} {_value(k, v)}" for k, v in c["without_it"]["objectives"].items())
-                + ")"
+                f"active: without it {c['without_it']['label']} would win "
+                f"({_quantities(c['without_it']['objectives'])})"
                 if c["active"]
                 else "not active: dropping it changes nothing"
             )
-            lines.append(
-                f"  {label}: {_value(metric, c['value'])}, slack {fmt(c['slack'])}; {state}"
+            lines += wrap_text(
+                f"{c['constraint']}: is {_value(metric, c['value'])}, slack "
+                f"{_value(metric, c['slack'])}; {state}",
+                2,
+                6,
+                width,
             )
     if info["conditions"]:
-        lines += ["", "Anticipated conditions:"]
-        for c in info["conditions"]:
-            what = f"{c['design']} ({c['summary']})" if c["summary"] else "no feasible design"
-            whens = "; ".join(c["when"][:6]) + (
-                f"; +{len(c['when']) - 6} more" if len(c["when"]) > 6 else ""
-            )
-            lines.append(f"  {what}: {whens}")
+        groups = [(c["design"], c["when"]) for c in info["conditions"]]
+        labels = {
+            c["design"]: short_words(c["label"]) for c in info["conditions"] if c.get("label")
+        }
+        lines += ["", *group_lines(groups, width, labels)]
     return "\n".join(lines)
 
 
-def _format_infeasible(info: dict[str, Any]) -> str:
+def _format_infeasible(info: dict[str, Any], width: int) -> list[str]:
     lines = [f"{info['name']}: no design meets the constraints."]
     if info.get("note"):
-        lines.append(f"  ({info['note']})")
+        lines += wrap_text(f"({info['note']})", 2, 3, width)
     relax = info.get("relaxations", [])
     if relax:
         considered = info.get("considered", info.get("designs", 0))
-        head = "Constraints (designs meeting each on its own)"
+        head = "Constraints (designs meeting each on its own):"
         if considered != info.get("designs", considered):
-            head = "Constraints (overall rows meeting each on its own; band rows count at a power level)"
-        lines += ["", head + ":"]
+            head = (
+                "Constraints (overall rows meeting each on its own; band rows count at a power "
+                "level):"
+            )
+        lines += ["", *wrap_text(head, 0, 2, width)]
         for r in relax:
             met = f"met by {r['met_by']:,}" if r.get("met_by") is not None else "met by ?"
             lines.append(f"  {r['constraint']}: {met} of {considered:,}")
@@ -636,18 +745,18 @@ def _format_infeasible(info: dict[str, Any]) -> str:
         else:
             lines += [
                 "",
-                "No single constraint is binding on its own: relax several together "
-                "(see the nearest misses).",
+                *wrap_text(
+                    "No single constraint is binding on its own: relax several together "
+                    "(see the nearest misses).",
+                    0,
+                    2,
+                    width,
+                ),
             ]
         lines += ["", "Smallest single relaxations (the other limits kept):"]
-        lines += [f"  {_relax_line(r)}" for r in relax]
+        for r in relax:
+            lines += wrap_text(_relax_line(r), 2, 6, width)
     misses = info.get("nearest_misses", [])
     if misses:
-        lines += ["", "Nearest misses (closest to feasible first):"]
-        for m in misses:
-            broken = "; ".join(
-                f"{b['constraint']} (is {fmt(b['value'])}, off by {fmt(b['by'])})"
-                for b in m["broken"]
-            )
-            lines.append(f"  {m['design']}: {broken}")
-    return "\n".join(lines)
+        lines += ["", *nearest_miss_lines(misses, info.get("shared"), width)]
+    return lines

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from carin.report._designs import band_text, key_columns, shared_bits
 from carin.report._format import condition_text, fmt, plural, with_unit
 
 if TYPE_CHECKING:
@@ -39,44 +40,10 @@ def format_saved(saved: dict[str, Any], top: int = 15) -> str:
 # -- the pieces of the report -----------------------------------------------------------
 
 
-def _config_keys(plan: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
-    """Per task: the key columns that vary over the plan's designs, and those that do not.
-
-    A key column with one value over the plan (the device, the task, often the
-    precision) moves to the header; the model stays when nothing else varies.
-    """
-    seen: dict[str, dict[str, list[str]]] = {}
-    for d in plan["designs"]:
-        for p in d["parts"]:
-            task = seen.setdefault(p["task"], {})
-            values = {**p["config"], "processor": p["processor"]}
-            for k, v in values.items():
-                task.setdefault(k, []).append(str(v))
-    first = ["model", "precision", "processor"]
-    varying: dict[str, list[str]] = {}
-    constant: dict[str, dict[str, str]] = {}
-    for task, cols in seen.items():
-        order = [k for k in first if k in cols] + sorted(k for k in cols if k not in first)
-        n = max(len(v) for v in cols.values())
-        varying[task] = [k for k in order if len(set(cols[k])) > 1 or len(cols[k]) < n]
-        if not varying[task] and "model" in cols:
-            varying[task] = ["model"]  # a table with no varying key still names the model
-        constant[task] = {k: cols[k][0] for k in order if k not in varying[task]}
-    return varying, constant
-
-
 def _metric_order(plan: dict[str, Any]) -> list[str]:
     first = [o["metric"] for o in plan.get("objectives", [])]
     rest = sorted({k for d in plan["designs"] for k in d["metrics"]} - set(first))
     return first + rest
-
-
-def _band_text(design: dict[str, Any]) -> str:
-    band = design.get("power_band_mw")
-    if band is None:
-        return "overall"
-    lo, hi = band
-    return f"{lo:g}-{hi:g}" if hi is not None else f">={lo:g}"
 
 
 def design_table(plan: dict[str, Any]) -> pd.DataFrame:
@@ -90,7 +57,7 @@ def design_table(plan: dict[str, Any]) -> pd.DataFrame:
         columns are prefixed by the task name (``detect.model``). Key columns with one
         value over the whole plan are left out (see :func:`format_show`'s header).
     """
-    cols, _ = _config_keys(plan)
+    cols, _ = key_columns(plan["designs"])
     metrics = _metric_order(plan)
     single = len(plan.get("tasks", ["main"])) == 1
     banded = any(d.get("power_band_mw") is not None for d in plan["designs"])
@@ -112,7 +79,7 @@ def design_table(plan: dict[str, Any]) -> pd.DataFrame:
             for c in cols[p["task"]]:
                 row[prefix + c] = p["processor"] if c == "processor" else p["config"].get(c, "")
         if banded:
-            row["power_band_mw"] = _band_text(d)
+            row["power_band_mw"] = band_text(d)
         for m in metrics:
             row[m] = d["metrics"].get(m)
         row["conditions"] = "; ".join(chosen.get(d["id"], []))
@@ -156,18 +123,7 @@ def _header_lines(summary: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     if extra:
         first += f"; the plan adds {plural(extra, 'design')} for conditions"
     lines = [first]
-    _, constant = _config_keys(plan)
-    tasks = list(constant)
-    shared = {
-        k: v for k, v in constant[tasks[0]].items() if all(constant[t].get(k) == v for t in tasks)
-    }
-    bits = [f"{k}: {v}" for k, v in shared.items()]
-    if len(tasks) > 1:
-        for t in tasks:
-            own = [f"{k} {v}" for k, v in constant[t].items() if k not in shared]
-            if own:
-                bits.append(f"{t}: {', '.join(own)}")
-    lines += _pack(bits)
+    lines += _pack(shared_bits(key_columns(plan["designs"])[1]))
     goals = ", ".join(f"{o['goal']} {o['metric']}" for o in plan.get("objectives", []))
     limits = ", ".join(summary.get("constraints", [])) or "none"
     lines += _pack([f"objectives: {goals}", f"constraints: {limits}"])
@@ -297,33 +253,58 @@ def _markdown_grid(headers: list[str], body: list[list[str]], bold: set[int]) ->
     return "\n".join(out)
 
 
-def condition_lines(plan: dict[str, Any], width: int | None = WIDTH) -> list[str]:
-    """The design each anticipated condition runs, one line per design, best-ranked first.
+def condition_groups(plan: dict[str, Any]) -> list[tuple[str | None, list[str]]]:
+    """The anticipated conditions grouped by the design each one runs, best-ranked first.
 
-    Conditions with no feasible design share one last line.
+    Returns:
+        ``(design id, condition texts)`` pairs; the conditions with no feasible design
+        come last as one ``(None, texts)`` pair.
     """
-    if not plan.get("conditions"):
-        return []
     by_design: dict[str, list[str]] = {}
     none: list[str] = []
-    for entry in plan["conditions"]:
+    for entry in plan.get("conditions", []):
         text = condition_text(entry["when"])
         if entry.get("design"):
             by_design.setdefault(entry["design"], []).append(text)
         else:
             none.append(text)
-    n = len(plan["conditions"])
-    lines = [f"Anticipated conditions ({n}) and the design each one runs:"]
     ids = sorted(by_design, key=lambda d: int(d[1:]) if d[1:].isdigit() else 0)
-    pad = max([len(d) for d in ids] + [0])
-    items = [(f"{d:<{pad}}  ", by_design[d]) for d in ids]
-    if none:
-        items.append((f"no feasible design ({len(none)}): ", none))
-    for lead, whens in items:
-        text = "; ".join(whens)
+    groups: list[tuple[str | None, list[str]]] = [(d, by_design[d]) for d in ids]
+    return groups + ([(None, none)] if none else [])
+
+
+def condition_lines(
+    plan: dict[str, Any], width: int | None = WIDTH, labels: dict[str, str] | None = None
+) -> list[str]:
+    """The design each anticipated condition runs, one line per design, best-ranked first.
+
+    Conditions with no feasible design share one last line.
+    """
+    return group_lines(condition_groups(plan), width, labels)
+
+
+def group_lines(
+    groups: list[tuple[str | None, list[str]]],
+    width: int | None = WIDTH,
+    labels: dict[str, str] | None = None,
+) -> list[str]:
+    """Lines of :func:`condition_groups`; ``labels`` (id -> label) names each design."""
+    if not groups:
+        return []
+    n = sum(len(whens) for _, whens in groups)
+    lines = [f"Anticipated conditions ({n}) and the design each one runs:"]
+    pad = max([len(d) for d, _ in groups if d] + [0])
+    labels = labels or {}
+    for design, whens in groups:
+        if design is None:
+            lead, name = f"no feasible design ({len(whens)}): ", ""
+        else:
+            lead, name = f"{design:<{pad}}  ", f"{labels[design]}: " if design in labels else ""
         if width is None:
-            lines.append(f"  {lead}{text}")
+            lines.append(f"  {lead}{name}{'; '.join(whens)}")
             continue
+        # lines break between conditions, never inside one (no-break spaces while wrapping)
+        text = name + "; ".join(w.replace(" ", "\xa0") for w in whens)
         wrapped = textwrap.wrap(
             text,
             width=width,
@@ -331,7 +312,7 @@ def condition_lines(plan: dict[str, Any], width: int | None = WIDTH) -> list[str
             subsequent_indent=" " * (2 + len(lead)),
             break_on_hyphens=False,
         )
-        lines.extend(wrapped)
+        lines.extend(line.replace("\xa0", " ") for line in wrapped)
     return lines
 
 
@@ -421,19 +402,23 @@ def _format_misses(summary: dict[str, Any], fmt: str) -> str:
         keep = {k: summary.get(k) for k in ("name", "feasible", "nearest_misses")}
         return json.dumps(keep, indent=2, sort_keys=True, ensure_ascii=False)
     rows = [
-        {"design": m["design"], "constraint": b["constraint"], "value": b["value"], "by": b["by"]}
+        {
+            "design": m["design"],
+            "label": m.get("label") or m["design"],
+            "constraint": b["constraint"],
+            "value": b["value"],
+            "by": b["by"],
+        }
         for m in summary.get("nearest_misses", [])
         for b in m["broken"]
     ]
-    frame = pd.DataFrame(rows, columns=["design", "constraint", "value", "by"])
+    frame = pd.DataFrame(rows, columns=["design", "label", "constraint", "value", "by"])
     if fmt == "csv":
         return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n").rstrip("\n")
-    head = f"{summary['name']}: no design meets the constraints. Nearest misses:"
+    head = f"{summary['name']}: no design meets the constraints."
     if fmt == "markdown":
-        headers, body = _cells(frame, units=False)
-        return head + "\n\n" + _markdown_grid(headers, body, set())
-    lines = [head]
-    for m in summary.get("nearest_misses", []):
-        broken = "; ".join(f"{b['constraint']} (off by {b['by']:g})" for b in m["broken"])
-        lines.append(f"  {m['design']}: {broken}")
-    return "\n".join(lines)
+        headers, body = _cells(frame.drop(columns="design"), units=False)
+        return head + " Nearest misses:\n\n" + _markdown_grid(headers, body, set())
+    from carin.report.explain import nearest_miss_lines
+
+    return "\n".join([head, *nearest_miss_lines(summary.get("nearest_misses", []))])
