@@ -225,41 +225,90 @@ class Preference:
     For ``weighted``, each objective's cost is scaled to [0, 1] between the best and
     worst value on the nominal Pareto front (``lo``/``hi``), so the order is a fixed
     total order that does not change when conditions shrink the feasible set.
+
+    For ``lexicographic`` with tolerances (epsilon-lexicographic), an objective with
+    tolerance ``t`` is first compared in steps of ``t`` counted from its best value on
+    the nominal front (``lo``): values in ``[best, best + t]`` form step 0,
+    ``(best + t, best + 2t]`` step 1, and so on (for costs; a maximised objective
+    counts down from its best). Designs in the same step tie on that objective and the
+    next objective decides; the exact values then break what remains. The steps are
+    computed exactly on the decimals (``scale``: units per natural unit of each
+    objective, ``tolerance``: the spec's tolerances, 0 = none).
     """
 
     method: str
     weights: np.ndarray
     lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
     hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tolerance: tuple[float, ...] = ()
+    scale: tuple[int, ...] = ()
 
     def score(self, costs: np.ndarray) -> np.ndarray:
         """Weighted score (lower is better); only meaningful for ``weighted``."""
         span = np.where(self.hi > self.lo, self.hi - self.lo, 1.0)
         return ((costs - self.lo) / span * self.weights).sum(axis=1)
 
+    def steps(self, costs: np.ndarray) -> list[np.ndarray]:
+        """Per objective with a tolerance, each design's step (see the class docstring)."""
+        from fractions import Fraction
+        from math import ceil
+
+        from carin._exact import as_decimal
+
+        out = []
+        for j, tol in enumerate(self.tolerance):
+            if not tol:
+                continue
+            scale = self.scale[j]
+            width = as_decimal(tol) * scale  # the tolerance in exact units
+            best = round(float(self.lo[j]) * scale)
+            step = []
+            for c in costs[:, j]:
+                if not np.isfinite(c):
+                    step.append(2**62)
+                    continue
+                gap = Fraction(round(float(c) * scale) - best) / width
+                step.append(ceil(gap) - 1 if gap > 0 else -ceil(-gap))
+            out.append(np.array(step, dtype=np.int64))
+        return out
+
 
 def make_preference(space: DesignSpace, front_costs: np.ndarray) -> Preference:
     """The spec's preference, normalised on the nominal front's costs."""
+    from carin.space import LATENCY
+
     weights = np.array([o.weight for o in space.objectives], dtype=np.float64)
     if len(front_costs):
         lo, hi = front_costs.min(axis=0), front_costs.max(axis=0)
     else:
         lo = hi = np.zeros(len(weights))
-    return Preference(space.spec.preference, weights, lo, hi)
+    tolerance = tuple(o.tolerance or 0.0 for o in space.objectives)
+    scale: tuple[int, ...] = ()
+    if any(tolerance):
+        lat_scale = 10 ** space.places(LATENCY)
+        scale = tuple(space.scale(o.target, lat_scale) for o in space.objectives)
+    return Preference(space.spec.preference, weights, lo, hi, tolerance, scale)
 
 
 def rank_order(costs: np.ndarray, keys: np.ndarray, preference: Preference) -> np.ndarray:
     """Positions of the designs from best to worst.
 
-    Lexicographic: by the first objective, ties by the second, and so on. Weighted:
-    by the weighted normalised score, ties lexicographically. Remaining ties are
-    broken by the designs' key text, then by input order, so the order is total
-    and deterministic.
+    Lexicographic: by the first objective, ties by the second, and so on; with
+    tolerances, by each objective's step first (:class:`Preference`). Weighted: by the
+    weighted normalised score, ties lexicographically. Remaining ties are broken by
+    the designs' key text, then by input order, so the order is total and
+    deterministic. A design is never placed after one that dominates it.
     """
     columns = [np.arange(len(costs)), np.asarray(keys, dtype=str)]
     columns += [costs[:, j] for j in range(costs.shape[1] - 1, -1, -1)]
     if preference.method == "weighted":
         columns.append(np.round(preference.score(costs), 12))
+    elif any(preference.tolerance) and len(costs):
+        # each objective's step, then (below) the exact values; the steps of objectives
+        # without a tolerance are their values themselves
+        steps = iter(preference.steps(costs))
+        firsts = [next(steps) if tol else costs[:, j] for j, tol in enumerate(preference.tolerance)]
+        columns += firsts[::-1]
     return np.lexsort(columns)
 
 

@@ -214,6 +214,10 @@ class DesignSpace:
 
     # -- the reference semantics -------------------------------------------------
 
+    def task_index(self, name: str) -> int:
+        """Position of the task called ``name``."""
+        return next(t for t, task in enumerate(self.tasks) if task.name == name)
+
     def places(self, metric: str) -> int:
         """Decimal places ``metric`` is read with in this space."""
         return self.tasks[0].places(metric)
@@ -301,6 +305,12 @@ class DesignSpace:
         ``latency_units`` are the parts' effective latencies in units
         (:meth:`part_latency_units`); nominal ones are computed when omitted.
         """
+        if target.task:  # one task's part alone
+            t = self.task_index(target.task)
+            if target.metric == LATENCY:
+                lat = self.part_latency_units(index)[0] if latency_units is None else latency_units
+                return lat[:, t].copy()
+            return self.tasks[t].units(target.metric)[index[:, t]]
         if target.metric == LATENCY:
             parts = self.part_latency_units(index)[0] if latency_units is None else latency_units
         else:

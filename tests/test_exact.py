@@ -110,6 +110,8 @@ def reference_front(case):
             values = [_frac(r[metric]) for r in parts]
         if single:
             return values[0], values
+        if how.startswith("@"):  # one task's own part
+            return values[int(how[1:])], values
         return _aggregate(values, how), values
 
     designs = []
@@ -170,6 +172,12 @@ def make_case(rng: random.Random, k: int, n_objectives: int, time_share: bool, r
     aggs = ["sum", "max", "min", "mean"]
     metrics = rng.sample(METRICS, n_objectives)
     objectives = [(m, rng.choice(aggs), "max" if m == "accuracy" else "min") for m in metrics]
+    if k > 1 and rng.random() < 0.3:
+        # per-task objectives: each task's own accuracy, or one task's own latency
+        own = [("accuracy", f"@{t}", "max") for t in rng.sample(range(k), 2)]
+        if rng.random() < 0.5:
+            own[1] = ("latency_ms", f"@{rng.randrange(k)}", "min")
+        objectives = own + [o for o in objectives if o[0] not in ("accuracy", "latency_ms")][:2]
     constraints = []
     for m in METRICS:
         if rng.random() < 0.3:
@@ -202,6 +210,8 @@ def _finish(tasks, objectives, constraints, task_limits, condition, time_share):
     single = k == 1
 
     def label(m, how):
+        if how.startswith("@"):
+            return f"t{how[1:]}.{m}"
         return m if single else f"{how}({m})"
 
     spec = {

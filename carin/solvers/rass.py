@@ -88,6 +88,7 @@ class _Term:
     sign: float  # +1 keep, -1 negate (maximised)
     agg: str  # cost-space aggregate: sum | max | min (a mean is compared as its sum)
     shared: bool  # time-shared latency: computed from the per-processor sums
+    task: int = -1  # >= 0: the value of that task's part alone (other parts count 0)
 
 
 class _FrontIndex:
@@ -143,13 +144,13 @@ class _MultiProblem:
         self.P = len(self.procs)
         shared = space.time_share
 
-        def term(metric: str, agg: str, cond: bool, sign: float) -> int:
+        def term(metric: str, agg: str, cond: bool, sign: float, task: str = "") -> int:
             cond = cond and metric == LATENCY and bool(slow)
             is_shared = shared and metric == LATENCY
-            cagg = "sum" if agg in ("sum", "mean") else agg
+            cagg = "sum" if agg in ("sum", "mean") or task else agg
             if sign < 0 and cagg != "sum":
                 cagg = "min" if cagg == "max" else "max"
-            t = _Term(metric, cond, sign, cagg, is_shared)
+            t = _Term(metric, cond, sign, cagg, is_shared, space.task_index(task) if task else -1)
             for i, old in enumerate(self.terms):
                 if old == t:
                     return i
@@ -158,7 +159,13 @@ class _MultiProblem:
 
         self.terms: list[_Term] = []
         self.obj_terms = [
-            term(o.target.metric, o.target.aggregate, False, -1.0 if o.maximise else 1.0)
+            term(
+                o.target.metric,
+                o.target.aggregate,
+                False,
+                -1.0 if o.maximise else 1.0,
+                o.target.task,
+            )
             for o in space.objectives
         ]
         # constraints as (term, limit in cost form): final cost <= limit
@@ -204,12 +211,19 @@ class _MultiProblem:
                 col += P
         # counts matter for sums of shared latency (each part pays its processor's
         # sum) and for minima (only used processors count); a max needs none
-        if any(t.shared and t.agg != "max" for t in terms):
+        if any(t.shared and t.task < 0 and t.agg != "max" for t in terms):
             self.cn = slice(col, col + P)
             col += P
         if self.task_limits:
             self.lm = slice(col, col + P)
             col += P
+        # one task's own time-shared latency is its processor's sum: keep which processor
+        # (code + 1; 0 while the task has no part yet)
+        self.pt: dict[int, int] = {}
+        for t in terms:
+            if t.shared and t.task >= 0 and t.task not in self.pt:
+                self.pt[t.task] = col
+                col += 1
         self.W = col
         zagg = np.array([terms[j].agg for j in self.zterms], dtype=object)
         self.zmax = np.flatnonzero(zagg == "max")
@@ -276,6 +290,9 @@ class _MultiProblem:
             lat_c = lat if self.factors is None else lat * self.factors[ti]
             cols = np.empty((n, len(self.terms)))
             for j, t in enumerate(self.terms):
+                if t.task >= 0 and t.task != ti:
+                    cols[:, j] = 0.0  # another task's own metric: this part adds nothing
+                    continue
                 v = (lat_c if t.cond else lat) if t.metric == LATENCY else task.units(t.metric)
                 cols[:, j] = t.sign * v
             ok &= ~np.isnan(cols).any(axis=1)
@@ -316,6 +333,8 @@ class _MultiProblem:
                 st[r, self.cn.start + proc] = 1.0
             if self.lm is not None:
                 st[r, self.lm.start + proc] = limit[keep]
+            if ti in self.pt:
+                st[:, self.pt[ti]] = proc + 1
             self.rows.append(keep)
             self.states.append(st)
             self.proc.append(proc)
@@ -362,8 +381,17 @@ class _MultiProblem:
                     v = np.minimum(v, min(ideal))
             return v
         blk = self.sc if t.cond else self.sn
-        lat = [(self.ideal_lat_cond if t.cond else self.ideal_lat_nom)[r] for r in rest]
         procs = range(self.P)
+        if t.task >= 0:  # the sum on that task's processor, or its own best while unplaced
+            if t.task in rest:
+                ideal = (self.ideal_lat_cond if t.cond else self.ideal_lat_nom)[t.task]
+                return np.full(np.shape(col(0)), ideal)
+            code = col(self.pt[t.task])
+            v = np.zeros(np.shape(code))
+            for p in procs:
+                v = np.where(code == p + 1, col(blk.start + p), v)
+            return v
+        lat = [(self.ideal_lat_cond if t.cond else self.ideal_lat_nom)[r] for r in rest]
         if t.agg == "max":
             v = col(blk.start)
             for p in procs[1:]:
@@ -423,8 +451,10 @@ class _MultiProblem:
         """Keep one representative of each non-dominated state (per count vector if counted)."""
         if len(st) <= 1:
             return st
-        if self.cn is not None:
-            _, group = np.unique(st[:, self.cn], axis=0, return_inverse=True)
+        keys = list(range(self.cn.start, self.cn.stop)) if self.cn is not None else []
+        keys += list(self.pt.values())
+        if keys:
+            _, group = np.unique(st[:, keys], axis=0, return_inverse=True)
             group = group.reshape(-1)
         else:
             group = np.zeros(len(st), dtype=np.int64)

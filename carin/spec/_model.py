@@ -28,23 +28,33 @@ class Metric:
         metric: The profile column, e.g. ``latency_ms``.
         aggregate: ``sum``, ``max``, ``min`` or ``mean`` over the tasks; single-DNN
             specs use ``max`` (the identity for one task).
+        task: When set, the metric of that task's part alone (``detect.accuracy``), in
+            a multi-DNN spec; ``aggregate`` is then ``max`` (the identity for one part).
     """
 
     metric: str
     aggregate: str = "max"
+    task: str = ""
 
     def label(self, single: bool) -> str:
-        """The name shown to users: ``latency_ms`` or ``max(latency_ms)``."""
+        """The name shown to users: ``latency_ms``, ``max(latency_ms)`` or ``detect.latency_ms``."""
+        if self.task:
+            return f"{self.task}.{self.metric}"
         return self.metric if single else f"{self.aggregate}({self.metric})"
 
 
 @dataclass(frozen=True)
 class Objective:
-    """Minimise or maximise an app-level metric."""
+    """Minimise or maximise an app-level metric.
+
+    ``tolerance`` (lexicographic preference only): values within it of each other
+    count as ties when designs are ranked (docs/spec.md, ``preference``).
+    """
 
     target: Metric
     goal: str  # "min" | "max"
     weight: float = 1.0
+    tolerance: float | None = None
 
     @property
     def maximise(self) -> bool:

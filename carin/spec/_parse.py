@@ -41,7 +41,8 @@ _ANTICIPATE_KEYS = (
     "combinations",
 )
 _METRIC_RE = re.compile(
-    r"^\s*(?:(sum|max|min|mean)\s*\(\s*([A-Za-z_][\w]*)\s*\)|([A-Za-z_][\w]*))\s*$"
+    r"^\s*(?:(sum|max|min|mean)\s*\(\s*([A-Za-z_][\w]*)\s*\)|([A-Za-z_][\w]*)"
+    r"|([A-Za-z_][\w-]*)\.([A-Za-z_][\w]*))\s*$"
 )
 _CONSTRAINT_RE = re.compile(r"^\s*(.+?)\s*(<=|>=|<|>|==|=)\s*(-?[\d.eE+-]+)\s*$")
 _GOAL_WORDS = {
@@ -149,7 +150,9 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
             "missing; list at least one, "
             "e.g. '- {metric: latency_ms, goal: min}' or '- min latency_ms'",
         )
-    objectives = _parse_objectives(ctx, data["objectives"], multi, _line_of(data, "objectives"))
+    objectives = _parse_objectives(
+        ctx, data["objectives"], multi, _line_of(data, "objectives"), tasks if multi else ()
+    )
     constraints = _parse_constraints(
         ctx, data.get("constraints"), "constraints", multi, _line_of(data, "constraints")
     )
@@ -168,6 +171,15 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
             "preference",
             f"got {preference!r}; allowed: lexicographic, weighted",
         )
+    if preference != "lexicographic":
+        for i, o in enumerate(objectives):
+            if o.tolerance is not None:
+                raise ctx.fail(
+                    ctx.lines.get(f"objectives[{i}].tolerance"),
+                    f"objectives[{i}].tolerance",
+                    "a tolerance ranks near values as ties in the lexicographic order; "
+                    f"preference is {preference!r} (remove the tolerance or use lexicographic)",
+                )
     anticipate = _parse_anticipate(ctx, data.get("anticipate"), _line_of(data, "anticipate"))
 
     return Spec(
@@ -245,7 +257,9 @@ def _parse_where(ctx: _Ctx, raw: Any, field: str, line: int) -> tuple:
     return tuple(out)
 
 
-def _parse_metric(ctx: _Ctx, text: Any, field: str, line: int, multi: bool) -> Metric:
+def _parse_metric(
+    ctx: _Ctx, text: Any, field: str, line: int, multi: bool, tasks: tuple[Task, ...] = ()
+) -> Metric:
     if not isinstance(text, str):
         raise ctx.fail(
             line,
@@ -260,6 +274,19 @@ def _parse_metric(ctx: _Ctx, text: Any, field: str, line: int, multi: bool) -> M
             f"cannot read metric {text!r}; write a column name such as "
             f"latency_ms, or an aggregate {'|'.join(AGGREGATES)}(column)",
         )
+    if m.group(4):
+        names = [t.name for t in tasks]
+        if not multi or not names:
+            where = "a multi-DNN spec's objectives" if multi else "multi-DNN specs (with 'tasks')"
+            also = "; a limit on one task's part goes under tasks[].constraints" if multi else ""
+            raise ctx.fail(
+                line, field, f"{text!r}: a task's own metric (task.metric) is for {where}{also}"
+            )
+        if m.group(4) not in names:
+            raise ctx.fail(
+                line, field, f"{text!r}: no task named {m.group(4)!r}; tasks: {', '.join(names)}"
+            )
+        return Metric(metric=m.group(5), aggregate="max", task=m.group(4))
     if m.group(3):
         metric = m.group(3)
         aggregate = DEFAULT_AGGREGATE.get(metric.split("_")[0], "sum") if multi else "max"
@@ -275,7 +302,9 @@ def _parse_metric(ctx: _Ctx, text: Any, field: str, line: int, multi: bool) -> M
     return Metric(metric=metric, aggregate=aggregate)
 
 
-def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Objective, ...]:
+def _parse_objectives(
+    ctx: _Ctx, raw: Any, multi: bool, line: int, tasks: tuple[Task, ...] = ()
+) -> tuple[Objective, ...]:
     if not isinstance(raw, list) or not raw:
         raise ctx.fail(
             line, "objectives", "expected a non-empty list, e.g. ['max accuracy', 'min latency_ms']"
@@ -286,6 +315,7 @@ def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Obje
         iline = _line_of(raw, i, line)
         ctx.lines[field] = iline
         weight: Any = 1.0
+        tolerance: float | None = None
         if isinstance(item, str):
             parts = item.split(None, 1)
             goal = _GOAL_WORDS.get(parts[0].lower()) if parts else None
@@ -296,14 +326,14 @@ def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Obje
                     f"cannot read {item!r}; write 'min <metric>' or "
                     "'max <metric>', or {metric: ..., goal: min|max}",
                 )
-            metric = _parse_metric(ctx, parts[1], field, iline, multi)
+            metric = _parse_metric(ctx, parts[1], field, iline, multi, tasks)
         elif isinstance(item, dict):
             for key in item:
-                if key not in ("metric", "goal", "weight"):
+                if key not in ("metric", "goal", "weight", "tolerance"):
                     raise ctx.fail(
                         _line_of(item, key, iline),
                         f"{field}.{key}",
-                        "unknown key; allowed: metric, goal, weight",
+                        "unknown key; allowed: metric, goal, weight, tolerance",
                     )
             if "metric" not in item:
                 raise ctx.fail(iline, field, "missing 'metric'")
@@ -315,7 +345,12 @@ def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Obje
                     f"got {item.get('goal')!r}; allowed: min, max",
                 )
             metric = _parse_metric(
-                ctx, item["metric"], f"{field}.metric", _line_of(item, "metric", iline), multi
+                ctx,
+                item["metric"],
+                f"{field}.metric",
+                _line_of(item, "metric", iline),
+                multi,
+                tasks,
             )
             weight = item.get("weight", 1.0)
             wline = _line_of(item, "weight", iline)
@@ -324,13 +359,27 @@ def _parse_objectives(ctx: _Ctx, raw: Any, multi: bool, line: int) -> tuple[Obje
                     wline, f"{field}.weight", f"got {_short(weight)}; expected a positive number"
                 )
             weight = _finite(ctx, weight, wline, f"{field}.weight")
+            if "tolerance" in item:
+                tol = item["tolerance"]
+                tline = _line_of(item, "tolerance", iline)
+                ctx.lines[f"{field}.tolerance"] = tline
+                if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
+                    raise ctx.fail(
+                        tline,
+                        f"{field}.tolerance",
+                        f"got {_short(tol)}; expected a number >= 0 in the metric's units "
+                        "(values within it of each other rank as ties)",
+                    )
+                tolerance = _finite(ctx, tol, tline, f"{field}.tolerance")
         else:
             raise ctx.fail(
                 iline, field, f"expected text such as 'min latency_ms' or a mapping, got {item!r}"
             )
         if any(o.target == metric for o in out):
             raise ctx.fail(iline, field, f"{metric.label(not multi)} is already an objective")
-        out.append(Objective(target=metric, goal=goal, weight=float(weight)))
+        out.append(
+            Objective(target=metric, goal=goal, weight=float(weight), tolerance=tolerance or None)
+        )
     return tuple(out)
 
 
