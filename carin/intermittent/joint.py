@@ -58,6 +58,7 @@ __all__ = [
     "JointResult",
     "uniform_pool",
     "uniform_baseline",
+    "reachable",
     "schedule_stats",
     "joint_search",
     "choose_bands",
@@ -142,6 +143,29 @@ class Evaluator:
     def best(self, configs: Sequence[Config]) -> Config:
         """The configuration of highest :func:`score` (first wins ties)."""
         return max(configs, key=lambda c: score(self.run(c)))
+
+
+def reachable(taskset: TaskSet, trace: Trace) -> list[bool]:
+    """Per task, whether any of its jobs could complete on ``trace`` at all.
+
+    A job needs at least its layers' computation energy (every plan adds to it). Within
+    its deadline it has at most a full capacitor (``v_max``) plus the net harvest of the
+    best window of that length on the trace; a task for which that is less can complete
+    no job under any plan or policy (an exact bound, no simulation).
+    """
+    dev = taskset.device
+    p = np.maximum(trace.power_w * dev.harvester_efficiency - dev.leakage_w, 0.0)
+    h = np.concatenate([[0.0], np.cumsum(p * trace.dt)])
+    grid = np.arange(h.size) * trace.dt
+    out = []
+    for t in taskset.tasks:
+        need = float(t.model.costs(dev).energy_j.sum())
+        # the best window starts or ends on a sample boundary (H is piecewise linear)
+        a = np.interp(grid + t.deadline_s, grid, h, right=h[-1]) - h
+        b = h - np.interp(grid - t.deadline_s, grid, h, left=0.0)
+        best = float(max(a.max(), b.max()))
+        out.append(need <= dev.max_energy_j + best)
+    return out
 
 
 def _uniform_codes(taskset: TaskSet) -> list[list[str]]:

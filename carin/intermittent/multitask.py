@@ -371,7 +371,7 @@ class MultiSimulator(Simulator):
                     return False, t + e / -f, 0.0
                 e = lvl
             t = t_stop
-        return True, max(t, min(until, t)), e
+        return True, t, e
 
     # -- simulation ------------------------------------------------------------
     def run(

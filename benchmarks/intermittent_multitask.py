@@ -1,0 +1,399 @@
+"""Several DNN tasks on one intermittent device: uniform CMs + FP/EDF vs carin's joint choice.
+
+For two task sets of three tasks (spaces/intermittent-multitask/*.yaml, layer lists from
+spaces/intermittent/) on every real trace (REACT x3, Mementos x10, NREL solar x3 06:00-18:00
+of the first day, 1 cm^2 at 15 %) and on synthetic stable (constant) and fluctuating (square wave,
+two-state Markov) sources, each trace is split in two halves (a half shorter than 300 s
+is repeated end to end to 300 s). Everything is chosen on the **first half** and scored
+on the **second**:
+
+* uniform + FP, uniform + EDF -- the usual practice: one uniform CM per task (the best
+  single CM for all tasks, then per-task changes while the first-half score improves),
+  under fixed priority (rate-monotonic ranks) or EDF;
+* uniform + IA -- the EDF baseline's plans under the intermittence-aware policy, and
+  joint + EDF -- carin's plan search restricted to EDF (where the gain comes from);
+* carin -- the joint choice of per-task plans and policy (``joint_search``);
+* adaptive -- per harvested-power band, the configuration to switch to
+  (``choose_bands``, guarded), run with run-time switching on the second half.
+
+It also times one hour of a 50 Hz trace with three tasks (target < 2 s) against the
+single-task simulator in the same run, and checks the baseline search against the
+exhaustive pool of per-task uniform CMs on the short sources. Writes
+results/intermittent_multitask.md.
+
+    nice python benchmarks/intermittent_multitask.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from carin.intermittent import load_solar, load_trace
+from carin.intermittent.cm import compile_plan
+from carin.intermittent.joint import (
+    Config,
+    Evaluator,
+    band_chooser,
+    choose_bands,
+    joint_search,
+    reachable,
+    score,
+    uniform_pool,
+)
+from carin.intermittent.multitask import MultiSimulator
+from carin.intermittent.policies import make_policy
+from carin.intermittent.simulator import simulate
+from carin.intermittent.sources import constant, markov_onoff, square_wave
+from carin.intermittent.tasks import TaskSet, load_taskset
+
+ROOT = Path(__file__).resolve().parents[1]
+ENERGY = ROOT.parent / "shared" / "datasets" / "energy"
+SETS = [
+    ROOT / "spaces/intermittent-multitask/kws-lenet-dscnn.yaml",
+    ROOT / "spaces/intermittent-multitask/sensor-hub.yaml",
+]
+MIN_HALF_S = 300.0
+SYNTH_S = 1200.0  # synthetic sources: 1200 s, halves of 600 s
+
+#: Synthetic sources, fixed before any result was seen; mean harvest 0.5-2 mW, the range
+#: in which the two task sets (demand about 2.0 and 1.5 mW) go from overloaded to nearly
+#: served. Markov sources are one realisation split in halves (seeded).
+SYNTHETIC = [
+    ("stable", lambda: constant(0.5e-3, SYNTH_S)),
+    ("stable", lambda: constant(1e-3, SYNTH_S)),
+    ("stable", lambda: constant(2e-3, SYNTH_S)),
+    ("fluctuating", lambda: square_wave(4e-3, 20.0, SYNTH_S, duty=0.5)),
+    ("fluctuating", lambda: square_wave(2e-3, 6.0, SYNTH_S, duty=0.5)),
+    ("fluctuating", lambda: markov_onoff(5e-3, 5.0, 10.0, SYNTH_S, seed=1)),
+    ("fluctuating", lambda: markov_onoff(2e-3, 20.0, 20.0, SYNTH_S, seed=2)),
+]
+
+COLUMNS = ["uniform+FP", "uniform+EDF", "uniform+IA", "joint+EDF", "carin", "adaptive"]
+
+
+def sources(quick: bool) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    react = sorted((ENERGY / "rf-react").glob("*.trace"))
+    out += [("real RF", lambda p=p: load_trace(p)) for p in react]
+    mem = sorted((ENERGY / "rf-mementos").glob("*.txt"), key=lambda p: (len(p.stem), p.stem))
+    mem = [p for p in mem if p.stem.isdigit()]
+    out += [("real RF", lambda p=p: load_trace(p)) for p in (mem[:2] if quick else mem)]
+    sol = sorted((ENERGY / "solar-nrel").glob("*.txt"))
+    out += [("real solar", lambda p=p: _daylight(p)) for p in (sol[:1] if quick else sol)]
+    out += SYNTHETIC[::3] if quick else SYNTHETIC
+    return out
+
+
+def _daylight(path: Path):
+    """06:00-18:00 of the first day (the night completes nothing whatever the choice)."""
+    return load_solar(path, days=1.0).window(6 * 3600.0, 12 * 3600.0)
+
+
+def halves(tr):
+    half = tr.duration / 2
+    a, b = tr.window(0.0, half), tr.window(half, half)
+    if a.duration < MIN_HALF_S:
+        a, b = a.repeat(MIN_HALF_S), b.repeat(MIN_HALF_S)
+    return a, b
+
+
+def evaluate(ts: TaskSet, kind: str, tr) -> dict:
+    train, test = halves(tr)
+    if not any(reachable(ts, test)):
+        # no job of any task can gather its energy by its deadline on the scoring half:
+        # every configuration completes nothing there (exact bound, nothing simulated)
+        zero = {k: 0 for k in COLUMNS}
+        return {
+            "set": ts.name,
+            "kind": kind,
+            "trace": tr.name,
+            "mean_mw": tr.mean_power_w * 1e3,
+            "jobs": None,
+            "names": ts.names,
+            "configs": None,
+            "switched": 0,
+            "done": zero,
+            "per_task": {k: [0] * len(ts) for k in COLUMNS},
+            "train": zero,
+            "evaluated": 0,
+            "search_s": 0.0,
+            "fair": None,
+        }
+    t0 = time.perf_counter()
+    jr = joint_search(ts, train)
+    search_s = time.perf_counter() - t0
+    ev, ev2 = jr.evaluator, Evaluator(ts, test)
+    ia_start = Config(jr.baseline["edf"].plans, "ia")
+    chosen = {
+        "uniform+FP": jr.baseline["fp"],
+        "uniform+EDF": jr.baseline["edf"],
+        "uniform+IA": ia_start,
+        "joint+EDF": jr.per_policy["edf"],
+        "carin": jr.best,
+    }
+    scored = {name: ev2.run(c) for name, c in chosen.items()}
+    per_band = choose_bands(ev, jr.best)
+    distinct, choose = band_chooser(per_band)
+    scored["adaptive"] = ev2.run_adaptive(distinct, choose)
+    evaluated = len(ev.results)
+    fair = None
+    if kind in ("stable", "fluctuating") or tr.name.startswith("rf-"):
+        pool = uniform_pool(ts, "edf")
+        best_pool = max(score(ev.run(c))[0] for c in pool)
+        fair = (score(ev.run(jr.baseline["edf"]))[0], best_pool)
+    return {
+        "set": ts.name,
+        "kind": kind,
+        "trace": tr.name,
+        "mean_mw": tr.mean_power_w * 1e3,
+        "jobs": scored["carin"].n_jobs,
+        "names": ts.names,
+        "configs": {**chosen, "adaptive": None},
+        "switched": sum(c != jr.best for c in per_band),
+        "done": {k: r.succeeded for k, r in scored.items()},
+        "per_task": {
+            k: [r.per_task()[n]["succeeded"] for n in ts.names] for k, r in scored.items()
+        },
+        "train": {k: score(ev.run(c))[0] for k, c in chosen.items()},
+        "evaluated": evaluated,
+        "search_s": search_s,
+        "fair": fair,
+    }
+
+
+def speed(repeats: int) -> list[str]:
+    """One hour of each REACT trace (50 Hz, repeated), three tasks; vs single-task sims."""
+    ts = load_taskset(SETS[0])
+    d = ts.device
+    lines = [
+        "## Simulation speed",
+        "",
+        "One hour of each REACT trace (50 Hz, repeated end to end to 3600 s) with the three "
+        f"tasks of `{ts.name}` (1,290 jobs), median wall time of {repeats} runs. "
+        "`single` is the single-task simulator running the same three tasks one at a time "
+        "on the same trace (their sum), measured in the same run; ratio = multi / single. "
+        "Target: < 2 s for the task set.",
+        "",
+        "| trace | plans | policy | power failures | preemptions | wall s | single-task s "
+        "| ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    worst = 0.0
+    for p in sorted((ENERGY / "rf-react").glob("*.trace")):
+        tr = load_trace(p).repeat(3600.0).window(0.0, 3600.0)
+        for plans in (("TT", "T" * 7, "T" * 11), ("TJ", "TTTLJJJ", "T" * 9 + "JR")):
+            atoms = [
+                compile_plan(pl, t.model.costs(d), d) for pl, t in zip(plans, ts.tasks, strict=True)
+            ]
+            singles = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for a, t in zip(atoms, ts.tasks, strict=True):
+                    simulate(a, tr, d, period=t.period_s, deadline=t.deadline_s)
+                singles.append(time.perf_counter() - t0)
+            single = float(np.median(singles))
+            for pol in ("fp", "edf", "ia"):
+                walls = []
+                for _ in range(repeats):
+                    t0 = time.perf_counter()
+                    res = MultiSimulator(trace=tr, device=d).run(
+                        ts.tasks, [(atoms, make_policy(pol))]
+                    )
+                    walls.append(time.perf_counter() - t0)
+                wall = float(np.median(walls))
+                worst = max(worst, wall)
+                lines.append(
+                    f"| {tr.name} | `{' '.join(plans)}` | {pol} | {int(res.cycles.sum())} | "
+                    f"{int(res.preemptions.sum())} | {wall:.2f} | {single:.2f} | "
+                    f"{wall / single:.1f} |"
+                )
+    lines += ["", f"Slowest: {worst:.2f} s per simulated hour (target < 2 s).", ""]
+    return lines
+
+
+def _cell(row: dict, col: str) -> str:
+    n = row["done"][col]
+    per = "/".join(str(x) for x in row["per_task"][col])
+    return f"{n} ({per})"
+
+
+def _gain(rows: list[dict], col: str, ref: str = "uniform+EDF") -> str:
+    a = sum(r["done"][col] for r in rows)
+    b = sum(r["done"][ref] for r in rows)
+    if b == 0:
+        return f"{a} vs 0 jobs" if a else "0 vs 0 jobs"
+    return f"{100 * (a / b - 1):+.1f}%"
+
+
+def _median_gain(rows: list[dict], col: str, ref: str = "uniform+EDF") -> str:
+    g = [r["done"][col] / r["done"][ref] - 1 for r in rows if r["done"][ref] > 0]
+    return f"{100 * float(np.median(g)):+.1f}%" if g else "-"
+
+
+def write(rows: list[dict], speed_lines: list[str], out: Path, wall: float) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Several DNN tasks on one intermittent device",
+        "",
+        "Written by `python benchmarks/intermittent_multitask.py`. Device: MSP430FR5994 "
+        "profile (100 uF, 2.8/2.4 V, iNAS cost constants). Task sets "
+        "(`spaces/intermittent-multitask/`): **trio** (kws-lenet-dscnn.yaml) = KWS tiny_conv every 6 s, "
+        "LeNet-5 every 8 s, DS-CNN-S every 15 s, deadline = period, rate-monotonic "
+        "priorities; **sensor-hub** = KWS every 4 s due in 2 s (priority 1), LeNet-5 every "
+        "10 s, DS-CNN-S every 30 s due in 60 s (weight 2). Each trace is split in halves "
+        f"(halves shorter than {MIN_HALF_S:.0f} s repeated to {MIN_HALF_S:.0f} s): every "
+        "choice is made on the first half, every cell scored on the second. Synthetic "
+        f"sources last {SYNTH_S:.0f} s: constant 0.5/1/2 mW (stable); square waves 4 mW "
+        "for 10 s of every 20 s and 2 mW for 3 s of every 6 s, two-state Markov sources "
+        "5 mW with mean spells 5 s on / 10 s off (seed 1) and 2 mW with 20 s / 20 s "
+        "(seed 2) (fluctuating).",
+        "",
+        "Cells: successful jobs on the second half (per task in task order). Columns:",
+        "",
+        "- **uniform+FP / uniform+EDF**: the usual practice, one uniform CM per task (best "
+        "single CM for all tasks, then per-task changes while the first-half score "
+        "improves) under fixed priority / EDF;",
+        "- **uniform+IA**: the EDF baseline's plans under the intermittence-aware policy; "
+        "**joint+EDF**: carin's plan search under EDF only (these two show where the gain "
+        "comes from);",
+        "- **carin**: per-task plans and policy chosen together on the first half;",
+        "- **adaptive**: per harvested-power band the configuration chosen on the first "
+        "half (guarded: >= 10 jobs in the band, >= 2 more successes or >= 5% faster, paired "
+        "z >= 2), switched at each release on the second half;",
+        "- **gain**: carin over uniform+EDF; **carin's choice**: policy and per-task plans.",
+        "",
+        "| set | source | class | mean mW | jobs | "
+        + " | ".join(COLUMNS)
+        + " | gain | carin's choice |",
+        "|" + " --- |" * (7 + len(COLUMNS)),
+    ]
+    for r in rows:
+        if r["configs"] is None:
+            lines.append(
+                f"| {r['set']} | {r['trace']} | {r['kind']} | {r['mean_mw']:.2f} | - | "
+                + " | ".join("0" for _ in COLUMNS)
+                + " | 0 | - (no job can gather its energy by its deadline) |"
+            )
+            continue
+        cfg = r["configs"]["carin"]
+        g = (
+            f"{100 * (r['done']['carin'] / r['done']['uniform+EDF'] - 1):+.0f}%"
+            if r["done"]["uniform+EDF"]
+            else ("+inf" if r["done"]["carin"] else "0")
+        )
+        lines.append(
+            f"| {r['set']} | {r['trace']} | {r['kind']} | {r['mean_mw']:.2f} | {r['jobs']} | "
+            + " | ".join(_cell(r, c) for c in COLUMNS)
+            + f" | {g} | {cfg.policy} `{cfg.label(r['names'])}` |"
+        )
+    classes = ["stable", "fluctuating", "real RF", "real solar"]
+    lines += [
+        "",
+        "## Gains over uniform+EDF (second halves, pooled successful jobs)",
+        "",
+        "Pooled = total successful jobs of the class over the baseline's total, minus 1; "
+        "median = median of per-configuration ratios where the baseline has any success. "
+        "Published targets for this problem: +21% on stable power, +39% on fluctuating "
+        "power, +24 to +33% on real indoor/outdoor harvesting.",
+        "",
+        "| class | configurations | baseline jobs | carin jobs | carin pooled | carin median "
+        "| adaptive pooled | uniform+IA pooled | joint+EDF pooled | uniform+FP pooled "
+        "| carin below baseline |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for cls in [*classes, "all real"]:
+        sub = [r for r in rows if r["kind"] == cls or (cls == "all real" and "real" in r["kind"])]
+        if not sub:
+            continue
+        below = sum(r["done"]["carin"] < r["done"]["uniform+EDF"] for r in sub)
+        lines.append(
+            f"| {cls} | {len(sub)} | {sum(r['done']['uniform+EDF'] for r in sub)} | "
+            f"{sum(r['done']['carin'] for r in sub)} | {_gain(sub, 'carin')} | "
+            f"{_median_gain(sub, 'carin')} | {_gain(sub, 'adaptive')} | "
+            f"{_gain(sub, 'uniform+IA')} | {_gain(sub, 'joint+EDF')} | "
+            f"{_gain(sub, 'uniform+FP')} | {below} |"
+        )
+    lines += ["", "Per task set:", ""]
+    for name in dict.fromkeys(r["set"] for r in rows):
+        for cls in classes:
+            sub = [r for r in rows if r["set"] == name and r["kind"] == cls]
+            if sub:
+                lines.append(
+                    f"- {name}, {cls}: carin {_gain(sub, 'carin')}, adaptive "
+                    f"{_gain(sub, 'adaptive')} (baseline {sum(r['done']['uniform+EDF'] for r in sub)}"
+                    f" jobs)"
+                )
+    lines += ["", "Per task, successful jobs summed over each class (baseline -> carin):", ""]
+    for name in dict.fromkeys(r["set"] for r in rows):
+        names = next(r["names"] for r in rows if r["set"] == name)
+        for cls in classes:
+            sub = [r for r in rows if r["set"] == name and r["kind"] == cls]
+            if not sub:
+                continue
+            b = np.sum([r["per_task"]["uniform+EDF"] for r in sub], axis=0)
+            c = np.sum([r["per_task"]["carin"] for r in sub], axis=0)
+            pairs = ", ".join(
+                f"{n} {int(x)} -> {int(y)}" for n, x, y in zip(names, b, c, strict=True)
+            )
+            lines.append(f"- {name}, {cls}: {pairs}")
+    fair = [r for r in rows if r["fair"] is not None]
+    searched = [r for r in rows if r["configs"] is not None] or rows
+    switched = sum(r["switched"] for r in rows)
+    lines += [
+        "",
+        "## Checks",
+        "",
+        f"- first half (where everything is chosen): carin >= uniform+EDF in "
+        f"{sum(r['train']['carin'] >= r['train']['uniform+EDF'] for r in rows)}/{len(rows)} "
+        "configurations (by construction: the baselines are among the configurations it "
+        "compares)",
+        f"- baseline search vs the exhaustive pool of per-task uniform CMs under EDF (first "
+        f"half, {len(fair)} REACT and synthetic configurations): equal in "
+        f"{sum(a == b for a, b in (r['fair'] for r in fair))}, worst shortfall "
+        f"{max((b - a for a, b in (r['fair'] for r in fair)), default=0):.0f} jobs",
+        f"- adaptation switched configuration in {switched} of {len(rows) * 5} "
+        "(configuration, band) cells",
+        f"- configurations simulated per search: median "
+        f"{int(np.median([r['evaluated'] for r in searched]))}; search time median "
+        f"{np.median([r['search_s'] for r in searched]):.1f} s, max "
+        f"{max(r['search_s'] for r in searched):.1f} s ({len(rows) - len(searched)} "
+        "configurations skipped: no task of the set can complete a job on the scoring half, "
+        "whatever the plans and policy, so every column is 0 there)",
+        f"- benchmark wall time {wall:.0f} s (2-core VM shared with other work, under nice)",
+        "",
+    ]
+    lines += speed_lines
+    (out / "intermittent_multitask.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / "results")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    t0 = time.time()
+    rows = []
+    srcs = sources(args.quick)
+    for path in SETS:
+        ts = load_taskset(path)
+        for kind, make in srcs:
+            row = evaluate(ts, kind, make())
+            rows.append(row)
+            print(
+                ts.name,
+                row["trace"],
+                {k: row["done"][k] for k in COLUMNS},
+                row["configs"]["carin"].policy if row["configs"] else "-",
+                f"{row['search_s']:.0f}s",
+                flush=True,
+            )
+    write(rows, speed(args.repeats), args.out, time.time() - t0)
+
+
+if __name__ == "__main__":
+    main()
