@@ -11,7 +11,14 @@ from carin.cli import main
 from carin.intermittent import Device, Trace, load_layers, load_solar, load_trace
 from carin.intermittent.analytical import shutdown_time, work_budget
 from carin.intermittent.cm import Atoms, compile_plan
-from carin.intermittent.joint import Config, Evaluator, joint_search, schedule_stats, score
+from carin.intermittent.joint import (
+    Config,
+    Evaluator,
+    joint_search,
+    reachable,
+    schedule_stats,
+    score,
+)
 from carin.intermittent.multitask import (
     ABANDONED,
     DONE,
@@ -515,3 +522,14 @@ def test_cli_taskset_rows_solve_and_switcher_by_power(tmp_path: Path, capsys) ->
             assert dec.design["parts"][0]["config"]["variant"] in {"fp", "edf", "ia"}
         else:
             assert dec.design_id == plan["primary"]
+
+
+def test_reachable_is_a_bound_the_simulation_respects() -> None:
+    ts = load_taskset(SETS / "kws-lenet-dscnn.yaml")
+    weak = constant(0.05e-3, 120.0)  # 0.3 mJ per 6 s: less than any task's compute
+    assert reachable(ts, weak) == [False, False, False]
+    assert reachable(ts, constant(5e-3, 120.0)) == [True, True, True]
+    # where the bound says no, no plan under any policy completes a job
+    ev = Evaluator(ts, weak)
+    for pol in ("fp", "edf", "ia"):
+        assert ev.run(Config(("TJ", "TTTLJJJ", "T" * 11), pol)).succeeded == 0
