@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 #: One line for ``carin --help`` (listed without registering the command's options).
@@ -87,6 +88,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: Most periodic jobs simulated per (model, trace): the default runs 150.
+MAX_JOBS = 1_000_000
+
+
 def _per_model(values: list[float], n: int, flag: str) -> list[float]:
     from carin.errors import CarinError
 
@@ -97,13 +102,26 @@ def _per_model(values: list[float], n: int, flag: str) -> list[float]:
     return values
 
 
+def _head(path: Path) -> str:
+    """The first bytes of a regular file as text ("" for anything else)."""
+    if not path.is_file():
+        return ""
+    with open(path, "rb") as fh:
+        return fh.read(4).decode("utf-8", errors="replace")
+
+
 def _traces(args: argparse.Namespace) -> list:
+    from carin.errors import CarinError
     from carin.intermittent import load_solar, load_trace
     from carin.intermittent.sources import parse_source
 
+    if not (args.min_duration >= 0 and math.isfinite(args.min_duration)):
+        raise CarinError(f"--min-duration: must be a finite number >= 0 s, got {args.min_duration}")
+    if not (args.solar_days > 0 and math.isfinite(args.solar_days)):
+        raise CarinError(f"--solar-days: must be a finite number > 0, got {args.solar_days}")
     traces = []
     for path in args.trace:
-        head = path.read_text(errors="replace")[:4].upper() if path.is_file() else ""
+        head = _head(path).upper()
         tr = load_solar(path, days=args.solar_days) if head.startswith("DATE") else load_trace(path)
         if tr.duration < args.min_duration:
             tr = tr.repeat(args.min_duration)
@@ -165,9 +183,17 @@ def run(args: argparse.Namespace) -> int:
     periods = _per_model(args.period, len(args.model), "--period")
     deadlines = _per_model(args.deadline or args.period, len(args.model), "--deadline")
     for v in periods + deadlines:
-        if not v > 0:
-            raise CarinError(f"--period/--deadline: must be > 0, got {v}")
+        if not (v > 0 and math.isfinite(v)):
+            raise CarinError(f"--period/--deadline: must be a finite number > 0, got {v}")
     traces = _traces(args)
+    for tr in traces:
+        for period in set(periods):
+            if tr.duration / period > MAX_JOBS:
+                raise CarinError(
+                    f"--period {period:g}: {tr.duration / period:.3g} jobs on trace {tr.name!r} "
+                    f"({tr.duration:g} s); at most {MAX_JOBS:,} (raise --period or lower "
+                    "--min-duration)"
+                )
     frames = []
     for mpath, period, deadline in zip(args.model, periods, deadlines, strict=True):
         model = load_layers(mpath)

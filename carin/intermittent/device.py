@@ -15,6 +15,7 @@ subtracted from harvested power (never below zero).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,13 @@ class Device:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise DeviceError(f"{where}: field {key!r} must be a number, got {value!r}")
+            try:
+                finite = math.isfinite(float(value))
+            except OverflowError:  # an integer with hundreds of digits
+                finite = False
+            if not finite:
+                shown = value if isinstance(value, float) else f"{len(str(abs(value)))} digits"
+                raise DeviceError(f"{where}: field {key!r} must be a finite number, got {shown}")
             kwargs[key] = int(value) if known[key].type in ("int", int) else float(value)
         try:
             return cls(**kwargs)

@@ -149,9 +149,24 @@ class LayerTable:
         ]
 
 
-def _int(v: Any, where: str, field: str, *, minimum: int = 1) -> int:
+#: Largest value of one size field (units, filters, kernel, a dimension of the input).
+MAX_DIM = 1 << 20
+#: Most multiply-accumulates, elements or weights one layer may have: 100x the largest
+#: model an intermittent MCU runs, and small enough that the cost model and simulator
+#: stay in seconds and bounded memory.
+MAX_LAYER_WORK = 10**10
+
+
+def _int(v: Any, where: str, field: str, *, minimum: int = 1, maximum: int = MAX_DIM) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise LayerError(f"{where}: field {field!r} must be an integer >= {minimum}, got {v!r}")
+        shown = f"an integer with {len(str(v))} digits" if isinstance(v, int) else repr(v)
+        raise LayerError(f"{where}: field {field!r} must be an integer >= {minimum}, got {shown}")
+    if v > maximum:
+        shown = str(v) if len(str(v)) <= 20 else f"an integer with {len(str(v))} digits"
+        raise LayerError(
+            f"{where}: field {field!r} is {shown}; at most {maximum:,} (an intermittently "
+            "powered device runs models thousands of times smaller)"
+        )
     return v
 
 
@@ -181,12 +196,14 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
     shape = data.get("input")
     if shape is not None and (
         not isinstance(shape, list)
-        or not all(isinstance(x, int) and x > 0 for x in shape)
+        or not all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 < x <= MAX_DIM for x in shape
+        )
         or len(shape) not in (1, 2, 3)
     ):
         raise LayerError(
-            f"{where0}: 'input' must be a list of 1-3 positive integers "
-            "(e.g. [28, 28, 1] or [128, 3])"
+            f"{where0}: 'input' must be a list of 1-3 positive integers of at most "
+            f"{MAX_DIM:,} (e.g. [28, 28, 1] or [128, 3])"
         )
     out: list[Layer] = []
     for i, spec in enumerate(layers_in):
@@ -203,18 +220,22 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
             for f in ("macs", "weights", "input", "output"):
                 if f not in spec:
                     raise LayerError(f"{where}: custom layer needs {f!r} (elements)")
-            macs = _int(spec["macs"], where, "macs", minimum=0)
-            outs = _int(spec["output"], where, "output")
+            macs = _int(spec["macs"], where, "macs", minimum=0, maximum=MAX_LAYER_WORK)
+            outs = _int(spec["output"], where, "output", maximum=MAX_LAYER_WORK)
             out.append(
                 Layer(
                     name=name,
                     op=op,
                     macs=macs,
                     calls=outs if macs else 0,
-                    cpu_ops=0 if macs else _int(spec["input"], where, "input"),
-                    weight_elems=_int(spec["weights"], where, "weights", minimum=0),
+                    cpu_ops=0
+                    if macs
+                    else _int(spec["input"], where, "input", maximum=MAX_LAYER_WORK),
+                    weight_elems=_int(
+                        spec["weights"], where, "weights", minimum=0, maximum=MAX_LAYER_WORK
+                    ),
                     weight_transfers=1,
-                    in_elems=_int(spec["input"], where, "input"),
+                    in_elems=_int(spec["input"], where, "input", maximum=MAX_LAYER_WORK),
                     out_elems=outs,
                 )
             )
@@ -355,6 +376,14 @@ def _from_yaml_layers(data: dict[str, Any], path: Path, lines: list[int]) -> Lay
             )
     if not out:
         raise LayerError(f"{where0}: no layer with work (only flatten?)")
+    for layer in out:
+        work = max(layer.macs, layer.cpu_ops, layer.weight_elems, layer.in_elems, layer.out_elems)
+        if work > MAX_LAYER_WORK:
+            raise LayerError(
+                f"{where0}: layer {layer.name!r} ({layer.op}) needs {work:.3g} operations or "
+                f"elements; at most {MAX_LAYER_WORK:.0e} per layer (too large for an "
+                "intermittently powered device)"
+            )
     return LayerTable(
         name=str(data.get("name", path.stem)),
         precision=str(data.get("precision", "int16")),

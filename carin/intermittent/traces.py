@@ -25,8 +25,10 @@ import csv
 import datetime as _dt
 import gzip
 import io
+import math
 import os
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +47,10 @@ __all__ = [
     "load_trace",
     "write_power_csv",
 ]
+
+
+#: Most samples a (repeated) trace may hold: 80 MB of float64, hours of a 1 ms trace.
+MAX_SAMPLES = 10_000_000
 
 
 class TraceError(CarinError):
@@ -131,8 +137,21 @@ class Trace:
         return Trace(name=self.name, power_w=np.diff(e) / dt, dt=dt, t0=self.t0, report=self.report)
 
     def repeat(self, duration: float) -> Trace:
-        """Return the trace repeated end to end until it lasts at least ``duration`` seconds."""
-        k = max(1, int(np.ceil(duration / self.duration - 1e-9)))
+        """Return the trace repeated end to end until it lasts at least ``duration`` seconds.
+
+        Raises:
+            TraceError: ``duration`` is not a finite number, or the repeated trace would
+                hold more than :data:`MAX_SAMPLES` samples.
+        """
+        if not math.isfinite(duration) or duration < 0:
+            raise TraceError(f"repeat: duration must be a finite number >= 0 s, got {duration}")
+        k = max(1, math.ceil(duration / self.duration - 1e-9))
+        if k * self.power_w.size > MAX_SAMPLES:
+            raise TraceError(
+                f"trace {self.name!r}: {duration:g} s would take {k * self.power_w.size:.3g} "
+                f"samples at {self.dt:g} s each; at most {MAX_SAMPLES:,} "
+                f"({MAX_SAMPLES * self.dt:g} s of this trace)"
+            )
         return Trace(
             name=self.name,
             power_w=np.tile(self.power_w, k),
@@ -167,12 +186,10 @@ class Trace:
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text().splitlines()
-    except OSError as exc:
-        raise TraceError(f"{path}: cannot read trace file ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise TraceError(f"{path}: not a text file") from exc
+    from carin._files import read_text
+
+    # a regular UTF-8 text file of bounded size (a FIFO or /dev/zero is refused, not read)
+    return read_text(path, what="trace file", error=TraceError).splitlines()
 
 
 def _parse_two_columns(
@@ -424,14 +441,20 @@ def load_power_csv(path: str | Path, *, name: str | None = None) -> Trace:
         TraceError: Missing header, malformed line, non-uniform time steps or negative
             power (names the line).
     """
+    from carin._files import MAX_TEXT_BYTES, decode_text, read_text
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = gzip.decompress(raw).decode() if raw[:2] == b"\x1f\x8b" else raw.decode()
-    except OSError as exc:
-        raise TraceError(f"{path}: cannot read trace file ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise TraceError(f"{path}: not a text (or gzip-compressed text) file") from exc
+    if path.is_file() and path.open("rb").read(2) == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read(MAX_TEXT_BYTES + 1)  # bounded: a small .gz can unpack to GBs
+        except (OSError, EOFError, zlib.error) as exc:
+            raise TraceError(f"{path}: cannot read trace file ({exc})") from exc
+        if len(raw) > MAX_TEXT_BYTES:
+            raise TraceError(f"{path}: unpacks to more than {MAX_TEXT_BYTES:,} bytes")
+        text = decode_text(raw, path, what="trace file", error=TraceError)
+    else:
+        text = read_text(path, what="trace file", error=TraceError)
     lines = text.splitlines()
     notes: dict[str, str] = {}
     first = 0

@@ -6,10 +6,12 @@ import csv
 import gzip
 import io
 import os
+import stat
 import tempfile
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from carin.errors import ProfileError
@@ -44,15 +46,77 @@ def _require_pyarrow(path: Path) -> None:
         ) from exc
 
 
-def _read_csv(path: Path, suffix: str) -> pd.DataFrame:
+#: Largest profile table accepted, uncompressed (the biggest shipped one is ~70 MB).
+MAX_TABLE_BYTES = 1024 * 1024 * 1024
+#: Longest line of a profile table: real rows are a few hundred bytes; a huge cell
+#: would become a fixed-width text array as wide as itself for every row.
+MAX_LINE_BYTES = 64 * 1024
+
+
+def _read_bytes(path: Path, suffix: str) -> bytes:
+    """The table's bytes, uncompressed, refusing non-regular files and oversize data."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ProfileError(f"{path}: not a regular file (a FIFO or device?); give a table file")
     opener = gzip.open if suffix == ".csv.gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        header = next(csv.reader(fh), None)
+    with opener(path, "rb") as fh:
+        data = fh.read(MAX_TABLE_BYTES + 1)
+    if len(data) > MAX_TABLE_BYTES:
+        raise ProfileError(f"{path}: more than {MAX_TABLE_BYTES:,} bytes of table; too large")
+    return data
+
+
+def _check_rows(data: bytes, header: list[str], path: Path) -> None:
+    """Refuse over-long lines and rows whose field count differs from the header's.
+
+    pandas would take an extra field of a row as an index or fill a short row with
+    missing values; either misreads the table silently.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if not len(ends) or ends[-1] != len(arr) - 1:
+        ends = np.append(ends, len(arr))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    long = np.flatnonzero(lengths > MAX_LINE_BYTES)
+    if len(long):
+        raise ProfileError(
+            f"{path}: line {long[0] + 1}: {lengths[long[0]]:,} bytes; a profile row may have at "
+            f"most {MAX_LINE_BYTES:,} (is a cell holding something else?)"
+        )
+    if data.find(b'"') >= 0:  # quoted fields may hold commas and newlines: parse properly
+        reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+        for row in reader:
+            if row and len(row) != len(header):
+                _ragged(path, reader.line_num, len(row), len(header))
+        return
+    commas = np.flatnonzero(arr == 44)
+    fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+    blank = (lengths == 0) | ((lengths == 1) & (arr[np.minimum(starts, len(arr) - 1)] == 13))
+    bad = np.flatnonzero((fields != len(header)) & ~blank)
+    if len(bad):
+        _ragged(path, int(bad[0]) + 1, int(fields[bad[0]]), len(header))
+
+
+def _ragged(path: Path, line: int, got: int, want: int) -> None:
+    raise ProfileError(
+        f"{path}: line {line}: {got} fields, but the header has {want}; every row needs one "
+        "value per column (leave a cell empty for a missing value)"
+    )
+
+
+def _read_csv(path: Path, suffix: str) -> pd.DataFrame:
+    from carin._files import decode_text
+
+    data = _read_bytes(path, suffix)
+    text = decode_text(data, path, what="profile table", error=ProfileError)
+    header = next(csv.reader(io.StringIO(text[: MAX_LINE_BYTES + 1], newline="")), None)
     if header is None:
         raise ProfileError(f"{path}: the file is empty; expected a header line with column names")
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
         raise ProfileError(f"{path}: line 1: duplicated column(s) {', '.join(duplicated)}")
+    _check_rows(data, header, path)
     keys = set(KEY_COLUMNS)
     # Key columns keep their text ("NA" is a valid name); only an empty cell is missing.
     na_values = {
@@ -60,11 +124,12 @@ def _read_csv(path: Path, suffix: str) -> pd.DataFrame:
     }
     dtype = {c: str for c in header if c in keys}
     return pd.read_csv(
-        path,
+        io.StringIO(text),
         dtype=dtype,
         keep_default_na=False,
         na_values=na_values,
         skipinitialspace=True,
+        index_col=False,
     )
 
 
@@ -106,6 +171,7 @@ def load_profiles(path: str | os.PathLike[str]) -> ProfileTable:
         EOFError,
         OSError,
         ValueError,
+        csv.Error,
     ) as exc:
         raise ProfileError(f"{source}: cannot read the table ({exc})") from exc
     return validate_profiles(frame, source=source)

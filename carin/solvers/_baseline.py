@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BaselineSolver", "History", "Scorer", "PENALTY"]
 
+#: Most evaluations a baseline may be asked for (at a millisecond each, over a day).
+MAX_BUDGET = 100_000_000
+
 #: Cost given to an objective a design has no value for (the design is infeasible anyway).
 PENALTY = 1e12
 
@@ -144,13 +147,19 @@ class BaselineSolver(Solver):
 
     def __init__(self, *, seed: int | None = None, budget: int | None = None) -> None:
         budget = self.default_budget if budget is None else budget
-        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= MAX_BUDGET:
+            shown = budget if len(str(budget)) <= 20 else f"a number with {len(str(budget))} digits"
             raise CarinError(
-                f"solver {self.name}: --budget must be a whole number >= 1 (got {budget!r})"
+                f"solver {self.name}: --budget must be a whole number from 1 to {MAX_BUDGET:,} "
+                f"(got {shown})"
             )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32
+        ):
+            shown = seed if len(str(seed)) <= 20 else f"a number with {len(str(seed))} digits"
             raise CarinError(
-                f"solver {self.name}: --seed must be a whole number >= 0 (got {seed!r})"
+                f"solver {self.name}: --seed must be a whole number from 0 to 2**32 - 1 "
+                f"(got {shown})"
             )
         super().__init__(seed=0 if seed is None else seed, budget=budget)
         self.history: History | None = None

@@ -9,6 +9,9 @@ import yaml
 
 from carin.errors import SpecError
 
+#: Largest YAML file read (specs, layer lists and device files are a few kB).
+MAX_YAML_BYTES = 4 * 1024 * 1024
+
 
 class LineDict(dict):
     """A dict that knows the 1-based line of itself and of each key."""
@@ -58,18 +61,16 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 def load_yaml(path: Path) -> Any:
     """Load a YAML file keeping line numbers; raise SpecError naming file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path}: is a folder, expected a YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot read ({exc})") from None
+    from carin._files import read_text
+
+    # a regular UTF-8 file of bounded size: a FIFO, /dev/zero or UTF-16 text is refused
+    text = read_text(path, what="YAML file", error=SpecError, limit=MAX_YAML_BYTES)
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except SpecError as exc:
         raise SpecError(f"{path}:{exc}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: nested too deeply to be a spec or layer list") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -198,6 +198,10 @@ def parse_log(path: str | Path) -> list[dict]:
         raise ProfileError(f"{p}: no such log file")
     if p.is_dir():
         raise ProfileError(f"{p}: is a folder; expected a benchmark_model log file")
+    if not p.is_file():  # a FIFO would block, a device never ends
+        raise ProfileError(f"{p}: not a regular file; save the log to a file first")
+    if p.stat().st_size > 256 * 1024 * 1024:
+        raise ProfileError(f"{p}: larger than 256 MB; not a benchmark_model log")
     try:
         text = p.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
