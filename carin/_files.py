@@ -170,7 +170,7 @@ def loads_json(
         raise ValueError(f"{name} is not a JSON number")
 
     try:
-        return json.loads(text, parse_constant=_constant)
+        obj = json.loads(text, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         if one_line:  # ``source`` names the line already
             raise error(f"{source}: not valid JSON ({exc.msg} at column {exc.colno})") from None
@@ -181,6 +181,15 @@ def loads_json(
         raise error(f"{source}: {exc}") from None
     except RecursionError:
         raise error(f"{source}: JSON nested too deeply; not a {what}") from None
+    if "\\u" in text:  # "\ud800" escapes decode to lone surrogates, which cannot be printed
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise error(
+                f"{source}: text holds an escaped lone surrogate (\\ud800-\\udfff), which is "
+                "not a Unicode character"
+            ) from None
+    return obj
 
 
 def huge_number(obj: Any, where: str = "") -> str | None:
