@@ -444,7 +444,11 @@ def load_power_csv(path: str | Path, *, name: str | None = None) -> Trace:
     from carin._files import MAX_TEXT_BYTES, decode_text, read_text
 
     path = Path(path)
-    if path.is_file() and path.open("rb").read(2) == b"\x1f\x8b":
+    gz = False
+    if path.is_file():
+        with open(path, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+    if gz:
         try:
             with gzip.open(path, "rb") as fh:
                 raw = fh.read(MAX_TEXT_BYTES + 1)  # bounded: a small .gz can unpack to GBs
