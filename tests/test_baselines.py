@@ -187,7 +187,9 @@ def test_optuna_sqlite_two_workers(space, tmp_path):
     study = optuna.load_study(study_name=front.stats["study"], storage=url)
     trials = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     assert len(trials) == 24 == front.evaluations
-    assert {t.user_attrs["carin_worker"] for t in trials} == {0, 1}
+    # workers are told apart by host, process and index: "host:pid:i"
+    workers = {t.user_attrs["carin_worker"] for t in trials}
+    assert {w.rsplit(":", 1)[1] for w in workers} == {"0", "1"} and len(workers) == 2
     assert all(t.constraints for t in trials)
     assert space.evaluate(front.index).feasible.all()
     assert nondominated_reference(front.costs).all()

@@ -62,11 +62,11 @@ _EXACT = ("rass", "exhaustive")
 
 def _previous(out: Path) -> dict | None:
     """The summary of a feasible result already in ``out`` (None: none, or unreadable)."""
-    import json
+    from carin.result import load_result_dir
 
-    try:
-        old = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:  # a damaged or mixed folder holds no result worth keeping
+        old = load_result_dir(out)["summary.json"]
+    except (CarinError, OSError):
         return None
     return old if isinstance(old, dict) and old.get("feasible", True) else None
 
@@ -125,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
     spec_path = str(Path(spec.path).absolute()) if spec.path is not None else None
     kept = {k: v for k, v in options.items() if k in ("budget", "seed")}
     note = _check_replace(out, spec_path, args.solver, kept, args.force)
+    if args.solver not in ("rass", "exhaustive"):
+        from carin.solvers._baseline import progress_bar
+
+        bar = progress_bar(args.solver)  # None unless stderr is a terminal
+        if bar is not None:
+            options["progress"] = bar
     try:
         result = solve(spec, solver=args.solver, **options)
     except InfeasibleError as exc:

@@ -10,9 +10,11 @@ a user can compare with the exact front.
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -24,7 +26,7 @@ from carin.space import LATENCY
 if TYPE_CHECKING:
     from carin.space import DesignSpace
 
-__all__ = ["BaselineSolver", "History", "Scorer", "PENALTY"]
+__all__ = ["BaselineSolver", "History", "Scorer", "PENALTY", "progress_bar"]
 
 #: Most evaluations a baseline may be asked for (at a millisecond each, over a day).
 MAX_BUDGET = 100_000_000
@@ -131,12 +133,41 @@ def _excess(values: np.ndarray, op: str, limit: float) -> np.ndarray:
     return np.where(np.isnan(out), 1.0, out)
 
 
+def progress_bar(label: str, stream: Any = None) -> Callable[[int, int], None] | None:
+    """A terminal progress bar with an ETA for a search, or None when not on a terminal.
+
+    Reuses the profiler's bar; redraws at most ten times a second. Piped or redirected
+    output stays quiet.
+    """
+    stream = sys.stderr if stream is None else stream
+    if not getattr(stream, "isatty", lambda: False)():
+        return None
+    from carin.profiler._progress import Progress
+
+    bar = Progress(total=1, stream=stream)
+    start = time.monotonic()
+    last = [-1.0]
+
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < 0.1:
+            return
+        last[0] = now
+        rate = done / max(now - start, 1e-9)
+        eta = f"ETA {(total - done) / rate:.0f}s" if 0 < done < total else ""
+        bar.update(max(done, 1), total, f"{label} {eta}".rstrip())
+
+    return update
+
+
 class BaselineSolver(Solver):
     """Base of the Optuna and pymoo adapters: budget, seed, history, final filter.
 
     Args:
         seed: Random seed (default 0, so runs are reproducible unless asked otherwise).
         budget: Number of design evaluations (default :attr:`default_budget`).
+        progress: Called with (evaluations done, budget) as the search goes (see
+            :func:`progress_bar`).
 
     Attributes:
         history: Every design scored by the last :meth:`solve` (None before one).
@@ -145,7 +176,13 @@ class BaselineSolver(Solver):
     exact = False
     default_budget: ClassVar[int] = 1000
 
-    def __init__(self, *, seed: int | None = None, budget: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        budget: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         budget = self.default_budget if budget is None else budget
         if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= MAX_BUDGET:
             shown = budget if len(str(budget)) <= 20 else f"a number with {len(str(budget))} digits"
@@ -163,6 +200,7 @@ class BaselineSolver(Solver):
             )
         super().__init__(seed=0 if seed is None else seed, budget=budget)
         self.history: History | None = None
+        self.progress = progress
 
     def _finish(self, space: DesignSpace, history: History) -> tuple[np.ndarray, int, dict]:
         """The feasible, mutually non-dominated designs among everything scored."""

@@ -23,9 +23,13 @@ import hashlib
 import importlib.util
 import json
 import multiprocessing
+import os
+import re
 import shutil
+import socket
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +43,7 @@ from carin.solvers._baseline import BaselineSolver, History, Scorer
 if TYPE_CHECKING:
     from carin.space import DesignSpace
 
-__all__ = ["OptunaNSGA2", "OptunaTPE", "OptunaGP", "open_storage", "SOLVERS"]
+__all__ = ["OptunaNSGA2", "OptunaTPE", "OptunaGP", "open_storage", "redact", "SOLVERS"]
 
 _JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
 
@@ -55,6 +59,18 @@ def _optuna() -> Any:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` with the driver carin[postgres] installs (psycopg 3), when it is.
+
+    SQLAlchemy's default PostgreSQL driver differs between its versions (psycopg2 or
+    psycopg); naming the one that is installed makes the documented URL work with either.
+    """
+    scheme, sep, rest = url.partition("://")
+    if scheme in ("postgresql", "postgres") and importlib.util.find_spec("psycopg") is not None:
+        return f"postgresql+psycopg{sep}{rest}"
+    return url
 
 
 def open_storage(storage: str) -> Any:
@@ -89,11 +105,18 @@ def open_storage(storage: str) -> Any:
             # several worker processes write one file: wait for the lock instead of failing
             kwargs["engine_kwargs"] = {"connect_args": {"timeout": 120}}
         try:
-            return optuna.storages.RDBStorage(text, **kwargs)
+            return optuna.storages.RDBStorage(_with_driver(text), **kwargs)
+        except ModuleNotFoundError as exc:
+            extra = " (pip install 'carin[postgres]')" if text.startswith("postgres") else ""
+            raise CarinError(
+                f"--storage {redact(text)}: the database driver {exc.name!r} is not "
+                f"installed{extra}"
+            ) from None
         except Exception as exc:  # SQLAlchemy's errors vary by driver
-            raise CarinError(f"--storage {text}: cannot open ({exc})") from None
+            detail = redact(" ".join(str(exc).split()))[:300]
+            raise CarinError(f"--storage {redact(text)}: cannot open ({detail})") from None
     raise CarinError(
-        f"--storage {text}: expected an RDB URL such as sqlite:///study.db or "
+        f"--storage {redact(text)}: expected an RDB URL such as sqlite:///study.db or "
         "postgresql://user@host/db, or a journal file as journal:PATH or PATH.log"
     )
 
@@ -121,8 +144,9 @@ class _OptunaSolver(BaselineSolver):
         storage: str | None = None,
         workers: int = 1,
         study_name: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        super().__init__(seed=seed, budget=budget)
+        super().__init__(seed=seed, budget=budget, progress=progress)
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise CarinError(
                 f"solver {self.name}: --workers must be a whole number >= 1 (got {workers!r})"
@@ -155,17 +179,23 @@ class _OptunaSolver(BaselineSolver):
         try:
             if storage_text is None:
                 study = _create_study(optuna, self, space, None, "carin")
-                _run_trials(study, scorer, self.budget)
+                _run_budgeted(study, scorer, self.budget, _worker_id(0), self.progress)
             else:
+                shown = redact(storage_text)
                 name = self.study_name or self.default_study_name(space, condition)
-                study = _create_study(optuna, self, space, open_storage(storage_text), name)
-                done = len(study.get_trials(deepcopy=False))
-                remaining = max(0, self.budget - done)
-                if self.workers == 1:
-                    _run_trials(study, scorer, remaining, worker=0)
-                else:
-                    _run_workers(self, space, condition, storage_text, name, remaining)
-            trials = _finished_trials(optuna, study)
+                try:
+                    study = _create_study(optuna, self, space, open_storage(storage_text), name)
+                    if self.workers == 1:
+                        _run_budgeted(study, scorer, self.budget, _worker_id(0), self.progress)
+                    else:
+                        _run_workers(self, space, condition, storage_text, name, study)
+                    trials = _finished_trials(optuna, study)
+                except CarinError:
+                    raise
+                except Exception as exc:  # the storage's own errors vary by backend and driver
+                    raise CarinError(f"--storage {shown}: {_storage_failure(exc)}") from None
+            if storage_text is None:
+                trials = _finished_trials(optuna, study)
         finally:
             if tmpdir is not None:
                 shutil.rmtree(tmpdir, ignore_errors=True)
@@ -241,9 +271,36 @@ def _create_study(
     return study
 
 
-def _run_trials(study: Any, scorer: Scorer, n_trials: int, worker: int | None = None) -> None:
-    if n_trials <= 0:
-        return
+def _worker_id(index: int) -> str:
+    """Tells apart workers on one machine and across machines: ``host:pid:index``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{index}"
+
+
+_LIVE = ("COMPLETE", "RUNNING", "WAITING")
+
+
+def _counted(study: Any) -> int:
+    """Trials in the study that count toward the budget (complete, or being evaluated)."""
+    states = tuple(getattr(_optuna().trial.TrialState, s) for s in _LIVE)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def _within_budget(study: Any, number: int, budget: int) -> bool:
+    """Whether the trial numbered ``number`` is among the first ``budget`` live trials.
+
+    Trial numbers are handed out in order by the storage (under its lock), so every
+    process agrees on the order. A trial counts when fewer than ``budget`` live trials
+    come before it; failed and over-budget trials do not count. Below ``budget`` that
+    holds without looking (the common case costs no query).
+    """
+    if number < budget:
+        return True
+    ts = _optuna().trial.TrialState
+    done = study.get_trials(deepcopy=False, states=(ts.FAIL, ts.PRUNED))
+    return number - sum(1 for t in done if t.number < number) < budget
+
+
+def _objective(scorer: Scorer, worker: str) -> Callable[[Any], Any]:
     space = scorer.space
     names = [t.name for t in space.tasks]
     sizes = [len(t) for t in space.tasks]
@@ -259,8 +316,7 @@ def _run_trials(study: Any, scorer: Scorer, n_trials: int, worker: int | None = 
             for n, c, m in zip(names, choices, sizes, strict=True)
         ]
         idx = np.array([row], dtype=np.int64)
-        if worker is not None:
-            trial.set_user_attr("carin_worker", worker)
+        trial.set_user_attr("carin_worker", worker)
         costs, viol, _ = scorer(idx)
         values = np.where(maximise, -costs[0], costs[0])
         if use_cf:
@@ -270,9 +326,49 @@ def _run_trials(study: Any, scorer: Scorer, n_trials: int, worker: int | None = 
                 trial.set_constraint(label, float(v))
         return float(values[0]) if single else [float(v) for v in values]
 
+    return objective
+
+
+def _run_budgeted(
+    study: Any,
+    scorer: Scorer,
+    budget: int,
+    worker: str,
+    progress: Callable[[int, int], None] | None = None,
+    stop: Any = None,
+) -> int:
+    """Evaluate trials until the study holds ``budget`` counted trials; returns how many ran.
+
+    Any number of processes (on any number of machines) may run this on one stored
+    study: each asks the storage for a trial and runs it only while it is within the
+    budget (:func:`_within_budget`), so together they end with exactly ``budget``
+    complete trials, and a resumed study that has them does no work at all.
+    """
+    optuna = _optuna()
+    ts = optuna.trial.TrialState
+    start = _counted(study)
+    if start >= budget:
+        return 0
+    objective = _objective(scorer, worker)
+    ran = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study.optimize(objective, n_trials=n_trials, gc_after_trial=False)
+        while stop is None or not stop.is_set():
+            trial = study.ask()
+            if not _within_budget(study, trial.number, budget):
+                trial.set_user_attr("carin_over_budget", True)
+                study.tell(trial, state=ts.FAIL)
+                break
+            try:
+                values = objective(trial)
+            except BaseException:
+                study.tell(trial, state=ts.FAIL)
+                raise
+            study.tell(trial, values)
+            ran += 1
+            if progress is not None:
+                progress(min(start + ran, budget), budget)
+    return ran
 
 
 def _finished_trials(optuna: Any, study: Any) -> list:
@@ -290,47 +386,47 @@ def _run_workers(
     condition: dict,
     storage: str,
     name: str,
-    n_trials: int,
+    study: Any,
 ) -> None:
-    """Run ``n_trials`` on the stored study, split over ``solver.workers`` processes."""
-    if n_trials <= 0:
+    """Run ``solver.workers`` processes on the stored study until it holds the budget."""
+    if _counted(study) >= solver.budget:
         return
     slim = replace(space, table=None)  # evaluate() needs only the tasks and the spec
-    share = [
-        n_trials // solver.workers + (i < n_trials % solver.workers) for i in range(solver.workers)
-    ]
     # fork where the platform has it: a spawned child would re-import the caller's
     # main module, which fails for interactive and piped sessions
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    errors = ctx.Queue()
     procs = []
-    for i, n in enumerate(share):
-        if n == 0:
-            continue
+    for i in range(solver.workers):
         p = ctx.Process(
             target=_worker,
-            args=(
-                solver.name,
-                i,
-                solver.seed + i,
-                solver.budget,
-                slim,
-                condition,
-                storage,
-                name,
-                n,
-            ),
+            args=(solver.name, i, solver.seed + i, solver.budget, slim, condition, storage, name),
+            kwargs={"errors": errors},
             name=f"carin-optuna-worker-{i}",
         )
         p.start()
         procs.append(p)
-    failed = []
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            failed.append(f"{p.name} (exit code {p.exitcode})")
+    try:
+        while any(p.is_alive() for p in procs):
+            for p in procs:
+                p.join(0.5)
+            if solver.progress is not None:
+                solver.progress(min(_counted(study), solver.budget), solver.budget)
+    except BaseException:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join()
+        raise
+    messages = []
+    while not errors.empty():
+        messages.append(errors.get())
+    failed = [f"{p.name} (exit code {p.exitcode})" for p in procs if p.exitcode != 0]
+    if messages:
+        raise CarinError(f"--storage {redact(storage)}: {messages[0]}")
     if failed:
-        raise CarinError(f"optuna workers failed: {', '.join(failed)}; storage {storage}")
+        raise CarinError(f"optuna workers failed: {', '.join(failed)}; storage {redact(storage)}")
 
 
 def _worker(
@@ -342,14 +438,44 @@ def _worker(
     condition: dict,
     storage: str,
     name: str,
-    n_trials: int,
+    *,
+    errors: Any = None,
 ) -> None:
+    """One worker process: one message (never a traceback) when the storage fails."""
     from carin.solvers import get_solver
 
-    solver = get_solver(solver_name, seed=seed, budget=budget)
-    optuna = _optuna()
-    study = _create_study(optuna, solver, space, open_storage(storage), name, seed=seed)
-    _run_trials(study, Scorer(space, condition), n_trials, worker)
+    try:
+        solver = get_solver(solver_name, seed=seed, budget=budget)
+        optuna = _optuna()
+        study = _create_study(optuna, solver, space, open_storage(storage), name, seed=seed)
+        _run_budgeted(study, Scorer(space, condition), budget, _worker_id(worker))
+    except KeyboardInterrupt:
+        os._exit(130)
+    except Exception as exc:  # noqa: BLE001 - reported once by the parent
+        if errors is not None:
+            errors.put(str(exc) if isinstance(exc, CarinError) else _storage_failure(exc))
+            errors.close()
+            errors.join_thread()
+        os._exit(2)
+
+
+def redact(url: str) -> str:
+    """A storage URL with its password replaced by ``***`` (safe to print)."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", str(url))
+
+
+def _storage_failure(exc: BaseException) -> str:
+    """One line saying what the storage error was, without passwords or tracebacks."""
+    text = " ".join(str(exc).split())
+    text = redact(text)
+    text = re.sub(r"\(Background on this error at: [^)]*\)", "", text).strip()
+    kind = type(exc).__name__
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return (
+        f"the study's database failed during the run ({kind}: {text}); the trials completed "
+        "so far are kept in it: run the same command again to resume"
+    )
 
 
 class OptunaNSGA2(_OptunaSolver):

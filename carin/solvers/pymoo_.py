@@ -87,6 +87,8 @@ class _PymooSolver(BaselineSolver):
             costs, viol, feasible = scorer(index)
             recorder.add(index, feasible)
             left -= len(index)
+            if self.progress is not None:
+                self.progress(self.budget - left, self.budget)
             fresh = {tuple(r) for r in index.tolist()} - seen
             seen |= fresh
             stall = 0 if fresh else stall + 1
