@@ -335,7 +335,6 @@ def _run_budgeted(
     budget: int,
     worker: str,
     progress: Callable[[int, int], None] | None = None,
-    stop: Any = None,
 ) -> int:
     """Evaluate trials until the study holds ``budget`` counted trials; returns how many ran.
 
@@ -353,7 +352,9 @@ def _run_budgeted(
     ran = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        while stop is None or not stop.is_set():
+        # the study held `start` counted trials and this process added `ran`: once they
+        # reach the budget no trial can count any more (other processes only add trials)
+        while start + ran < budget:
             trial = study.ask()
             if not _within_budget(study, trial.number, budget):
                 trial.set_user_attr("carin_over_budget", True)
