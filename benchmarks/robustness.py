@@ -73,7 +73,7 @@ def fuzz() -> tuple[list[str], int, int]:
         m = re.search(r"::(test_fuzz_\w+?)_many", line)
         if m:
             name = m.group(1).removeprefix("test_fuzz_")
-        m = re.search(r"(\d+) passing examples?, (\d+) failing examples?", line)
+        m = re.search(r"(\d+) passing(?: examples?)?, (\d+) failing", line)
         if m and name:
             passing, failing = int(m.group(1)), int(m.group(2))
             rows.append(f"| {name} | {passing + failing} | {failing} |")
@@ -91,6 +91,7 @@ def kills(tmp: Path, trials: int) -> dict:
 
     from carin.result import solve
 
+    tmp.mkdir(parents=True, exist_ok=True)
     two = {}
     for name, limit in (("wide", "0.012"), ("tight", "0.0016")):
         solve(t._spec(tmp, name, limit)).save(tmp / name)
