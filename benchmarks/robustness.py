@@ -136,7 +136,7 @@ def shared_study(kind: str, tmp: Path, budget: int) -> str:
     else:
         storage = os.environ.get("CARIN_TEST_POSTGRES_URL", "")
         if not storage:
-            return f"| {kind} | {budget} | not run (no CARIN_TEST_POSTGRES_URL) | | |"
+            return f"| {kind} | {budget} | not run (no CARIN_TEST_POSTGRES_URL) | | | |"
     name = f"bench-{uuid.uuid4().hex[:8]}"
     spec = ROOT / "spaces" / "phone-classifier.yaml"
 
@@ -159,9 +159,8 @@ def shared_study(kind: str, tmp: Path, budget: int) -> str:
     before = len(study.get_trials(deepcopy=False))
     run(2, 1).wait()
     added = len(study.get_trials(deepcopy=False)) - before
-    return f"| {kind} | {budget} | {len(complete)} | {len(workers)} | {added} |" + (
-        "" if codes == [0, 0] else f" exit codes {codes}"
-    )
+    exits = ", ".join(map(str, codes))
+    return f"| {kind} | {budget} | {len(complete)} | {len(workers)} | {added} | {exits} |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             "once on the same storage (one with `--workers 1`, one with `--workers 2`), then",
             "once more to resume.",
             "",
-            "| storage | budget | complete trials (target = budget) | workers seen | trials added by the resumed run (target 0) |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| storage | budget | complete trials (target = budget) | workers seen | trials added by the resumed run (target 0) | exit codes of the two runs |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
             *rows,
             "",
         ]
