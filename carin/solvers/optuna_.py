@@ -28,6 +28,7 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
@@ -73,6 +74,26 @@ def _with_driver(url: str) -> str:
     return url
 
 
+def _rdb_storage(optuna: Any, url: str, kwargs: dict[str, Any]) -> Any:
+    """Optuna's RDBStorage; retried when another process creates the same fresh schema.
+
+    Two processes opening a new database at once race to create Optuna's tables, and
+    the loser fails on a unique or duplicate key; its second attempt finds the tables.
+    """
+    for attempt in range(4):
+        try:
+            return optuna.storages.RDBStorage(url, **kwargs)
+        except ModuleNotFoundError:
+            raise
+        except Exception as exc:
+            text = str(exc).lower()
+            racing = any(k in text for k in ("unique constraint", "duplicate", "already exists"))
+            if not racing or attempt == 3:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def open_storage(storage: str) -> Any:
     """Open an Optuna storage from carin's ``--storage`` text.
 
@@ -105,7 +126,7 @@ def open_storage(storage: str) -> Any:
             # several worker processes write one file: wait for the lock instead of failing
             kwargs["engine_kwargs"] = {"connect_args": {"timeout": 120}}
         try:
-            return optuna.storages.RDBStorage(_with_driver(text), **kwargs)
+            return _rdb_storage(optuna, _with_driver(text), kwargs)
         except ModuleNotFoundError as exc:
             extra = " (pip install 'carin[postgres]')" if text.startswith("postgres") else ""
             raise CarinError(
