@@ -533,3 +533,16 @@ def test_reachable_is_a_bound_the_simulation_respects() -> None:
     ev = Evaluator(ts, weak)
     for pol in ("fp", "edf", "ia"):
         assert ev.run(Config(("TJ", "TTTLJJJ", "T" * 11), pol)).succeeded == 0
+
+
+def test_a_plan_fixed_in_the_task_set_is_kept(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        f"tasks:\n  - {{name: kws, model: {KWS}, period: 6, plan: D}}\n"
+        f"  - {{name: lenet, model: {LENET}, period: 8}}\n",
+    )
+    ts = load_taskset(path)
+    assert ts.tasks[0].plan == "DD"
+    jr = joint_search(ts, constant(3e-3, 60.0))
+    assert {c.plans[0] for c in jr.evaluator.results} == {"DD"}
+    assert len({c.plans[1] for c in jr.evaluator.results}) > 1

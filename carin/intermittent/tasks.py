@@ -113,22 +113,6 @@ class TaskSet:
         """Task names in order."""
         return [t.name for t in self.tasks]
 
-    def demand_w(self) -> float:
-        """Failure-free power the set needs with every task's cheapest uniform plan (W)."""
-        from carin.intermittent.cm import CODES, compile_plan
-
-        total = 0.0
-        for t in self.tasks:
-            costs = t.model.costs(self.device)
-            best = float("inf")
-            for c in CODES:
-                try:
-                    best = min(best, compile_plan(c, costs, self.device).total_energy_j)
-                except CMError:
-                    continue
-            total += best / t.period_s
-        return total
-
 
 def _where(path: Path, lines: dict[str, int], key: str, default: int) -> str:
     return f"{path}:{lines.get(key, default)}"
@@ -181,7 +165,7 @@ def _device(value: Any, path: Path, line: int) -> Device:
     raise TaskSetError(f"{where}: 'device' is a mapping of device fields or a device YAML path")
 
 
-def _task(item: Any, path: Path, line: int, rank: int) -> tuple[dict[str, Any], int]:
+def _task(item: Any, path: Path, line: int) -> dict[str, Any]:
     where0 = f"{path}:{line}"
     if not isinstance(item, dict):
         raise TaskSetError(f"{where0}: each task is a mapping with name, model, period")
@@ -242,19 +226,16 @@ def _task(item: Any, path: Path, line: int, rank: int) -> tuple[dict[str, Any], 
             raise TaskSetError(
                 f"{_where(path, lines, 'plan', line)}: task {name!r}: {exc}"
             ) from None
-    return (
-        {
-            "name": name,
-            "model": model,
-            "period_s": period,
-            "deadline_s": deadline,
-            "priority": priority,
-            "weight": weight,
-            "offset_s": offset,
-            "plan": plan,
-        },
-        rank,
-    )
+    return {
+        "name": name,
+        "model": model,
+        "period_s": period,
+        "deadline_s": deadline,
+        "priority": priority,
+        "weight": weight,
+        "offset_s": offset,
+        "plan": plan,
+    }
 
 
 def load_taskset(path: str | Path) -> TaskSet:
@@ -285,8 +266,8 @@ def load_taskset(path: str | Path) -> TaskSet:
     item_lines = list(getattr(items, "item_lines", [tline] * len(items)))
     parsed = []
     seen: dict[str, int] = {}
-    for k, (item, line) in enumerate(zip(items, item_lines, strict=True)):
-        fields, _ = _task(item, path, line, k)
+    for item, line in zip(items, item_lines, strict=True):
+        fields = _task(item, path, line)
         if fields["name"] in seen:
             raise TaskSetError(
                 f"{path}:{line}: duplicate task name {fields['name']!r} "
