@@ -7,7 +7,7 @@ plain numpy reference kept for tests and for the exhaustive solver.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import moocore
 import numpy as np
@@ -21,6 +21,8 @@ __all__ = [
     "nondominated",
     "nondominated_reference",
     "dominated_by_any",
+    "RankLevel",
+    "rank_levels",
     "rank_order",
     "hypervolume",
 ]
@@ -290,6 +292,44 @@ def make_preference(space: DesignSpace, front_costs: np.ndarray) -> Preference:
     return Preference(space.spec.preference, weights, lo, hi, tolerance, scale)
 
 
+class RankLevel(NamedTuple):
+    """One column designs are ordered by (see :func:`rank_levels`).
+
+    Attributes:
+        kind: ``score`` (the weighted score), ``step`` (an objective's tolerance step),
+            ``value`` (an objective's value, compared before any exact pass) or ``exact``
+            (an objective's exact value, after the steps of every objective).
+        objective: Position of the objective (-1 for the weighted score).
+        values: One entry per design; lower ranks first.
+    """
+
+    kind: str
+    objective: int
+    values: np.ndarray
+
+
+def rank_levels(costs: np.ndarray, preference: Preference) -> list[RankLevel]:
+    """The columns :func:`rank_order` sorts by, most significant first (key text comes last).
+
+    Two designs are ordered by the first level on which they differ, which is the
+    objective that decided between them (``carin explain`` reports it).
+    """
+    m = costs.shape[1]
+    values = [RankLevel("value", j, costs[:, j]) for j in range(m)]
+    if preference.method == "weighted":
+        return [RankLevel("score", -1, np.round(preference.score(costs), 12)), *values]
+    if any(preference.tolerance) and len(costs):
+        # each objective's step, then the exact values; the steps of objectives without a
+        # tolerance are their values themselves
+        steps = iter(preference.steps(costs))
+        firsts = [
+            RankLevel("step", j, next(steps)) if tol else values[j]
+            for j, tol in enumerate(preference.tolerance)
+        ]
+        return firsts + [RankLevel("exact", j, costs[:, j]) for j in range(m)]
+    return values
+
+
 def rank_order(costs: np.ndarray, keys: np.ndarray, preference: Preference) -> np.ndarray:
     """Positions of the designs from best to worst.
 
@@ -300,15 +340,7 @@ def rank_order(costs: np.ndarray, keys: np.ndarray, preference: Preference) -> n
     deterministic. A design is never placed after one that dominates it.
     """
     columns = [np.arange(len(costs)), np.asarray(keys, dtype=str)]
-    columns += [costs[:, j] for j in range(costs.shape[1] - 1, -1, -1)]
-    if preference.method == "weighted":
-        columns.append(np.round(preference.score(costs), 12))
-    elif any(preference.tolerance) and len(costs):
-        # each objective's step, then (below) the exact values; the steps of objectives
-        # without a tolerance are their values themselves
-        steps = iter(preference.steps(costs))
-        firsts = [next(steps) if tol else costs[:, j] for j, tol in enumerate(preference.tolerance)]
-        columns += firsts[::-1]
+    columns += [level.values for level in rank_levels(costs, preference)[::-1]]
     return np.lexsort(columns)
 
 

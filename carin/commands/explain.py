@@ -16,8 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "explain",
         help=HELP,
         description="For a feasible solve: the primary design's rank under the spec's "
-        "preference, what decided it, what the next two designs trade, and which constraints "
-        "are active. For an infeasible one (exit 3 of 'carin solve'): how many designs meet "
+        "preference, what decided it, what the next two designs trade and which objective "
+        "ranked each after it (ties within an objective's tolerance said as ties), and which "
+        "constraints are active. For an infeasible one (exit 3 of 'carin solve'): how many designs meet "
         "each constraint, the nearest misses, and the smallest relaxation of each constraint "
         "alone that makes a design feasible. Re-opens the spec recorded in summary.json.",
     )

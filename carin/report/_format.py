@@ -22,6 +22,8 @@ _SUFFIX_UNITS = {
 }
 _NAMED_UNITS = {"accuracy": "%", "success_rate": "%"}
 _LABEL_RE = re.compile(r"^\s*(sum|max|min|mean)\s*\(\s*([A-Za-z_]\w*)\s*\)\s*$")
+#: A per-task objective of a multi-DNN spec: ``detect.accuracy`` (task, then metric).
+_TASK_RE = re.compile(r"^\s*([A-Za-z_][\w-]*)\.([A-Za-z_]\w*)\s*$")
 
 
 def base_metric(label: str) -> str:
@@ -36,7 +38,12 @@ def unit_of(label: str) -> str:
     Example:
         >>> unit_of("max(latency_ms)"), unit_of("accuracy"), unit_of("ssim")
         ('ms', '%', '')
+        >>> unit_of("detect.accuracy")  # one task's own metric
+        '%'
     """
+    task = _TASK_RE.match(label)
+    if task:
+        return unit_of(task.group(2))
     metric = base_metric(label)
     if metric in _NAMED_UNITS:
         return _NAMED_UNITS[metric]
@@ -56,9 +63,12 @@ def with_unit(label: str) -> str:
     Example:
         >>> with_unit("latency_ms"), with_unit("max(memory_mb)"), with_unit("accuracy")
         ('latency (ms)', 'max memory (MB)', 'accuracy (%)')
-        >>> with_unit("ssim")
-        'ssim'
+        >>> with_unit("ssim"), with_unit("detect.latency_ms")
+        ('ssim', 'detect.latency (ms)')
     """
+    task = _TASK_RE.match(label)
+    if task:
+        return f"{task.group(1)}.{with_unit(task.group(2))}"
     unit = unit_of(label)
     if not unit:
         return label

@@ -3,10 +3,16 @@
 For a feasible solve, :func:`explain_front` says where the primary design ranks
 under the spec's preference, what decided it, what the next two designs trade
 against it, and which constraints are *active* (dropping one would let another
-design win). For an infeasible solve, :func:`explain_infeasible` lists the
-constraints, how many designs meet each on its own, the nearest misses, and for
-each constraint the smallest relaxation of its bound alone (the others kept)
-that makes some design feasible.
+design win). What decided between the primary and another design is read off the
+levels the ranking itself sorts by (:func:`carin.pareto.rank_levels`): the first
+objective on which the two differ, after the objectives they tie on (equal values,
+or the same step of the objective's ``tolerance``); when every objective ties in its
+steps, the exact values, and last the designs' key text.
+
+For an infeasible solve, :func:`explain_infeasible` lists the constraints, how many
+designs meet each on its own, the nearest misses, and for each constraint the
+smallest relaxation of its bound alone (the others kept) that makes some design
+feasible.
 
 Designs are named as ``carin show`` names them: by their plan id and the key columns
 that vary over the plan's designs (the columns every design shares are said once, under
@@ -39,8 +45,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from carin._exact import as_decimal
 from carin.errors import CarinError
-from carin.pareto import make_preference, rank_order, to_costs
+from carin.pareto import Preference, RankLevel, make_preference, rank_levels, rank_order, to_costs
 from carin.report._designs import (
     KeyColumns,
     design_label,
@@ -433,6 +440,219 @@ def _objective_phrase(space: DesignSpace, j: int, value: float) -> str:
     return f"{'highest' if o.maximise else 'lowest'} {_name(label)} ({_value(label, value)})"
 
 
+def _number(x: float) -> str:
+    """A tolerance or a multiple of it as written (``0.1``, ``2.7``), not as binary noise."""
+    return f"{float(x):.12g}"
+
+
+def _shortest(x: float) -> str:
+    """``x`` in the fewest digits (4 or more) that read back as it: a best value as written."""
+    for digits in range(4, 13):
+        text = f"{float(x):.{digits}g}"
+        if float(text) == x:
+            return text
+    return f"{float(x):.6g}"
+
+
+def _pair(label: str, a: float, b: float) -> str:
+    """``80.5 vs 80.6 %``: enough digits that different values read differently."""
+    digits = 4
+    while digits < 15 and a != b and fmt(float(a), digits) == fmt(float(b), digits):
+        digits += 1
+    unit = unit_of(label)
+    return f"{fmt(float(a), digits)} vs {fmt(float(b), digits)}{' ' + unit if unit else ''}"
+
+
+def _band(step: int, tol: float, best: str, maximise: bool, *, it: bool = False) -> str:
+    """Where a tolerance step lies: ``within 0.1 of the best 80.6`` or ``0.2-0.3 below it``."""
+    if step == 0:
+        return f"within {_number(tol)} of the best {best}"
+    t = as_decimal(tol)
+    side = "below" if maximise else "above"
+    where = "it" if it else f"the best {best}"
+    return f"{_number(t * step)}-{_number(t * (step + 1))} {side} {where}"
+
+
+def _compared(
+    space: DesignSpace,
+    pref: Preference,
+    level: RankLevel,
+    objs: np.ndarray,
+    p: int,
+    r: int,
+) -> dict[str, Any]:
+    """One rank level of two designs, JSON-ready: the values, and the steps when stepped."""
+    j = level.objective
+    if j < 0:
+        return {
+            "level": "score",
+            "objective": None,
+            "tie": bool(level.values[p] == level.values[r]),
+        }
+    o = space.objectives[j]
+    out: dict[str, Any] = {
+        "level": level.kind,
+        "objective": o.target.label(space.single),
+        "primary": float(objs[p, j]),
+        "other": float(objs[r, j]),
+        "tie": bool(level.values[p] == level.values[r]),
+    }
+    if level.kind == "step":
+        out["tolerance"] = float(pref.tolerance[j])
+        out["best"] = float(-pref.lo[j] if o.maximise else pref.lo[j])
+        out["steps"] = [int(level.values[p]), int(level.values[r])]
+    return out
+
+
+def _decision(
+    space: DesignSpace,
+    pref: Preference,
+    levels: list[RankLevel],
+    objs: np.ndarray,
+    p: int,
+    r: int,
+) -> dict[str, Any]:
+    """Why design ``p`` ranks before design ``r``: the first rank level they differ on.
+
+    The levels are those :func:`carin.pareto.rank_order` sorts by, so the objective
+    named here is the one the ranking rule used; the levels before it are ties (equal
+    values, or the same step of a tolerance). No differing level: the objective values
+    are the same and the designs' key text decided.
+
+    Returns:
+        ``by`` (the deciding objective's label, None for the weighted score or the key
+        text), ``stage`` (``objective``; ``exact`` when every objective tied in its
+        tolerance steps and an exact value decided; ``score``; ``key``), ``compared``
+        (each level up to the deciding one, see :func:`_compared`) and ``text``.
+    """
+    compared = []
+    decided = None
+    for level in levels:
+        c = _compared(space, pref, level, objs, p, r)
+        if level.kind == "exact" and c["tie"]:
+            continue  # equal exact values after the steps add nothing to say
+        compared.append(c)
+        if not c["tie"]:
+            decided = c
+            break
+    if decided is None:
+        stage = "key"
+    elif decided["level"] == "score":
+        stage = "score"
+    elif decided["level"] == "exact":
+        stage = "exact"
+    else:
+        stage = "objective"
+    text = "; ".join(_compared_text(space, pref, c, objs, p, r) for c in compared)
+    if stage == "key":
+        text = (text + "; " if text else "") + "the same objective values: the key text decides"
+    return {
+        "by": decided["objective"] if decided else None,
+        "stage": stage,
+        "compared": compared,
+        "text": text,
+    }
+
+
+def _compared_text(
+    space: DesignSpace, pref: Preference, c: dict[str, Any], objs: np.ndarray, p: int, r: int
+) -> str:
+    if c["level"] == "score":
+        scores = pref.score(to_costs(objs[[p, r]], space.maximise))
+        pair = f"{scores[0]:.3g} vs {scores[1]:.3g}"
+        return f"the same weighted score ({pair})" if c["tie"] else f"weighted score {pair}"
+    label = c["objective"]
+    name = _name(label)
+    pair = _pair(label, c["primary"], c["other"])
+    if c["level"] == "exact":
+        return f"then the exact values decide: {name} {pair}"
+    if c["level"] == "value":
+        return (
+            f"{name} {_value(label, c['primary'])} for both"
+            if c["tie"]
+            else (f"{name} decides, {pair}")
+        )
+    maximise = space.objectives[space.objective_labels().index(label)].maximise
+    best = _shortest(c["best"])
+    sp, so = c["steps"]
+    if c["tie"] and c["primary"] == c["other"]:
+        return f"{name} {_value(label, c['primary'])} for both"
+    if c["tie"]:
+        return f"{name} {pair}, both {_band(sp, c['tolerance'], best, maximise)}, a tie"
+    if sp == 0:
+        where = (
+            f"within {_number(c['tolerance'])} of the best {best} vs "
+            f"{_band(so, c['tolerance'], best, maximise, it=True)}"
+        )
+    else:
+        lo = _band(sp, c["tolerance"], best, maximise).split(" ")[0]
+        where = f"{lo} vs {_band(so, c['tolerance'], best, maximise)}"
+    return f"{name} decides, {pair} ({where})"
+
+
+def _tie_phrase(space: DesignSpace, c: dict[str, Any]) -> str:
+    """How the primary's design set is tied on one objective: ``the same accuracy (80.5 %)``."""
+    label = c["objective"]
+    if c["level"] == "value":
+        return f"the same {_name(label)} ({_value(label, c['primary'])})"
+    maximise = space.objectives[space.objective_labels().index(label)].maximise
+    unit = unit_of(label)
+    best = f"{_shortest(c['best'])}{' ' + unit if unit else ''}"
+    band = _band(c["steps"][0], c["tolerance"], best, maximise)
+    return f"{_name(label)} {band}"
+
+
+def _lexicographic_reason(
+    space: DesignSpace,
+    pref: Preference,
+    primary: np.ndarray,
+    decision: dict[str, Any] | None,
+    runner_up: str | None,
+) -> str:
+    """The "why it won" sentence, from the decision against the runner-up.
+
+    The runner-up is the design ranked second; every Pareto design that ties with the
+    primary on the objectives before the deciding one ranks between them, so the
+    primary is the best of those on the deciding objective.
+    """
+    other = f"the runner-up {runner_up}" if runner_up else "the runner-up"
+    if decision is None or (decision["stage"] == "objective" and len(decision["compared"]) == 1):
+        j = 0 if decision is None else space.objective_labels().index(decision["by"])
+        text = f"has the {_objective_phrase(space, j, primary[j])}, the spec's first objective"
+        if decision is not None and decision["compared"][0]["level"] == "step":
+            tol = _number(decision["compared"][0]["tolerance"])
+            text += f", and no other Pareto design is within its tolerance ({tol}) of it"
+        return text
+    if decision["stage"] == "key":
+        return f"has the same objective values as {other}; the designs' key text breaks the tie"
+    ties = [c for c in decision["compared"] if c["tie"] and c["level"] != "score"]
+    last = decision["compared"][-1]
+    label = last["objective"]
+    j = space.objective_labels().index(label)
+    rule = "objectives are compared in the order the spec lists them" + (
+        ", those with a tolerance in steps of it" if any(pref.tolerance) else ""
+    )
+    if decision["stage"] == "exact":
+        better = "higher" if space.objectives[j].maximise else "lower"
+        return (
+            f"ties with {other} on every objective (both have "
+            + " and ".join(_tie_phrase(space, c) for c in ties)
+            + f"), and then has the {better} exact {_name(label)} "
+            f"({_pair(label, last['primary'], last['other'])}); {rule}"
+        )
+    phrase = _objective_phrase(space, j, primary[j])[:-1]  # the bracket is continued
+    if last["level"] == "step":
+        tol = _number(last["tolerance"])
+        phrase += f"; {other}: {_value(label, last['other'])}, a later step of the tolerance {tol})"
+    else:
+        phrase += f"; {other}: {_value(label, last['other'])})"
+    return (
+        f"has the {phrase} of the Pareto designs with "
+        + " and ".join(_tie_phrase(space, c) for c in ties)
+        + f"; {rule}"
+    )
+
+
 def _trade(space: DesignSpace, primary: np.ndarray, other: np.ndarray) -> dict[str, Any]:
     gains, losses, same = [], [], []
     for j, o in enumerate(space.objectives):
@@ -441,7 +661,7 @@ def _trade(space: DesignSpace, primary: np.ndarray, other: np.ndarray) -> dict[s
         rel = f", {delta / abs(primary[j]) * 100:+.1f}%" if primary[j] else ""
         text = f"{_name(label)} {_value(label, other[j])} ({delta:+.4g}{rel})"
         if delta == 0:
-            same.append(text)
+            same.append(f"{_name(label)} {_value(label, other[j])}")
         elif (delta > 0) == o.maximise:
             gains.append(text)
         else:
@@ -515,6 +735,10 @@ def _active_constraints(
 def explain_front(data: FrontData, *, active: bool = True) -> dict[str, Any]:
     """Why the primary design won: its rank, the deciding objective, the next two trades.
 
+    ``reason["decision"]`` (against the runner-up) and each next design's ``decision``
+    name the objective the ranking rule decided on, the levels compared before it
+    (ties, with the tolerance steps where an objective has a tolerance) and a text.
+
     Args:
         data: The front to explain (:func:`~carin.report.plots.front_data`).
         active: Also re-solve without each constraint to tell which are active.
@@ -532,6 +756,7 @@ def explain_front(data: FrontData, *, active: bool = True) -> dict[str, Any]:
     short = design_text(space, data.pareto)
     pref = make_preference(space, costs)
     order = rank_order(costs, keys, pref)
+    levels = rank_levels(costs, pref)  # what rank_order sorts by: who decided between two
     ids = {tuple(v.tolist()): k for k, v in data.plan_index.items()}
     plan = data.plan or {}
     primary_id = plan.get("primary")
@@ -567,26 +792,19 @@ def explain_front(data: FrontData, *, active: bool = True) -> dict[str, Any]:
             + ")"
         )
     else:
-        j = 0
-        if len(order) > 1:
-            r = int(order[1])
-            while j < len(labels) - 1 and costs[p, j] == costs[r, j]:
-                j += 1
-        text = _objective_phrase(space, j, objs[p, j])
-        if j == 0:
-            text = f"has the {text}, the spec's first objective"
-        else:
-            tied = ", ".join(labels[:j])
-            text = (
-                f"ties with the runner-up on {tied} and has the {text}; objectives are compared "
-                "in the order the spec lists them"
-            )
-        reason["deciding_objective"] = labels[j]
-        reason["text"] = text
+        runner_up = describe(int(order[1]))["id"] if len(order) > 1 else None
+        decision = (
+            _decision(space, pref, levels, objs, p, int(order[1])) if len(order) > 1 else None
+        )
+        reason["deciding_objective"] = labels[0] if decision is None else decision["by"]
+        reason["runner_up"] = runner_up
+        reason["decision"] = decision
+        reason["text"] = _lexicographic_reason(space, pref, objs[p], decision, runner_up)
     nxt = []
     for i in order[1:3]:
         d = describe(int(i))
         d["trade"] = _trade(space, objs[p], objs[int(i)])
+        d["decision"] = _decision(space, pref, levels, objs, p, int(i))
         nxt.append(d)
     primary = describe(p)
     if primary_id is not None:
@@ -695,6 +913,10 @@ def format_explanation(info: dict[str, Any], width: int = WIDTH) -> str:
             ):
                 if items:
                     lines += wrap_text(f"{head:<9} {'; '.join(items)}", 4 + pad, 14 + pad, width)
+            if d.get("decision"):
+                # what the ranking rule decided on: ties within a tolerance, then the decider
+                ranked = f"after {p['id'] or 'the primary'}: {d['decision']['text']}"
+                lines += wrap_text(f"{'ranked:':<9} {ranked}", 4 + pad, 14 + pad, width)
     if info["constraints"]:
         lines += ["", "Constraints at the primary design:"]
         for c in info["constraints"]:
