@@ -20,6 +20,9 @@ from math import ceil, floor
 
 import numpy as np
 
+from carin.runtime._exact import factor_units as _factor_units
+from carin.runtime._exact import written_decimal
+
 MAX_DECIMALS = 12
 """Most decimal places a metric is read with; a column whose values are not all
 decimals with at most this many places (values computed in binary floating point)
@@ -69,10 +72,19 @@ def to_units(values: np.ndarray, places: int) -> np.ndarray:
 
 
 def as_decimal(x: float | int | str) -> Fraction:
-    """The decimal a number was written as (the shortest text that reads back as it)."""
+    """The decimal a number was written as.
+
+    A float is read by the runtime switcher's rule (``carin.runtime._exact.written_decimal``),
+    so the solver and the switchers read a limit alike: the shortest text that reads back as
+    it when that has at most 15 significant digits, else its exact binary value.
+    """
     if isinstance(x, int | Fraction):
         return Fraction(x)
-    return Fraction(repr(float(x)) if not isinstance(x, str) else x)
+    if isinstance(x, str):
+        return Fraction(x)
+    x = float(x)
+    dec = written_decimal(x)
+    return Fraction(x) if dec is None else Fraction(dec[0], 10 ** dec[1])
 
 
 def limit_units(limit: float | int | Fraction, scale: int, op: str) -> float:
@@ -90,14 +102,17 @@ def limit_units(limit: float | int | Fraction, scale: int, op: str) -> float:
 def factor_units(slowdown: dict[str, float] | None) -> tuple[int, dict[str, int]]:
     """Slowdown factors as integers: ``(places, {processor: factor * 10**places})``.
 
-    ``places`` is the most decimals any factor is written with (at most
-    :data:`FACTOR_DECIMALS`); an unslowed processor's factor is ``10**places``.
+    A factor is taken at :data:`FACTOR_DECIMALS` places by the runtime switcher's rule,
+    ``round(f * 10**6)`` (one IEEE product, rounded half to even;
+    ``carin.runtime._exact.factor_units``), so a plan's anticipated factor is applied as
+    its switchers apply it; ``places`` is then the fewest places holding every factor
+    exactly, and an unslowed processor's factor is ``10**places``.
     """
     if not slowdown:
         return 0, {}
-    fracs = {p: as_decimal(f) for p, f in slowdown.items()}
+    units = {p: int(_factor_units(float(f))) for p, f in slowdown.items()}
     places = 0
-    for f in fracs.values():
-        while places < FACTOR_DECIMALS and (f * 10**places).denominator != 1:
+    for u in units.values():
+        while places < FACTOR_DECIMALS and u % 10 ** (FACTOR_DECIMALS - places):
             places += 1
-    return places, {p: round(f * 10**places) for p, f in fracs.items()}
+    return places, {p: u // 10 ** (FACTOR_DECIMALS - places) for p, u in units.items()}

@@ -248,6 +248,10 @@ def build_plan(
         {"metric": c.target.label(single), "op": c.op, "value": exact_number(c.value)}
         for c in spec.constraints
     ]
+    # the decimal places the solver read each compared column with, so the switchers decide
+    # on the same integers (docs/plan-format.md, "Exact decisions")
+    compared = {LATENCY, MEMORY} | {c.target.metric for c in spec.constraints}
+    decimals = {m: space.places(m) for m in sorted(compared) if m in space.table.metric_columns}
     return {
         "format": PLAN_FORMAT,
         "name": spec.name,
@@ -262,6 +266,7 @@ def build_plan(
             "metric": space.memory_target.label(single),
             "aggregate": space.memory_target.aggregate,
         },
+        "decimals": decimals,
         "tasks": [t.name for t in space.tasks],
         "designs": out_designs,
         "primary": f"d{primary}" if primary is not None else None,

@@ -3,7 +3,12 @@
 A seeded generator writes random ``carin-plan/1`` plans (one to three tasks, up
 to 40 designs, ties, unknown values, power bands, every aggregate and
 contention, precomputed condition tables, random monitor settings) with a
-sequence of steps each: condition sets (names in any case, unknown processors,
+sequence of steps each. Four cases in ten are decimal plans built for exact
+ties: values such as 0.1, 0.2 and 0.3 (so ``0.1 + 0.2`` meets a limit of
+``0.3`` only in exact arithmetic), slowdown factors such as 3 and 1.5, limits and
+budgets equal to some design's exact latency or memory under some factors,
+tasks' own part limits (``max_latency_ms``), and a ``decimals`` field in most of
+them (the others derive it). Steps are condition sets (names in any case, unknown processors,
 factors below 1, budgets anywhere) and latency observations (of the current
 design, of a named one, of an unknown id, non-positive ones). For each step it
 records the Python switcher's decision (design id, meets-SLO flag, fallback
@@ -24,6 +29,7 @@ import os
 import random
 import sys
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +43,64 @@ NAMES = PROCS + ["CPU", "Gpu", "NPU", "tpu"]
 GRID = [0.5, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 8.0, 10.0, 12.5, 20.0, 33.3]
 MEM = [1.0, 5.0, 10.0, 12.5, 20.0, 40.0, 80.0]
 FACTORS = [0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 10.0]
+# decimal plans: values whose float sums and products miss their exact decimal results
+TIE_LAT = [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 1.1, 2.2, 3.3, 0.05, 0.15, 1.35]
+TIE_MEM = [0.1, 0.2, 0.3, 0.7, 1.1, 12.3, 4.5]
+TIE_FACTORS = [1.1, 1.5, 3.0, 3, 1.2, 2.5, 1.0000004, 1.000001, 7.1]
+
+
+def _exact(x: float) -> Fraction:
+    return Fraction(repr(float(x)))
+
+
+def _tie_latency(plan: dict, design: dict, factors: dict) -> Fraction | None:
+    """Exact app latency of a design whose part latencies are known, under decimal factors."""
+    lats = [p["latency_ms"] for p in design["parts"]]
+    if any(v is None for v in lats):
+        return None
+    procs = [p["processor"].lower() for p in design["parts"]]
+    # a factor is applied at 6 decimals (docs/plan-format.md)
+    slowed = [
+        _exact(v) * Fraction(round(max(factors.get(q, 1.0), 1.0) * 1e6), 10**6)
+        for v, q in zip(lats, procs, strict=True)
+    ]
+    if plan["latency"]["contention"] == "time-share":
+        slowed = [sum(s for s, q in zip(slowed, procs, strict=True) if q == p) for p in procs]
+    how = plan["latency"]["aggregate"]
+    if how in ("max", "min"):
+        return (max if how == "max" else min)(slowed)
+    total = sum(slowed)
+    return total if how == "sum" else total / len(slowed)
+
+
+def _tie_memory(plan: dict, design: dict) -> Fraction | None:
+    mems = [p["memory_mb"] for p in design["parts"]]
+    if any(v is None for v in mems):
+        return None
+    values = [_exact(v) for v in mems]
+    how = plan["memory"]["aggregate"]
+    if how in ("max", "min"):
+        return (max if how == "max" else min)(values)
+    return sum(values) if how == "sum" else sum(values) / len(values)
+
+
+def tie_values(plan: dict, rng: random.Random, kind: str) -> list[tuple[float, dict]]:
+    """``(value, factors)``: the exact latency (``kind='latency'``) of some of the plan's
+    designs under those factors, or their memory (no factors), as floats: limits and budgets
+    that tie with a design only in exact arithmetic."""
+    out = []
+    for design in rng.sample(plan["designs"], min(8, len(plan["designs"]))):
+        factors: dict[str, float] = {}
+        if kind == "memory":
+            value = _tie_memory(plan, design)
+        else:
+            procs = sorted({p["processor"].lower() for p in design["parts"]})
+            if rng.random() < 0.6:
+                factors = {rng.choice(procs): rng.choice(TIE_FACTORS)}
+            value = _tie_latency(plan, design, factors)
+        if value is not None and (value * 10**9).denominator == 1:  # a short decimal
+            out.append((float(value), factors))
+    return out
 
 
 def _value(rng: random.Random, grid: list[float], lo: float, hi: float) -> float:
@@ -48,8 +112,81 @@ def _value(rng: random.Random, grid: list[float], lo: float, hi: float) -> float
     return float(f"{value:.6g}") if kind < 0.8 else value
 
 
+def decimal_plan(rng: random.Random) -> dict[str, Any]:
+    """A valid plan of short decimals built for exact ties; its conditions table is empty."""
+    tasks = ["main"] if rng.random() < 0.4 else [f"t{i}" for i in range(rng.randint(2, 3))]
+    procs = rng.sample(PROCS[:3], rng.randint(1, 3)) + ["cpu"]
+    designs = []
+    for rank in range(rng.randint(2, 30)):
+        parts = []
+        for task in tasks:
+            parts.append(
+                {
+                    "task": task,
+                    "processor": rng.choice(procs),
+                    "latency_ms": None if rng.random() < 0.03 else rng.choice(TIE_LAT),
+                    "memory_mb": None if rng.random() < 0.03 else rng.choice(TIE_MEM),
+                    "config": {"model": f"m{rng.randrange(12)}"},
+                }
+            )
+        metrics: dict[str, Any] = {"accuracy": rng.choice([60.1, 60.3, 65.2, 70.0, 80.4])}
+        designs.append(
+            {"id": f"d{rank}", "rank": rank, "pareto": True, "parts": parts, "metrics": metrics}
+        )
+    plan: dict[str, Any] = {
+        "format": "carin-plan/1",
+        "name": "differential-decimal",
+        "objectives": [{"metric": "accuracy", "goal": "max"}],
+        "constraints": [],
+        "latency": {
+            "metric": "latency_ms",
+            "aggregate": rng.choice(["max", "sum", "mean", "min"]),
+            "contention": rng.choice(["time-share", "time-share", "none"]),
+        },
+        "memory": {"metric": "memory_mb", "aggregate": rng.choice(["sum", "max", "mean"])},
+        "tasks": tasks,
+        "designs": designs,
+        "primary": "d0",
+        "fallback": None,
+        "conditions": [],
+    }
+    if rng.random() < 0.25:
+        limit = rng.choice([0.3, 0.6, 0.33, 1.1, 0.45, 0.9])
+        for design in designs:
+            design["parts"][rng.randrange(len(tasks))]["max_latency_ms"] = limit
+    for d in designs:  # app-level values as the solver writes them (parts all known)
+        latency, memory = _tie_latency(plan, d, {}), _tie_memory(plan, d)
+        if latency is not None and rng.random() < 0.5:
+            d["metrics"]["latency_ms"] = float(latency)
+        if memory is not None and rng.random() < 0.5:
+            d["metrics"]["memory_mb"] = float(memory)
+    ties = tie_values(plan, rng, "latency")
+    nominal = [v for v, f in ties if not f]
+    if nominal and rng.random() < 0.7:
+        plan["constraints"].append(
+            {"metric": "latency_ms", "op": "<=", "value": rng.choice(nominal)}
+        )
+    mems = tie_values(plan, rng, "memory")
+    if mems and rng.random() < 0.4:
+        plan["constraints"].append(
+            {"metric": "memory_mb", "op": "<=", "value": rng.choice(mems)[0]}
+        )
+    if rng.random() < 0.4:
+        plan["constraints"].append({"metric": "accuracy", "op": ">=", "value": 60.3})
+    if rng.random() < 0.8:
+        plan["decimals"] = {"latency_ms": rng.choice([2, 3, 12]), "memory_mb": rng.choice([1, 2])}
+        if rng.random() < 0.5:
+            plan["decimals"]["accuracy"] = 1
+    cpu_only = [d["id"] for d in designs if {p["processor"] for p in d["parts"]} == {"cpu"}]
+    plan["fallback"] = cpu_only[0] if cpu_only and rng.random() < 0.8 else None
+    plan["tie_budgets"] = {"latency": ties, "memory": mems}
+    return plan
+
+
 def random_plan(rng: random.Random) -> dict[str, Any]:
-    """A valid plan whose conditions table is still empty."""
+    """A valid plan whose conditions table is still empty (four in ten: :func:`decimal_plan`)."""
+    if rng.random() < 0.4:
+        return decimal_plan(rng)
     tasks = ["main"] if rng.random() < 0.5 else [f"t{i}" for i in range(rng.randint(2, 3))]
     n = rng.randint(1, 40)
     procs = rng.sample(PROCS, rng.randint(1, 4))
@@ -125,22 +262,38 @@ def random_plan(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def random_conditions(rng: random.Random, *, strict: bool = False) -> dict[str, Any]:
-    """A condition set; ``strict`` = as a plan's table may hold it (factors >= 1, no odd names)."""
+def random_conditions(
+    rng: random.Random, *, strict: bool = False, ties: dict | None = None
+) -> dict[str, Any]:
+    """A condition set; ``strict`` = as a plan's table may hold it (factors >= 1, no odd names);
+    ``ties`` = a decimal plan's exact latencies and memories, used as budgets."""
     cond: dict[str, Any] = {}
     names = PROCS if strict else NAMES
     if rng.random() < 0.5:
         cond["unavailable"] = rng.sample(names, rng.randint(0 if not strict else 1, 3))
     if rng.random() < 0.4:
-        cond["memory_budget_mb"] = _value(rng, MEM, 0.0, 120.0)
+        if ties and ties["memory"] and rng.random() < 0.7:
+            cond["memory_budget_mb"] = rng.choice(ties["memory"])[0]
+        else:
+            cond["memory_budget_mb"] = _value(rng, MEM, 0.0, 120.0)
     if rng.random() < 0.5:
         factors = {}
         for name in rng.sample(names, rng.randint(1, 3)):
-            f = rng.choice(FACTORS) if rng.random() < 0.7 else rng.uniform(0.5, 6.0)
+            if ties and rng.random() < 0.7:
+                f = rng.choice(TIE_FACTORS)
+            else:
+                f = rng.choice(FACTORS) if rng.random() < 0.7 else rng.uniform(0.5, 6.0)
             factors[name] = max(f, 1.0) if strict else f
         cond["slowdown"] = factors
-    if rng.random() < 0.3:
-        cond["latency_budget_ms"] = _value(rng, GRID, 0.0, 60.0)
+    if rng.random() < (0.5 if ties else 0.3):
+        if ties and ties["latency"] and rng.random() < 0.8:
+            # a budget the design it came from meets with equality under its factors
+            budget, factors = rng.choice(ties["latency"])
+            cond["latency_budget_ms"] = budget
+            if factors:
+                cond["slowdown"] = {**cond.get("slowdown", {}), **factors}
+        else:
+            cond["latency_budget_ms"] = _value(rng, GRID, 0.0, 60.0)
     if rng.random() < 0.3:
         cond["power_mw"] = rng.choice([0.0, 0.1, 0.5, 1.0, 2.0, 3.5, 10.0, rng.uniform(0, 12)])
     return cond
@@ -169,7 +322,8 @@ def _decision(decision) -> list:
 def random_case(rng: random.Random, index: int) -> dict[str, Any]:
     """One plan with steps and the Python switcher's decision after each."""
     plan = random_plan(rng)
-    table = [random_conditions(rng, strict=True) for _ in range(rng.randint(0, 4))]
+    ties = plan.pop("tie_budgets", None)
+    table = [random_conditions(rng, strict=True, ties=ties) for _ in range(rng.randint(0, 4))]
     plan["conditions"] = [{"when": when, "design": None} for when in table]
     filler = Switcher(plan=plan, validate=False)
     for entry in plan["conditions"]:
@@ -180,9 +334,11 @@ def random_case(rng: random.Random, index: int) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     expected = []
     slow = {p: rng.choice([1.0, 1.0, 1.5, 2.5, 4.0]) for p in PROCS}
-    for _ in range(rng.randint(5, 40)):
-        if rng.random() < 0.35 or switcher.current is None:
-            step: dict[str, Any] = {"conditions": random_conditions(rng)}
+    # a decimal plan opens with a run of condition sets (exact ties before the monitor acts)
+    lead = rng.randint(4, 12) if ties else 1
+    for index in range(rng.randint(5, 40) + lead):
+        if index < lead or rng.random() < 0.35:
+            step: dict[str, Any] = {"conditions": random_conditions(rng, ties=ties)}
             decision = switcher.select(step["conditions"])
         else:
             current = switcher.current

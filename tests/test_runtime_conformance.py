@@ -1,13 +1,18 @@
 """Conformance vectors in tests/conformance/ and the brute-force reference they are checked by.
 
 The reference below re-implements the feasibility rule of docs/plan-format.md
-one design at a time, with no precomputation; other runtime tests import it.
+one design at a time, with no precomputation, in exact rational arithmetic
+(``fractions.Fraction``): plan values at the plan's decimals, factors at 6
+decimals, limits and budgets as written (Python's ``repr``). Other runtime tests
+import it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -32,6 +37,11 @@ def _num(value):
     return None
 
 
+def _written(x) -> Fraction:
+    """A finite limit or budget as written: the shortest decimal that reads back as it."""
+    return Fraction(repr(_float(x)))
+
+
 def _agg(values, how):
     if how == "max":
         return max(values)
@@ -41,44 +51,124 @@ def _agg(values, how):
     return total if how == "sum" else total / len(values)
 
 
+def _decimal_places(value) -> int:
+    """Digits after the point of the decimal a float is written as."""
+    den = _written(value).denominator
+    places = 0
+    while 10**places % den:
+        places += 1
+    return places
+
+
+def ref_places(plan, column, label, aggregate):
+    """Decimal places of a column: the plan's ``decimals``, else the most any of its values is
+    written with (at most 12), fewer if the largest value would not fit 2**50 units."""
+    given = plan.get("decimals", {}).get(column)
+    if given is not None:
+        return given
+    values = [v for d in plan["designs"] for p in d["parts"] if _num(v := p[column]) is not None]
+    app = [v for d in plan["designs"] if _num(v := d["metrics"].get(label)) is not None]
+    mean = aggregate == "mean" and len(plan["tasks"]) > 1
+    places = min(12, max(map(_decimal_places, values + ([] if mean else app)), default=0))
+    top = max(
+        [abs(v) for v in values] + [abs(v) * len(plan["tasks"]) ** mean for v in app], default=0
+    )
+    while places and top * 10**places >= 2**50:
+        places -= 1
+    return places
+
+
+def _read(value, places, mult=1):
+    """A plan value at ``places`` decimals (a mean over ``mult`` tasks kept as its sum)."""
+    scale = 10**places * mult
+    return Fraction(round(value * scale), scale)
+
+
 def ref_factor(slowdown, proc):
-    """The factor of ``proc``: the largest given for a name equal to it in lower case, if > 1."""
+    """The factor of ``proc`` at 6 decimals: the largest given for a name equal to it in
+    lower case, if > 1; None for an infinite one."""
     best = 1.0
     for name, f in (slowdown or {}).items():
         if isinstance(name, str) and name.lower() == proc and _float(f) > best:
             best = _float(f)
-    return best
+    if best == math.inf or best * 1e6 == math.inf:
+        return None
+    return Fraction(round(best * 1e6), 10**6)
 
 
 def ref_latency(plan, design, slowdown):
-    """App latency of ``design`` under ``slowdown`` per docs/plan-format.md, or None if unknown."""
+    """Exact app latency of ``design`` under ``slowdown`` (a Fraction, inf, or None if unknown)."""
+    lat = plan["latency"]
+    places = ref_places(plan, "latency_ms", lat["metric"], lat["aggregate"])
     parts = design["parts"]
     procs = [p["processor"].lower() for p in parts]
-    lats = [_num(p["latency_ms"]) for p in parts]
-    if any(v is None for v in lats):
-        nominal = _num(design["metrics"].get(plan["latency"]["metric"]))
+    factors = [ref_factor(slowdown, p) for p in procs]
+    if any(_num(p["latency_ms"]) is None for p in parts):
+        nominal = _num(design["metrics"].get(lat["metric"]))
         if nominal is None:
             return None
-        return nominal * max(ref_factor(slowdown, p) for p in procs)
-    slowed = [lat * ref_factor(slowdown, p) for lat, p in zip(lats, procs, strict=True)]
-    if plan["latency"]["contention"] == "time-share":
-        effective = [
+        k = len(plan["tasks"]) if lat["aggregate"] == "mean" else 1
+        if any(f is None for f in factors):
+            return math.inf
+        return _read(nominal, places, k) * max(factors)
+    effective = ref_effective(plan, design, slowdown)
+    return _agg(effective, lat["aggregate"])
+
+
+def ref_effective(plan, design, slowdown):
+    """Exact effective latency of each part (slowed, then time-shared)."""
+    lat = plan["latency"]
+    places = ref_places(plan, "latency_ms", lat["metric"], lat["aggregate"])
+    parts = design["parts"]
+    procs = [p["processor"].lower() for p in parts]
+    slowed = []
+    for p, proc in zip(parts, procs, strict=True):
+        f = ref_factor(slowdown, proc)
+        slowed.append(math.inf if f is None else _read(p["latency_ms"], places) * f)
+    if lat["contention"] == "time-share":
+        return [
             sum(slowed[j] for j in range(len(parts)) if procs[j] == procs[i])
             for i in range(len(parts))
         ]
-    else:
-        effective = slowed
-    return _agg(effective, plan["latency"]["aggregate"])
+    return slowed
 
 
 def ref_memory(plan, design):
-    value = _num(design["metrics"].get(plan["memory"]["metric"]))
+    mem = plan["memory"]
+    places = ref_places(plan, "memory_mb", mem["metric"], mem["aggregate"])
+    k = len(plan["tasks"]) if mem["aggregate"] == "mean" else 1
+    value = _num(design["metrics"].get(mem["metric"]))
     if value is not None:
-        return value
+        return _read(value, places, k)
     mems = [_num(p["memory_mb"]) for p in design["parts"]]
     if any(v is None for v in mems):
         return None
-    return _agg(mems, plan["memory"]["aggregate"])
+    return _agg([_read(v, places) for v in mems], mem["aggregate"])
+
+
+def _metric(plan, design, metric):
+    """An app-level metric named by a constraint: exact when the plan gives its decimals."""
+    value = _num(design["metrics"].get(metric))
+    match = re.fullmatch(r"(max|min|sum|mean)\((.+)\)", metric)
+    column = match.group(2) if match else metric
+    places = plan.get("decimals", {}).get(column)
+    if value is None or places is None:
+        return value
+    k = len(plan["tasks"]) if match and match.group(1) == "mean" else 1
+    return _read(value, places, k)
+
+
+def _within(value, budget) -> bool:
+    """``value <= budget`` with the budget as written (an infinite one as it is)."""
+    if value is None or budget != budget:
+        return False
+    return value <= budget if math.isinf(budget) else value <= _written(budget)
+
+
+def _holds(value, op, limit):
+    if isinstance(value, float) and math.isfinite(value):
+        return value <= limit if op == "<=" else value >= limit
+    return value <= _written(limit) if op == "<=" else value >= _written(limit)
 
 
 def ref_feasible(plan, design, conditions):
@@ -95,22 +185,23 @@ def ref_feasible(plan, design, conditions):
         if c["metric"] == plan["latency"]["metric"]:
             # an upper limit holds the slowed latency; a lower one the nominal latency
             value = latency if c["op"] == "<=" else ref_latency(plan, design, None)
+        elif c["metric"] == plan["memory"]["metric"]:
+            value = ref_memory(plan, design)
         else:
-            value = _num(design["metrics"].get(c["metric"]))
-            if value is None and c["metric"] == plan["memory"]["metric"]:
-                value = ref_memory(plan, design)
-        if value is None:
+            value = _metric(plan, design, c["metric"])
+        if value is None or not _holds(value, c["op"], c["value"]):
             return False
-        if c["op"] == "<=" and not value <= c["value"]:
-            return False
-        if c["op"] == ">=" and not value >= c["value"]:
+    for part, effective in zip(
+        design["parts"], ref_effective_or_none(plan, design, slowdown), strict=True
+    ):
+        limit = part.get("max_latency_ms")
+        if limit is not None and (effective is None or not effective <= _written(limit)):
             return False
     if "memory_budget_mb" in cond:
-        memory = ref_memory(plan, design)
-        if memory is None or not memory <= _float(cond["memory_budget_mb"]):
+        if not _within(ref_memory(plan, design), _float(cond["memory_budget_mb"])):
             return False
     if "latency_budget_ms" in cond:
-        if latency is None or not latency <= _float(cond["latency_budget_ms"]):
+        if not _within(latency, _float(cond["latency_budget_ms"])):
             return False
     power = cond.get("power_mw")
     if not ref_power_ok(plan, design, None if power is None else _float(power)):
@@ -118,7 +209,13 @@ def ref_feasible(plan, design, conditions):
     return True
 
 
-def _holds(band, power) -> bool:
+def ref_effective_or_none(plan, design, slowdown):
+    if any(_num(p["latency_ms"]) is None for p in design["parts"]):
+        return [None] * len(design["parts"])
+    return ref_effective(plan, design, slowdown)
+
+
+def _in_band(band, power) -> bool:
     # [lo, hi) with hi null meaning no upper bound, so even an infinite power is in
     return band[0] <= power and (band[1] is None or power < band[1])
 
@@ -136,8 +233,8 @@ def ref_power_ok(plan, design, power) -> bool:
     band = design.get("power_band_mw")
     if power is None or power != power:
         return band is None
-    if any(b is not None and _holds(b, power) for b in bands):
-        return band is not None and _holds(band, power)
+    if any(b is not None and _in_band(b, power) for b in bands):
+        return band is not None and _in_band(band, power)
     return band is None
 
 

@@ -65,3 +65,81 @@ def test_plans_are_valid_and_cover_every_kind_of_decision():
             )
             previous = design
     assert min(seen.values()) >= 10, seen
+
+
+def _float_select(plan, cond):
+    """The decision binary floating point would give (sums and products in doubles, as the
+    switchers decided before decisions were exact) for a plan without power bands; used only
+    to show that the cases tell the two apart."""
+
+    def total(values):
+        acc = 0.0
+        for v in values:
+            acc += v
+        return acc
+
+    def aggregate(values, how):
+        if how in ("max", "min"):
+            return (max if how == "max" else min)(values)
+        return total(values) if how == "sum" else total(values) / len(values)
+
+    def effective(design, slowdown):
+        procs = [p["processor"].lower() for p in design["parts"]]
+        slowed = [
+            p["latency_ms"] * max([1.0] + [f for n, f in slowdown.items() if n.lower() == q])
+            for p, q in zip(design["parts"], procs, strict=True)
+        ]
+        if plan["latency"]["contention"] != "time-share":
+            return slowed
+        return [total(s for s, r in zip(slowed, procs, strict=True) if r == q) for q in procs]
+
+    def feasible(design):
+        parts = design["parts"]
+        gone = {n.lower() for n in cond.get("unavailable", [])}
+        if gone & {p["processor"].lower() for p in parts}:
+            return False
+        known = all(p["latency_ms"] is not None for p in parts)
+        eff = effective(design, cond.get("slowdown") or {}) if known else None
+        lat = aggregate(eff, plan["latency"]["aggregate"]) if known else None
+        mems = [p["memory_mb"] for p in parts]
+        mem = design["metrics"].get("memory_mb")
+        if mem is None and None not in mems:
+            mem = aggregate(mems, plan["memory"]["aggregate"])
+        for i, p in enumerate(parts):
+            if "max_latency_ms" in p and (eff is None or eff[i] > p["max_latency_ms"]):
+                return False
+        for c in plan["constraints"]:
+            value = {"latency_ms": lat, "memory_mb": mem}.get(c["metric"])
+            value = design["metrics"]["accuracy"] if c["metric"] == "accuracy" else value
+            if value is None or (value > c["value"] if c["op"] == "<=" else value < c["value"]):
+                return False
+        if "memory_budget_mb" in cond and (mem is None or mem > cond["memory_budget_mb"]):
+            return False
+        return (
+            "latency_budget_ms" not in cond or lat is not None and lat <= cond["latency_budget_ms"]
+        )
+
+    return next((d["id"] for d in plan["designs"] if feasible(d)), None)
+
+
+def test_decimal_cases_hold_ties_that_binary_floats_decide_wrongly():
+    """The decimal plans give the Java port decisions that only exact arithmetic gets right."""
+    decimal = [c for c in CASES if c["plan"]["name"] == "differential-decimal"]
+    assert len(decimal) >= 60
+    assert sum("decimals" in c["plan"] for c in decimal) >= 30
+    limited = [
+        c
+        for c in decimal
+        if any("max_latency_ms" in p for d in c["plan"]["designs"] for p in d["parts"])
+    ]
+    assert len(limited) >= 10
+    differ = 0
+    for case in decimal:
+        plan = case["plan"]
+        for entry in plan["conditions"]:
+            differ += _float_select(plan, entry["when"]) != entry["design"]
+        for step, (design, meets, _) in zip(case["steps"], case["expected"], strict=True):
+            if "observe" in step:
+                break
+            differ += _float_select(plan, step["conditions"]) != (design if meets else None)
+    assert differ >= 10, differ

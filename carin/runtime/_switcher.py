@@ -10,7 +10,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ._errors import PlanError
-from ._model import DesignModel, factor
+from ._exact import FACTOR_ONE, factor_units, limit_units
+from ._model import DesignModel, PlanUnits, factor
 from ._monitor import MonitorConfig, SlowdownFilter, miss_probability
 from ._validate import CONDITION_KEYS, check_conditions, check_plan_structure, to_float
 
@@ -19,10 +20,8 @@ __all__ = ["Decision", "Switcher", "validate_plan"]
 _KEYS = frozenset(CONDITION_KEYS)
 _INF = math.inf
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-_SURE = 1.0 - 1e-9
-# below this, products of latencies and factors can lose relative precision (subnormal
-# numbers), so the nominal-latency shortcut for multi-part designs is not taken
-_TINY = 1e-290
+# budgets read as written, in units, per scale: a few entries are all an app uses
+_CACHE_SIZE = 256
 # conditions after normalisation: (unavailable processors of the plan, memory budget,
 # slowdown {processor: factor > 1}, latency budget, power level); None = not given
 _NOMINAL: tuple = ((), None, None, None, None)
@@ -123,16 +122,16 @@ def _prefix_masks(order: list[int]) -> list[int]:
     return masks
 
 
-def _cut(lats: list[float], f: float, limit: float) -> int:
-    """Number of leading ``lats`` (sorted) with ``lat * f <= limit``, computed exactly."""
-    k = bisect_right(lats, limit / f)
-    n = len(lats)
-    # the division can round either way: settle the cut on the product itself
-    while k < n and lats[k] * f <= limit:
-        k += 1
-    while k and not lats[k - 1] * f <= limit:
-        k -= 1
-    return k
+def _factors(slowdown: Mapping[str, float] | None) -> dict[str, int | float]:
+    """Factors above 1 in units of ``10**-6`` (those that round to 1 are left out)."""
+    out: dict[str, int | float] = {}
+    if slowdown:
+        for proc, f in slowdown.items():
+            if f > 1.0:
+                u = factor_units(f)
+                if u > FACTOR_ONE:
+                    out[proc] = u
+    return out
 
 
 def _merge(a: Mapping[str, float] | None, b: Mapping[str, float]) -> dict[str, float]:
@@ -150,14 +149,17 @@ class Switcher:
     for a condition set; :meth:`observe` feeds measured latencies to the drift
     monitor, which may add a slowdown condition of its own.
 
-    Feasibility follows ``docs/plan-format.md``. The work is done at load time:
-    every design gets a bit (bit ``i`` = rank ``i``, so the lowest set bit is the
-    best design); the designs that meet the non-latency constraints at nominal
-    conditions form one mask, each processor a mask of the designs that use it,
-    and sorted memory, power-band and per-processor latency thresholds map a
-    number to a mask by bisection. Only multi-part designs under a slowdown or
-    latency budget are evaluated one by one, and only those ranked above the answer
-    that bounds from their nominal latency do not already settle.
+    Feasibility follows ``docs/plan-format.md`` and is decided exactly, on integers
+    (section "Exact decisions"; :mod:`carin.runtime._exact`): plan values in units of
+    the plan's ``decimals``, factors at 6 decimals, limits and budgets as written.
+    The work is done at load time: every design gets a bit (bit ``i`` = rank ``i``,
+    so the lowest set bit is the best design); the designs that meet the
+    constraints at nominal conditions form one mask, each processor a mask of the
+    designs that use it, and sorted integer memory, power-band and per-processor
+    latency thresholds map a number to a mask by bisection. Only multi-part designs
+    (and designs with a part limit) under a slowdown or latency budget are evaluated
+    one by one, and only those ranked above the answer that bounds from their
+    nominal latency do not already settle.
     """
 
     def __init__(
@@ -244,21 +246,33 @@ class Switcher:
             raise PlanError(f"{path}: {exc}") from None
 
     def _build(self, plan: Mapping[str, Any]) -> None:
-        models = [DesignModel(index=i, raw=d, plan=plan) for i, d in enumerate(plan["designs"])]
+        units = PlanUnits(plan)
+        self._units = units
+        models = [
+            DesignModel(index=i, raw=d, plan=plan, units=units)
+            for i, d in enumerate(plan["designs"])
+        ]
         self._models = models
         self._ids = {m.id: m.index for m in models}
         n = len(models)
         self._all = (1 << n) - 1
         lat_metric = plan["latency"]["metric"]
         limit = _INF
+        lu: int | None = None
         others = []
         for c in plan["constraints"]:
             if c["metric"] == lat_metric and c["op"] == "<=":
-                limit = min(limit, float(c["value"]))
+                value = to_float(c["value"])
+                limit = min(limit, value)
+                u = limit_units(value, units.slowed_scale)
+                lu = u if lu is None or u < lu else lu
             else:
-                others.append((c["metric"], c["op"], float(c["value"])))
-        self._limit = limit
+                others.append((c["metric"], c["op"], to_float(c["value"])))
+        self._limit = limit  # ms, for the drift monitor and messages
+        self._lu = lu  # the same limit exactly, in units of units.slowed_scale (None: no limit)
         self._others = others
+        self._budget_cache: dict[float, int | None] = {}
+        self._memory_cache: dict[float, int | float] = {}
         static = 0
         for m in models:
             if self._static_failure(m) is None:
@@ -269,8 +283,8 @@ class Switcher:
         self._keep = {
             p: self._all & ~sum(1 << m.index for m in models if p in m.processor_set) for p in procs
         }
-        # memory budget: designs sorted by app memory
-        with_mem = sorted((m.memory, m.index) for m in models if m.memory is not None)
+        # memory budget: designs sorted by exact app memory
+        with_mem = sorted((m.mem_units, m.index) for m in models if m.mem_units is not None)
         self._mem_values = [v for v, _ in with_mem]
         self._mem_masks = _prefix_masks([i for _, i in with_mem])
         # power bands: masks per segment between consecutive band endpoints
@@ -291,22 +305,32 @@ class Switcher:
                     mask |= 1 << m.index
             seg_masks.append(mask or no_band)
         self._power_masks = seg_masks
-        # latency: single-part designs sorted by base latency per processor
-        singles: dict[str, list[tuple[float, int]]] = {}
+        # latency: single-part designs (without a part limit) sorted by exact base latency per
+        # processor; the others (several parts, or a part limit) are checked one by one
+        singles: dict[str, list[tuple[int, int]]] = {}
         multi = 0
+        limited = 0
         for m in models:
-            if m.single:
-                base = m.part_latency[0] if m.part_latency else m.nominal_latency
-                if base is not None:
-                    singles.setdefault(m.processors[0], []).append((base, m.index))
+            if m.part_limits is not None:
+                limited |= 1 << m.index
+            if m.single and m.part_limits is None:
+                if m.nominal_units is not None:
+                    singles.setdefault(m.processors[0], []).append((m.nominal_units, m.index))
             else:
                 multi |= 1 << m.index
         self._multi = multi
+        self._limited = limited
+        # nominal app latency, units of nominal_scale, of the designs checked one by one
         multi_rows = sorted(
-            (lat, m.index) for m in models if not m.single and (lat := m.latency()) is not None
+            (m.nominal_units, m.index)
+            for m in models
+            if (multi >> m.index) & 1 and m.nominal_units is not None
         )
         self._multi_lats = [v for v, _ in multi_rows]
         self._multi_masks = _prefix_masks([i for _, i in multi_rows])
+        free = [(v, i) for v, i in multi_rows if not (limited >> i) & 1]
+        self._free_lats = [v for v, _ in free]
+        self._free_masks = _prefix_masks([i for _, i in free])
         self._uses = {p: self._all & ~keep for p, keep in self._keep.items()}
         self._singles = [
             (p, [v for v, _ in rows], _prefix_masks([i for _, i in rows]))
@@ -316,37 +340,94 @@ class Switcher:
             p: (
                 lats,
                 masks,
-                self._all & ~sum(1 << m.index for m in models if m.single and m.processors[0] == p),
+                self._all
+                & ~sum(
+                    1 << m.index
+                    for m in models
+                    if m.single and m.part_limits is None and m.processors[0] == p
+                ),
             )
             for p, lats, masks in self._singles
         }
         self._id_list = [m.id for m in models]
-        self._nominal_latency = [m.latency() for m in models]
         # an unknown latency fails every latency limit, even an infinite budget
-        self._lat_known = sum(1 << m.index for m in models if m.latency() is not None)
+        self._lat_known = sum(1 << m.index for m in models if m.nominal_units is not None)
         fallback = plan["fallback"]
         self._fallback = None if fallback is None else self._ids[fallback]
 
+    def _budget_units(self, budget: float) -> int | None:
+        """A latency budget (not NaN) read as written, in units of the slowed scale.
+
+        None for an infinite budget (no limit); -1 when none holds (latencies are positive).
+        """
+        cache = self._budget_cache
+        if budget in cache:
+            return cache[budget]
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        u = None if budget == _INF else limit_units(budget, self._units.slowed_scale)
+        cache[budget] = u = None if u is None else max(u, -1)
+        return u
+
+    def _memory_units(self, budget: float) -> int | float:
+        """A memory budget (not NaN) read as written, in units of the memory scale."""
+        cache = self._memory_cache
+        u = cache.get(budget)
+        if u is None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            u = cache[budget] = limit_units(budget, self._units.memory_scale)
+        return u
+
     def _static_failure(self, m: DesignModel) -> str | None:
         """Why ``m`` fails at nominal conditions (None when it does not)."""
-        nominal = m.latency()
-        if self._limit < _INF and (nominal is None or not nominal <= self._limit):
-            shown = "unknown" if nominal is None else f"{nominal:g} ms"
+        units = self._units
+        nominal = m.nominal_units
+        if self._lu is not None and (nominal is None or not nominal * FACTOR_ONE <= self._lu):
+            shown = "unknown" if nominal is None else f"{nominal / units.nominal_scale:g} ms"
             return f"latency {shown} > limit {self._limit:g} ms"
+        part = m.part_failure(None)
+        if part is not None:
+            return self._part_message(m, part, None)
         metrics = m.raw["metrics"]
         lat_metric = self.plan["latency"]["metric"]
+        mem_metric = self.plan["memory"]["metric"]
         for metric, op, value in self._others:
-            got = metrics.get(metric)
-            if metric == self.plan["memory"]["metric"] and got is None:
-                got = m.memory
             if metric == lat_metric:
-                got = nominal
-            if not isinstance(got, int | float) or isinstance(got, bool) or math.isnan(got):
+                got, scale = nominal, units.nominal_scale
+            elif metric == mem_metric:
+                got, scale = m.mem_units, units.memory_scale
+            else:
+                got = metrics.get(metric)
+                if not isinstance(got, int | float) or isinstance(got, bool) or math.isnan(got):
+                    got = None
+                scale = units.metric_scale(metric)
+                if got is not None:
+                    got = to_float(got)
+                    if scale is not None:
+                        got = round(got * scale)
+            if got is None:
                 return f"{metric} unknown (constraint {metric} {op} {value:g})"
-            got = to_float(got)
-            if not (got <= value if op == "<=" else got >= value):
+            if scale is None:
+                ok = got <= value if op == "<=" else got >= value
+            else:
+                ok = (
+                    got <= limit_units(value, scale, op)
+                    if op == "<="
+                    else (got >= limit_units(value, scale, op))
+                )
+                got = got / scale
+            if not ok:
                 return f"{metric} {got:g} violates {metric} {op} {value:g}"
         return None
+
+    def _part_message(self, m: DesignModel, part: int, factors: Mapping | None) -> str:
+        task = self.plan["tasks"][part]
+        limit = to_float(m.raw["parts"][part]["max_latency_ms"])
+        if m.lat_units is None:
+            return f"{task} latency unknown (its limit {limit:g} ms)"
+        lat = m._effective(m._slowed(factors))[part] / self._units.part_scale
+        return f"{task} latency {lat:.4g} ms > its limit {limit:g} ms"
 
     def _power_mask(self, power: float | None) -> int:
         """Designs a power level (None or NaN: none given) leaves in play."""
@@ -421,6 +502,7 @@ class Switcher:
         """Rank of the best feasible design, or None.
 
         ``norm`` = normalised conditions (:meth:`_normalise`), ``extra`` = monitor slowdown.
+        Every comparison is exact (units; see :mod:`carin.runtime._model`).
         """
         gone, mem, slowdown, budget, power = norm
         mask = self._static
@@ -429,67 +511,84 @@ class Switcher:
             for proc in gone:
                 mask &= keep[proc]
         if mem is not None:
-            mask &= self._mem_masks[bisect_right(self._mem_values, mem)] if mem == mem else 0
+            if mem == mem:
+                mu = self._memory_cache.get(mem)
+                if mu is None:
+                    mu = self._memory_units(mem)
+                mask &= self._mem_masks[bisect_right(self._mem_values, mu)]
+            else:
+                mask = 0
         if self._has_bands:
             mask &= self._power_mask(power)
         if extra:
             slowdown = _merge(slowdown, extra)
-        if mask and (slowdown or budget is not None):
-            limit = self._limit
-            if budget is not None:
-                mask &= self._lat_known
-                if budget != budget:
-                    limit = -_INF
-                elif budget < limit:
-                    limit = budget
-            if limit < _INF:
-                if budget is None and limit == self._limit:
-                    # nominal limits already hold (static mask): re-cut slowed processors only
-                    ok = self._all
+        if not mask or not (slowdown or budget is not None):
+            return (mask & -mask).bit_length() - 1 if mask else None
+        # factors are taken at 6 decimals, round(f * 10**6) (carin.runtime._exact.factor_units,
+        # inlined below where select is hot); every factor here is above 1
+        lu = self._lu
+        if budget is not None:
+            mask &= self._lat_known
+            if budget != budget:
+                b = -1  # latencies are positive: -1 holds none
+            elif budget in self._budget_cache:
+                b = self._budget_cache[budget]
+            else:
+                b = self._budget_units(budget)
+            if b is not None and (lu is None or b < lu):
+                lu = b
+        if lu is not None:
+            if budget is None or lu == self._lu:
+                # nominal limits already hold (static mask): re-cut slowed processors only
+                ok = self._all
+                if slowdown:
                     for proc, f in slowdown.items():
-                        if f > 1.0:
-                            info = self._single_by_proc.get(proc)
-                            if info is not None:
-                                lats, masks, drop = info
-                                ok = (ok & drop) | masks[_cut(lats, f, limit)]
-                else:
-                    # slowdowns only lengthen latencies, so a multi-part design whose nominal
-                    # latency is over the limit is out without being evaluated
-                    ok = self._multi_masks[bisect_right(self._multi_lats, limit)]
-                    for proc, lats, masks in self._singles:
-                        f = slowdown.get(proc, 1.0) if slowdown else 1.0
-                        ok |= masks[_cut(lats, f, limit) if f > 1.0 else bisect_right(lats, limit)]
-                mask &= ok
-                multi = self._multi
-                if mask & multi:
-                    # a multi-part design on no slowed processor runs at its nominal latency,
-                    # which the masks above already held to the limit
-                    touched = 0
-                    top = 1.0
-                    if slowdown:
-                        uses = self._uses
-                        for proc, f in slowdown.items():
-                            if f > 1.0:
-                                touched |= uses.get(proc, 0)
-                                if f > top:
-                                    top = f
-                    # nor can one whose nominal latency times the largest factor is well
-                    # within the limit (the margin covers the rounding of the exact sum)
-                    bound = limit / top * _SURE
-                    sure = (
-                        self._multi_masks[bisect_right(self._multi_lats, bound)]
-                        if bound >= _TINY
-                        else 0
-                    )
-                    models = self._models
-                    while mask & multi:
-                        low = mask & -mask
-                        if not low & multi or not low & touched or low & sure:
-                            break
-                        lat = models[low.bit_length() - 1].latency(slowdown)
-                        if lat is not None and lat <= limit:
-                            break
-                        mask ^= low
+                        info = self._single_by_proc.get(proc)
+                        if info is not None:
+                            lats, masks, drop = info
+                            u = f * 1e6
+                            cut = 0 if u == _INF else bisect_right(lats, lu // round(u))
+                            ok = (ok & drop) | masks[cut]
+            else:
+                # slowdowns only lengthen latencies, so a design checked one by one whose
+                # nominal latency is over the limit is out without being evaluated
+                nominal = lu // FACTOR_ONE
+                ok = self._multi_masks[bisect_right(self._multi_lats, nominal)]
+                get = slowdown.get if slowdown else None
+                for proc, lats, masks in self._singles:
+                    f = get(proc) if get else None
+                    if f is None:
+                        ok |= masks[bisect_right(lats, nominal)]
+                    else:
+                        u = f * 1e6
+                        if u != _INF:  # an infinitely slowed part holds no limit
+                            ok |= masks[bisect_right(lats, lu // round(u))]
+            mask &= ok
+        multi = self._multi
+        if slowdown and mask & multi:
+            factors = _factors(slowdown)
+            # a design on no slowed processor runs at its nominal latency, which the masks
+            # above already held to the limits; nor can one without part limits whose
+            # nominal latency times the largest factor is within the limit
+            touched = 0
+            uses = self._uses
+            for proc in factors:
+                touched |= uses.get(proc, 0)
+            top = max(factors.values(), default=FACTOR_ONE)
+            if lu is None:
+                sure = self._all & ~self._limited
+            elif top == _INF:
+                sure = 0
+            else:
+                sure = self._free_masks[bisect_right(self._free_lats, lu // top)]
+            models = self._models
+            while mask & multi:
+                low = mask & -mask
+                if not low & multi or not low & touched or low & sure:
+                    break
+                if models[low.bit_length() - 1].holds(factors, lu):
+                    break
+                mask ^= low
         if mask:
             return (mask & -mask).bit_length() - 1
         return None
@@ -584,8 +683,10 @@ class Switcher:
         failure = self._static_failure(m)
         if failure:
             return failure
-        if mem is not None and (m.memory is None or not m.memory <= mem):
-            shown = "unknown" if m.memory is None else f"{m.memory:g} MB"
+        if mem is not None and (
+            m.mem_units is None or mem != mem or not m.mem_units <= self._memory_units(mem)
+        ):
+            shown = "unknown" if m.mem_units is None else f"{m.memory:g} MB"
             return f"memory {shown} > budget {mem:g} MB"
         if self._has_bands and not (self._power_mask(power) >> m.index) & 1:
             if m.band is None:
@@ -596,16 +697,23 @@ class Switcher:
             if power is None or power != power:
                 return f"power band [{lo:g}, {hi:g}): no power level given"
             return f"power {power:g} mW outside band [{lo:g}, {hi:g})"
-        limit = self._limit
+        factors = _factors(slowdown)
+        slowed = {p: factor(slowdown, p) for p in m.processor_set if p in factors}
+        note = ", ".join(f"{p} x{f:g}" for p, f in sorted(slowed.items()))
+        note = f" (slowdown {note})" if note else ""
+        part = m.part_failure(factors) if slowed else None
+        if part is not None:
+            return self._part_message(m, part, factors) + note
+        limit, lu = self._limit, self._lu
         if budget is not None:
-            limit = -_INF if budget != budget else min(limit, budget)
-        if budget is not None or (limit < _INF and slowdown):
-            lat = m.latency(slowdown)
-            if lat is None or not lat <= limit:
-                shown = "unknown" if lat is None else f"{lat:.4g} ms"
-                slowed = {p: factor(slowdown, p) for p in m.processor_set}
-                note = ", ".join(f"{p} x{f:g}" for p, f in sorted(slowed.items()) if f > 1.0)
-                return f"latency {shown} > {limit:g} ms" + (f" (slowdown {note})" if note else "")
+            b = self._budget_units(budget) if budget == budget else -1
+            if b is not None and (lu is None or b < lu):
+                limit, lu = budget, b
+        if budget is not None or (lu is not None and slowed):
+            lat = m.latency_units(factors)
+            if lat is None or lu is not None and not lat <= lu:
+                shown = "unknown" if lat is None else f"{lat / self._units.slowed_scale:.4g} ms"
+                return f"latency {shown} > {limit:g} ms{note}"
         return None
 
     def explain(self, decision: Decision) -> str:

@@ -180,6 +180,7 @@ def _check_part(part: Any, where: str, task: str) -> None:
     # a latency is positive (a slowdown multiplies it: 0 x inf has no value), memory >= 0
     _num(_required(part, "latency_ms", where), f"{where}.latency_ms", nullable=True, positive=True)
     _num(_required(part, "memory_mb", where), f"{where}.memory_mb", nullable=True, minimum=0.0)
+    _num(part.get("max_latency_ms"), f"{where}.max_latency_ms", nullable=True)
     if "config" in part:
         config = _obj(part["config"], f"{where}.config")
         if "asset" in config:
@@ -254,6 +255,14 @@ def check_plan_structure(obj: Any) -> None:
     # app latency is positive and memory not negative (as a part's, in _check_part)
     app_metrics = (lat_metric, _str(_required(memory, "metric", "memory"), "memory.metric"))
     _choice(_required(memory, "aggregate", "memory"), "memory.aggregate", AGGREGATES)
+    if "decimals" in plan:
+        decimals = _obj(plan["decimals"], "decimals")
+        for column in sorted(decimals):
+            places = decimals[column]
+            if not isinstance(places, int) or isinstance(places, bool) or not 0 <= places <= 12:
+                raise _fail(
+                    f"decimals.{column}", f"expected an integer from 0 to 12, got {_show(places)}"
+                )
     tasks = _list(_required(plan, "tasks", ""), "tasks", nonempty=True)
     for i, task in enumerate(tasks):
         _str(task, f"tasks[{i}]")

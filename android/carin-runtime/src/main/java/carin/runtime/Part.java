@@ -8,13 +8,16 @@ public final class Part {
     private final String processor;
     private final Double latencyMs;
     private final Double memoryMb;
+    private final Double maxLatencyMs;
     private final Map<String, Object> config;
 
-    Part(String task, String processor, Double latencyMs, Double memoryMb, Map<String, Object> config) {
+    Part(String task, String processor, Double latencyMs, Double memoryMb, Double maxLatencyMs,
+            Map<String, Object> config) {
         this.task = task;
         this.processor = processor;
         this.latencyMs = latencyMs;
         this.memoryMb = memoryMb;
+        this.maxLatencyMs = maxLatencyMs;
         this.config = config;
     }
 
@@ -36,6 +39,14 @@ public final class Part {
     /** The part's memory in MB as profiled, or null when unknown. */
     public Double memoryMb() {
         return memoryMb;
+    }
+
+    /**
+     * The task's own latency limit on this part ({@code max_latency_ms}: its effective latency,
+     * slowed and time-shared, must stay within it), or null when the task has none.
+     */
+    public Double maxLatencyMs() {
+        return maxLatencyMs;
     }
 
     /**

@@ -49,6 +49,8 @@ public final class Plan {
     final double[] constraintValue;
     final List<Conditions> entryWhen;
     final List<String> entryDesign;
+    /** The plan's {@code decimals}: metric column -> places (empty when it has none). */
+    final Map<String, Integer> decimals;
 
     private Plan(JSONObject plan) throws PlanException {
         Object fmt = Json.required(plan, "format", "");
@@ -83,6 +85,23 @@ public final class Plan {
         JSONObject memory = Json.obj(Json.required(plan, "memory", ""), "memory");
         memoryMetric = Json.str(Json.required(memory, "metric", "memory"), "memory.metric");
         memoryAggregate = Json.choice(Json.required(memory, "aggregate", "memory"), "memory.aggregate", AGGREGATES);
+        Map<String, Integer> places = new java.util.TreeMap<String, Integer>();
+        if (plan.has("decimals")) {
+            JSONObject given = Json.obj(plan.opt("decimals"), "decimals");
+            java.util.TreeSet<String> columns = new java.util.TreeSet<String>();
+            for (Iterator<String> it = given.keys(); it.hasNext(); ) {
+                columns.add(it.next());
+            }
+            for (String column : columns) {
+                Object v = given.opt(column);
+                if (!(v instanceof Integer) || (Integer) v < 0 || (Integer) v > Exact.MAX_DECIMALS) {
+                    throw Json.fail("decimals." + column, "expected an integer from 0 to " + Exact.MAX_DECIMALS
+                            + ", got " + Json.show(v));
+                }
+                places.put(column, (Integer) v);
+            }
+        }
+        decimals = Collections.unmodifiableMap(places);
         JSONArray taskList = Json.list(Json.required(plan, "tasks", ""), "tasks", true);
         List<String> taskNames = new ArrayList<String>();
         for (int i = 0; i < taskList.length(); i++) {
@@ -213,6 +232,7 @@ public final class Plan {
         String processor = Json.str(Json.required(p, "processor", where), where + ".processor");
         Double latency = Json.num(Json.required(p, "latency_ms", where), where + ".latency_ms", true, true, Double.NaN, true);
         Double memory = Json.num(Json.required(p, "memory_mb", where), where + ".memory_mb", true, true, 0.0, false);
+        Double maxLatency = Json.num(p.opt("max_latency_ms"), where + ".max_latency_ms", true, true, Double.NaN, false);
         Map<String, Object> config = Collections.emptyMap();
         if (p.has("config")) {
             JSONObject c = Json.obj(p.opt("config"), where + ".config");
@@ -223,7 +243,7 @@ public final class Plan {
             Map<String, Object> plain = (Map<String, Object>) Json.plain(c);
             config = plain;
         }
-        return new Part(got, processor.toLowerCase(Locale.ROOT), latency, memory, config);
+        return new Part(got, processor.toLowerCase(Locale.ROOT), latency, memory, maxLatency, config);
     }
 
     /**

@@ -1,5 +1,6 @@
 package carin.runtime;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -23,8 +24,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * of {@code carin/runtime/_monitor.py}; when the current design is likely to miss its latency
  * limit the monitor adds a slowdown condition of its own and the switcher re-selects.
  *
- * <p>Numbers: every latency is computed with the same double operations in the same order as
- * the Python switcher (sums left to right in part order, no compensated summation, no
+ * <p>Numbers: feasibility is decided exactly on the decimals the solver used ({@code
+ * docs/plan-format.md}, "Exact decisions"): plan values, factors (at 6 decimals) and limits
+ * (read as written) are integers, got by the same IEEE operations as in Python ({@link Exact}).
+ * A latency is first computed in doubles from those integers; only where it is within a
+ * relative 2^-30 of a limit is it recomputed exactly with {@code BigInteger}. Memory is compared
+ * on {@code long} units. The drift monitor computes with the same double operations in the same
+ * order as the Python switcher (sums left to right in part order, no compensated summation, no
  * transcendental functions but {@code sqrt}), so both get the same bits.
  *
  * <p>Work is done at load: designs are bits of {@code long} words; the designs meeting the
@@ -55,10 +61,23 @@ public final class Switcher {
     private final int[][] partProc;
     private final double[][] partLat;
     private final double[] nominalMetric;
-    private final double[] memory;
     private final int[][][] groups;
     private final int aggregate;
     private final double limit;
+    // exact numbers (docs/plan-format.md, "Exact decisions"): units of 10^-latPlaces ms
+    // (a multi-task mean kept as the sum, times latMult) and of 10^-memPlaces MB
+    private final int latPlaces;
+    private final long latMult;
+    private final int memPlaces;
+    private final long memMult;
+    private final long[][] latUnits;
+    private final double[][] latExact;
+    private final long[] nominalUnits;
+    private final double[] nominalExact;
+    private final long[] memUnits;
+    private final double[][] partLimit;
+    private final boolean anyPartLimit;
+    private final BigInteger limitUnits;
     private final long[] staticOk;
     private final long[][] uses;
     private final boolean hasBands;
@@ -79,6 +98,8 @@ public final class Switcher {
 
     // scratch (used under the lock)
     private final double[] factor;
+    private final double[] factorUnits;
+    private final double[] factorExact;
     private final int[] gone;
     private final double[] slowed;
     private final double[] effective;
@@ -121,56 +142,109 @@ public final class Switcher {
         partProc = new int[n][];
         partLat = new double[n][];
         nominalMetric = new double[n];
-        memory = new double[n];
         groups = new int[n][][];
+        int tasks = plan.tasks().size();
+        latMult = how.equals("mean") && tasks > 1 ? tasks : 1;
+        memMult = plan.memoryAggregate.equals("mean") && tasks > 1 ? tasks : 1;
+        latPlaces = places(designs, "latency_ms", plan.latencyMetric, latMult);
+        memPlaces = places(designs, "memory_mb", plan.memoryMetric, memMult);
+        latUnits = new long[n][];
+        latExact = new double[n][];
+        nominalUnits = new long[n];
+        nominalExact = new double[n];
+        memUnits = new long[n];
+        partLimit = new double[n][];
+        boolean limited = false;
+        double nominalScale = Exact.POW10[latPlaces] * latMult;
         for (int i = 0; i < n; i++) {
             Design d = designs.get(i);
             List<Part> parts = d.parts();
             int m = parts.size();
             partProc[i] = new int[m];
             double[] lats = new double[m];
+            long[] units = new long[m];
             boolean known = true;
-            for (int k = 0; k < m; k++) {
-                partProc[i][k] = procIndex.get(parts.get(k).processor());
-                Double l = parts.get(k).latencyMs();
+            for (int j = 0; j < m; j++) {
+                partProc[i][j] = procIndex.get(parts.get(j).processor());
+                Double l = parts.get(j).latencyMs();
                 known &= l != null;
-                lats[k] = l == null ? Double.NaN : l;
+                lats[j] = l == null ? Double.NaN : l;
+                if (l != null) {
+                    units[j] = units(l, Exact.POW10[latPlaces], "designs[" + i + "].parts[" + j + "].latency_ms",
+                            "latency_ms", latPlaces, true);
+                }
             }
             partLat[i] = known ? lats : null;
             nominalMetric[i] = number(d.metrics().get(plan.latencyMetric));
             groups[i] = new int[m][];
-            for (int k = 0; k < m; k++) {
+            for (int j = 0; j < m; j++) {
                 if (plan.timeShare) {
                     int count = 0;
-                    for (int j = 0; j < m; j++) {
-                        count += partProc[i][j] == partProc[i][k] ? 1 : 0;
+                    for (int q = 0; q < m; q++) {
+                        count += partProc[i][q] == partProc[i][j] ? 1 : 0;
                     }
-                    groups[i][k] = new int[count];
-                    for (int j = 0, c = 0; j < m; j++) {
-                        if (partProc[i][j] == partProc[i][k]) {
-                            groups[i][k][c++] = j;
+                    groups[i][j] = new int[count];
+                    for (int q = 0, c = 0; q < m; q++) {
+                        if (partProc[i][q] == partProc[i][j]) {
+                            groups[i][j][c++] = q;
                         }
                     }
                 } else {
-                    groups[i][k] = new int[] {k};
+                    groups[i][j] = new int[] {j};
+                }
+            }
+            long nominal = -1;
+            if (!Double.isNaN(nominalMetric[i])) {
+                nominal = units(nominalMetric[i], nominalScale, "designs[" + i + "].metrics." + plan.latencyMetric,
+                        "latency_ms", latPlaces, true);
+            }
+            if (known) {
+                latUnits[i] = units;
+                latExact[i] = new double[m];
+                for (int j = 0; j < m; j++) {
+                    latExact[i][j] = units[j] / Exact.POW10[latPlaces];
+                }
+                long[] eff = new long[m];
+                for (int j = 0; j < m; j++) {
+                    for (int q : groups[i][j]) {
+                        eff[j] += units[q];
+                    }
+                }
+                nominal = combineUnits(eff, aggregate);
+            }
+            nominalUnits[i] = nominal;
+            nominalExact[i] = nominal < 0 ? Double.NaN : nominal / nominalScale;
+            long[] mems = new long[m];
+            boolean all = true;
+            for (int j = 0; j < m; j++) {
+                Double v = parts.get(j).memoryMb();
+                all &= v != null;
+                if (v != null) {
+                    mems[j] = units(v, Exact.POW10[memPlaces], "designs[" + i + "].parts[" + j + "].memory_mb",
+                            "memory_mb", memPlaces, false);
                 }
             }
             double mem = number(d.metrics().get(plan.memoryMetric));
-            if (Double.isNaN(mem)) {
-                double[] mems = new double[m];
-                boolean all = true;
-                for (int k = 0; k < m; k++) {
-                    Double v = parts.get(k).memoryMb();
-                    all &= v != null;
-                    mems[k] = v == null ? Double.NaN : v;
-                }
-                if (all) {
-                    mem = combine(mems, m, memoryAggregate(plan.memoryAggregate));
-                }
+            if (!Double.isNaN(mem)) {
+                memUnits[i] = units(mem, Exact.POW10[memPlaces] * memMult, "designs[" + i + "].metrics." + plan.memoryMetric,
+                        "memory_mb", memPlaces, false);
+            } else {
+                memUnits[i] = all ? combineUnits(mems, memoryAggregate(plan.memoryAggregate)) : -1;
             }
-            memory[i] = mem;
+            double[] limits = new double[m];
+            boolean any = false;
+            for (int j = 0; j < m; j++) {
+                Double v = parts.get(j).maxLatencyMs();
+                limits[j] = v == null ? Double.NaN : v;
+                any |= v != null;
+            }
+            partLimit[i] = any ? limits : null;
+            limited |= any;
         }
+        anyPartLimit = limited;
         factor = new double[np];
+        factorUnits = new double[np];
+        factorExact = new double[np];
         gone = new int[np];
         slowed = new double[maxParts];
         effective = new double[maxParts];
@@ -181,6 +255,7 @@ public final class Switcher {
         fp = new double[np];
         active = ones(np);
         limit = plan.latencyLimitMs();
+        limitUnits = limit < INF ? Exact.limitUnits(limit, latPlaces + Exact.FACTOR_PLACES, latMult, true) : null;
         // designs that meet every constraint at nominal conditions
         staticOk = new long[words];
         Arrays.fill(factor, 1.0);
@@ -246,6 +321,80 @@ public final class Switcher {
         return v == null ? Double.NaN : v;
     }
 
+    /**
+     * The places a column is read with: the plan's {@code decimals}, else the fewest (at most
+     * 12) at which every value of the plan is a decimal, fewer when the largest would not fit
+     * (as Python's {@code PlanUnits}).
+     */
+    private int places(List<Design> designs, String column, String label, long mult) {
+        Integer given = plan.decimals.get(column);
+        if (given != null) {
+            return given;
+        }
+        List<Double> parts = new ArrayList<Double>();
+        List<Double> app = new ArrayList<Double>();
+        for (Design d : designs) {
+            for (Part p : d.parts()) {
+                Double v = column.equals("latency_ms") ? p.latencyMs() : p.memoryMb();
+                if (v != null) {
+                    parts.add(v);
+                }
+            }
+            Double v = d.metrics().get(label);
+            if (v != null) {
+                app.add(v);
+            }
+        }
+        double[] values = new double[parts.size() + app.size()];
+        int count = 0;
+        double top = 0.0;
+        for (double v : parts) {
+            values[count++] = v;
+            top = Math.max(top, Math.abs(v));
+        }
+        for (double v : app) {
+            if (mult == 1) {
+                values[count++] = v;
+            }
+            top = Math.max(top, Math.abs(v) * mult);
+        }
+        int d = Exact.placesOf(values, count, Exact.MAX_DECIMALS);
+        while (d > 0 && !(top * Exact.POW10[d] < Exact.EXACT_LIMIT)) {
+            d--;
+        }
+        return d;
+    }
+
+    /** A plan value in units, checked to be in range (and above 0 for a latency). */
+    private static long units(double value, double scale, String where, String column, int places, boolean positive)
+            throws PlanException {
+        double u = Exact.valueUnits(value, scale);
+        if (!(Math.abs(u) < Exact.EXACT_LIMIT)) {
+            throw Json.fail(where, Json.show(value) + " is beyond the switcher's exact range at " + places
+                    + " decimals (decimals." + column + "; at most " + Exact.EXACT_LIMIT + " units of 10^-" + places + ")");
+        }
+        if (positive && u <= 0) {
+            throw Json.fail(where, Json.show(value) + " rounds to 0 at " + places + " decimals (decimals." + column
+                    + "); a latency is positive");
+        }
+        return (long) u;
+    }
+
+    /** max, min, or the sum (a mean is compared as the sum). */
+    private static long combineUnits(long[] values, int how) {
+        long acc = values[0];
+        for (int j = 1; j < values.length; j++) {
+            if (how == MAX) {
+                acc = Math.max(acc, values[j]);
+            } else if (how == MIN) {
+                acc = Math.min(acc, values[j]);
+            } else {
+                acc += values[j];
+            }
+        }
+        return acc;
+    }
+
     private static int memoryAggregate(String how) {
         return how.equals("max") ? MAX : how.equals("min") ? MIN : how.equals("sum") ? SUM : MEAN;
     }
@@ -282,30 +431,61 @@ public final class Switcher {
         return how == SUM ? total : total / count;
     }
 
-    /** Constraints at nominal conditions, as Python's {@code _static_failure}. */
+    private static final BigInteger ONE_FACTOR = BigInteger.valueOf((long) Exact.FACTOR_ONE);
+
+    /** Constraints at nominal conditions, exactly, as Python's {@code _static_failure}. */
     private boolean meetsNominal(int i, Design d) {
-        double nominal = latency(i, factor);
-        if (limit < INF && !(nominal <= limit)) {
+        long nominal = nominalUnits[i];
+        if (limitUnits != null
+                && (nominal < 0 || BigInteger.valueOf(nominal).multiply(ONE_FACTOR).compareTo(limitUnits) > 0)) {
             return false;
+        }
+        if (partLimit[i] != null) {
+            if (latUnits[i] == null) {
+                return false; // an unknown latency fails its part's limit
+            }
+            Arrays.fill(factorUnits, Exact.FACTOR_ONE);
+            for (int j = 0; j < partLimit[i].length; j++) {
+                if (!Double.isNaN(partLimit[i][j]) && !partHoldsExactly(i, j)) {
+                    return false;
+                }
+            }
         }
         for (int c = 0; c < plan.constraintMetric.length; c++) {
             String metric = plan.constraintMetric[c];
             boolean atMost = plan.constraintAtMost[c];
+            double value = plan.constraintValue[c];
             if (metric.equals(plan.latencyMetric) && atMost) {
                 continue; // folded into the limit
             }
-            double got;
-            if (metric.equals(plan.latencyMetric)) {
-                got = nominal;
+            BigInteger got;
+            BigInteger bound;
+            if (metric.equals(plan.latencyMetric) || metric.equals(plan.memoryMetric)) {
+                boolean lat = metric.equals(plan.latencyMetric);
+                long u = lat ? nominal : memUnits[i];
+                if (u < 0) {
+                    return false;
+                }
+                got = BigInteger.valueOf(u);
+                bound = lat ? Exact.limitUnits(value, latPlaces, latMult, atMost)
+                        : Exact.limitUnits(value, memPlaces, memMult, atMost);
             } else {
-                Double v = d.metrics().get(metric);
-                got = v == null && metric.equals(plan.memoryMetric) ? memory[i] : number(v);
+                double v = number(d.metrics().get(metric));
+                if (Double.isNaN(v)) {
+                    return false;
+                }
+                long[] scale = metricScale(metric);
+                if (scale == null) {
+                    if (!(atMost ? v <= value : v >= value)) {
+                        return false;
+                    }
+                    continue;
+                }
+                got = Exact.big(Exact.valueUnits(v, Exact.POW10[(int) scale[0]] * scale[1]));
+                bound = Exact.limitUnits(value, (int) scale[0], scale[1], atMost);
             }
-            if (Double.isNaN(got)) {
-                return false;
-            }
-            double value = plan.constraintValue[c];
-            if (!(atMost ? got <= value : got >= value)) {
+            int cmp = got.compareTo(bound);
+            if (atMost ? cmp > 0 : cmp < 0) {
                 return false;
             }
         }
@@ -313,14 +493,36 @@ public final class Switcher {
     }
 
     /**
-     * App latency of design {@code i} under per-processor factors {@code f} (1 = not slowed),
-     * NaN when unknown (see {@code carin/runtime/_model.py}).
+     * {@code {places, mult}} of an app-level metric a constraint names ({@code agg(column)} or a
+     * single-DNN {@code column}, a multi-task mean times the task count), or null when the plan
+     * gives no decimals for its column (compared as doubles).
+     */
+    private long[] metricScale(String label) {
+        String column = label;
+        long mult = 1;
+        int open = label.indexOf('(');
+        if (open > 0 && label.endsWith(")") && open + 2 < label.length()) {
+            String how = label.substring(0, open);
+            if (how.equals("max") || how.equals("min") || how.equals("sum") || how.equals("mean")) {
+                column = label.substring(open + 1, label.length() - 1);
+                int k = plan.tasks().size();
+                mult = how.equals("mean") && k > 1 ? k : 1;
+            }
+        }
+        Integer places = plan.decimals.get(column);
+        return places == null ? null : new long[] {places, mult};
+    }
+
+    /**
+     * App latency of design {@code i} in doubles under factors {@code f} (1 = not slowed), from
+     * the exact part latencies (units / 10^places); NaN when unknown. Only a filter: it decides
+     * where it is clearly within or over a limit ({@link #compare}), exact arithmetic the rest.
      */
     private double latency(int i, double[] f) {
         int[] procs = partProc[i];
-        double[] lats = partLat[i];
+        double[] lats = latExact[i];
         if (lats == null) {
-            double nominal = nominalMetric[i];
+            double nominal = nominalExact[i];
             if (Double.isNaN(nominal)) {
                 return Double.NaN;
             }
@@ -335,17 +537,16 @@ public final class Switcher {
         if (procs.length == 1) {
             return lats[0] * f[procs[0]];
         }
-        return combine(effective, effectiveLatencies(i, f), aggregate);
+        return combine(effective, effectiveLatencies(i, lats, f), aggregate);
     }
 
     /**
-     * Fill {@code effective} with what each part of design {@code i} (all latencies known)
-     * sees under factors {@code f}: its slowed latency, or under time-share the sum, in part
-     * order, of the slowed latencies on its processor. Returns the number of parts.
+     * Fill {@code effective} with what each part of design {@code i} (latencies {@code lats},
+     * all known) sees under factors {@code f}: its slowed latency, or under time-share the sum,
+     * in part order, of the slowed latencies on its processor. Returns the number of parts.
      */
-    private int effectiveLatencies(int i, double[] f) {
+    private int effectiveLatencies(int i, double[] lats, double[] f) {
         int[] procs = partProc[i];
-        double[] lats = partLat[i];
         int m = procs.length;
         for (int k = 0; k < m; k++) {
             slowed[k] = lats[k] * f[procs[k]];
@@ -359,6 +560,109 @@ public final class Switcher {
             effective[k] = e;
         }
         return m;
+    }
+
+    private static final int HOLDS = 1;
+    private static final int FAILS = 0;
+    private static final int UNSURE = -1;
+    // a double computed from the exact values by a few products and at most 2k sums is within
+    // (2k + 6) * 2^-53 of the exact value, far inside 2^-30: outside this margin it decides alone
+    private static final double LOW = 1.0 - 0x1p-30;
+    private static final double HIGH = 1.0 + 0x1p-30;
+
+    /** Whether positive {@code v} is clearly within ({@code HOLDS}) or over a positive limit. */
+    private static int compare(double v, double lim) {
+        if (!(lim > 0.0)) {
+            return FAILS; // latencies are positive
+        }
+        if (v <= lim * LOW) {
+            return HOLDS;
+        }
+        double high = lim * HIGH;
+        return high < INF && v >= high ? FAILS : UNSURE;
+    }
+
+    /**
+     * Whether design {@code i} meets its part limits and the app latency limit {@code lim} (ms,
+     * INF = none) under the factors in {@code factorUnits}/{@code factorExact}, decided exactly.
+     */
+    private boolean latencyHolds(int i, double lim, boolean budget) {
+        if (nominalUnits[i] < 0) {
+            return !budget; // an unknown latency fails every limit (the static mask held the plan's)
+        }
+        if (partLimit[i] != null) {
+            if (latExact[i] == null) {
+                return false;
+            }
+            effectiveLatencies(i, latExact[i], factorExact);
+            double[] limits = partLimit[i];
+            for (int j = 0; j < limits.length; j++) {
+                if (!Double.isNaN(limits[j])) {
+                    int r = compare(effective[j], limits[j]);
+                    if (r == FAILS || r == UNSURE && !partHoldsExactly(i, j)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        if (lim == INF) {
+            return true;
+        }
+        int r = compare(latency(i, factorExact), lim);
+        return r == HOLDS || r == UNSURE && appHoldsExactly(i, lim);
+    }
+
+    /** Exact slowed effective latency of each part of design {@code i}; null entries are infinite. */
+    private BigInteger[] effectiveUnits(int i) {
+        int[] procs = partProc[i];
+        long[] lats = latUnits[i];
+        int m = procs.length;
+        BigInteger[] slow = new BigInteger[m];
+        for (int j = 0; j < m; j++) {
+            double f = factorUnits[procs[j]];
+            slow[j] = f == INF ? null : BigInteger.valueOf(lats[j]).multiply(Exact.big(f));
+        }
+        BigInteger[] out = new BigInteger[m];
+        for (int j = 0; j < m; j++) {
+            BigInteger acc = BigInteger.ZERO;
+            for (int q : groups[i][j]) {
+                acc = acc == null || slow[q] == null ? null : acc.add(slow[q]);
+            }
+            out[j] = acc;
+        }
+        return out;
+    }
+
+    private boolean partHoldsExactly(int i, int j) {
+        BigInteger e = effectiveUnits(i)[j];
+        return e != null && e.compareTo(Exact.limitUnits(partLimit[i][j], latPlaces + Exact.FACTOR_PLACES, 1, true)) <= 0;
+    }
+
+    private boolean appHoldsExactly(int i, double lim) {
+        BigInteger value;
+        int[] procs = partProc[i];
+        if (latUnits[i] == null) {
+            double top = factorUnits[procs[0]];
+            for (int p : procs) {
+                top = Math.max(top, factorUnits[p]);
+            }
+            value = top == INF ? null : BigInteger.valueOf(nominalUnits[i]).multiply(Exact.big(top));
+        } else {
+            BigInteger[] eff = effectiveUnits(i);
+            value = eff[0];
+            for (int j = 1; j < eff.length; j++) {
+                BigInteger e = eff[j];
+                if (aggregate == MIN) {
+                    value = value == null ? e : e == null ? value : value.min(e);
+                } else if (aggregate == MAX) {
+                    value = value == null || e == null ? null : value.max(e);
+                } else {
+                    value = value == null || e == null ? null : value.add(e);
+                }
+            }
+        }
+        return value != null
+                && value.compareTo(Exact.limitUnits(lim, latPlaces + Exact.FACTOR_PLACES, latMult, true)) <= 0;
     }
 
     /**
@@ -386,7 +690,7 @@ public final class Switcher {
             gradCount = 1;
             return nominal * means[best];
         }
-        int m = effectiveLatencies(i, means);
+        int m = effectiveLatencies(i, lats, means);
         int[][] g = groups[i];
         int from = 0;
         int to = m;
@@ -445,9 +749,16 @@ public final class Switcher {
                     if (!(f[p] >= v)) {
                         f[p] = v;
                     }
-                    slow = true;
                 }
             }
+        }
+        // factors at 6 decimals: one that rounds to 1 slows nothing
+        slow = false;
+        for (int p = 0; p < f.length; p++) {
+            double u = Exact.factorUnits(f[p]);
+            factorUnits[p] = u;
+            factorExact[p] = u / Exact.FACTOR_ONE;
+            slow |= u > Exact.FACTOR_ONE;
         }
         int ng = 0;
         for (String name : c.unavailable) {
@@ -461,15 +772,17 @@ public final class Switcher {
             power = !c.hasPower || Double.isNaN(c.powerMw) ? noLevel : segments[upperBound(breaks, c.powerMw)];
         }
         boolean memCheck = c.hasMemory;
-        double mem = c.memoryBudgetMb;
+        long mem = memCheck ? Exact.budgetUnits(c.memoryBudgetMb, memPlaces, memMult) : 0;
         double lim = limit;
         boolean latCheck;
-        if (c.hasLatencyBudget) {
-            double budget = c.latencyBudgetMs;
-            lim = Double.isNaN(budget) ? Double.NEGATIVE_INFINITY : budget < lim ? budget : lim;
+        boolean budget = c.hasLatencyBudget;
+        if (budget) {
+            double b = c.latencyBudgetMs;
+            // a budget is read as written: the smaller double is the smaller decimal
+            lim = Double.isNaN(b) ? Double.NEGATIVE_INFINITY : b < lim ? b : lim;
             latCheck = true;
         } else {
-            latCheck = slow && lim < INF;
+            latCheck = slow && (lim < INF || anyPartLimit);
         }
         for (int w = 0; w < words; w++) {
             long bits = staticOk[w];
@@ -482,10 +795,10 @@ public final class Switcher {
             while (bits != 0) {
                 int i = (w << 6) + Long.numberOfTrailingZeros(bits);
                 bits &= bits - 1;
-                if (memCheck && !(memory[i] <= mem)) {
+                if (memCheck && !(memUnits[i] >= 0 && memUnits[i] <= mem)) {
                     continue;
                 }
-                if (latCheck && !(latency(i, f) <= lim)) {
+                if (latCheck && !latencyHolds(i, lim, budget)) {
                     continue;
                 }
                 return i;
