@@ -6,9 +6,10 @@ Writes results/robustness.md with:
   exit-code histogram, tracebacks (target 0) and hangs (target 0);
 * the hypothesis fuzz cases run by the ``slow`` fuzz tests of
   tests/test_cli_robustness.py, and how many failed (target 0);
-* kills during result-folder writes: folders left mixed (target 0), old-or-new,
-  refused as incomplete;
-* tests/test_runtime_linux_app.py run 50 times with both CPUs kept busy (target 50/50);
+* kills during result-folder writes: the complete old or new set (target all), sets
+  lost (target 0), folders left mixed (target 0);
+* tests/test_runtime_linux_app.py run 50 times with both CPUs kept busy (target 50/50),
+  and how the drift monitor met the unreported throttling in each run;
 * two ``carin solve`` processes sharing one Optuna study on SQLite, a journal file and
   PostgreSQL (when ``CARIN_TEST_POSTGRES_URL`` is set, as .ci/postgres.sh does):
   complete trials against the budget, and trials added by a resumed run.
@@ -99,28 +100,71 @@ def kills(tmp: Path, trials: int) -> dict:
     return t.kill_trials(two, tmp / "killed", trials, seed=7)
 
 
-def linux_app_under_load(runs: int) -> tuple[int, int, float]:
+def _reaction(run_dir: Path) -> dict | None:
+    """How the monitor met the throttling in one run of the linux_app test (from its log).
+
+    Returns None when the test left no log. ``missed``: the design running when the
+    throttling started measured over the latency limit under it; ``frames``: how many
+    throttled frames it ran before the decision changed; ``how``: ``move`` (another
+    design) or ``flag`` (the same design, the fallback, flagged as missing the SLO).
+    """
+    import json
+    import statistics
+
+    logs = list(run_dir.rglob("frames.jsonl"))
+    plans = list(run_dir.rglob("solve/plan.json"))
+    if not logs or not plans:
+        return None
+    frames = [json.loads(line) for line in logs[0].read_text().splitlines()]
+    plan = json.loads(plans[0].read_text())
+    limit = next(c["value"] for c in plan["constraints"] if c["metric"] == "latency_ms")
+    n = len(frames)
+    on, off = int(n * 0.4), int(n * 0.65)
+    pre = frames[on - 1]
+    first = []
+    for f in frames[on:off]:
+        if (f["design"], f["meets_slo"]) != (pre["design"], pre["meets_slo"]):
+            break
+        first.append(f)
+    missed = pre["meets_slo"] and statistics.median(f["latency_ms"] for f in first) > limit
+    out = {"missed": missed, "frames": len(first), "how": None}
+    if len(first) < off - on:
+        out["how"] = "flag" if frames[on + len(first)]["design"] == pre["design"] else "move"
+    return out
+
+
+def linux_app_under_load(runs: int, tmp: Path) -> dict:
+    """Run the linux_app test ``runs`` times with a busy loop on every CPU."""
     busy = [
         subprocess.Popen([sys.executable, "-c", "while True: pass"])
         for _ in range(os.cpu_count() or 2)
     ]
-    passed = 0
+    out = {"passed": 0, "runs": runs, "reactions": [], "failures": []}
     start = time.monotonic()
     try:
-        for _ in range(runs):
+        for i in range(runs):
+            base = tmp / f"linux-app-{i}"
             proc = subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+                + ["--basetemp", str(base)]
                 + ["tests/test_runtime_linux_app.py::test_app_runs_inference_and_switches"],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
             )
-            passed += proc.returncode == 0
+            out["passed"] += proc.returncode == 0
+            if proc.returncode != 0:
+                lines = [x for x in proc.stdout.splitlines() if x.startswith("E ")]
+                out["failures"].append(lines[0] if lines else f"pytest exit {proc.returncode}")
+            reaction = _reaction(base)
+            if reaction is not None:
+                out["reactions"].append(reaction)
     finally:
         for p in busy:
             p.kill()
             p.wait()
-    return passed, runs, time.monotonic() - start
+    out["seconds"] = time.monotonic() - start
+    return out
 
 
 def shared_study(kind: str, tmp: Path, budget: int) -> str:
@@ -161,6 +205,13 @@ def shared_study(kind: str, tmp: Path, budget: int) -> str:
     added = len(study.get_trials(deepcopy=False)) - before
     exits = ", ".join(map(str, codes))
     return f"| {kind} | {budget} | {len(complete)} | {len(workers)} | {added} | {exits} |"
+
+
+def _spread(values: list[int]) -> str:
+    if not values:
+        return "-"
+    values = sorted(values)
+    return f"{values[len(values) // 2]} ({values[0]}-{values[-1]})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,17 +261,25 @@ def main(argv: list[str] | None = None) -> int:
         lines += [
             "## Kills during result-folder writes",
             "",
-            "A writer alternates two different solves into one folder and is killed (SIGKILL)",
-            "at a random moment; then `load_result_dir` (what show/plot/explain/switch use)",
-            "reads the folder. Mixed = a reader accepted files of two solves.",
+            "A writer alternates two different solves into one folder that holds one of them",
+            "and is killed (SIGKILL) at a random moment; then `load_result_dir` (what",
+            "show/plot/explain/switch use) reads the folder, finishing an install the kill cut",
+            "short. Old or new = a reader gets one solve's complete set and the folder's files",
+            "are that set; lost = the reader refuses the folder; mixed = a reader accepted",
+            "files of two solves. (tests/test_result_dir.py also kills writes and reads at",
+            "every one of their file-system calls.)",
             "",
-            "| kills | mixed (target 0) | old or new set, complete | refused as incomplete | staging left after the next write |",
+            "| kills | old or new set, complete (target all) | lost (target 0) | mixed (target 0) | staging left after the next write |",
             "| ---: | ---: | ---: | ---: | ---: |",
-            f"| {kill_n} | {k['mixed']} | {k['old_or_new']} | {k['refused']} | {k['staging_left_after_next_write']} |",
+            f"| {kill_n} | {k['old_or_new']} | {k['lost']} | {k['mixed']} | {k['staging_left_after_next_write']} |",
             "",
         ]
-        passed, n, seconds = linux_app_under_load(runs)
+        app = linux_app_under_load(runs, tmp)
+        n, passed, seconds = app["runs"], app["passed"], app["seconds"]
         print(f"linux_app: {passed}/{n} in {seconds:.0f}s", file=sys.stderr)
+        missed = [r for r in app["reactions"] if r["missed"]]
+        acted = [r["frames"] for r in missed if r["how"]]
+        how = collections.Counter(r["how"] or "none" for r in missed)
         lines += [
             "## tests/test_runtime_linux_app.py under load",
             "",
@@ -231,6 +290,16 @@ def main(argv: list[str] | None = None) -> int:
             "| ---: | ---: |",
             f"| {n} | {passed} |",
             "",
+            "How the drift monitor met the unreported throttling in these runs (from each",
+            "run's frame log): the design running when it started measured over the latency",
+            f"limit under it in {len(missed)} of {len(app['reactions'])} runs (in the others a",
+            "load spike had already moved the app to a design that holds). In those runs the",
+            f"decision changed after {_spread(acted)} throttled frames (median, range): "
+            f"{how['move']} moved to another design, {how['flag']} flagged the fallback as "
+            f"missing the SLO (no plan design holds), {how['none']} did not act.",
+            "",
+            *(f"- failure: `{f}`" for f in app["failures"]),
+            *([""] if app["failures"] else []),
         ]
         rows = [
             shared_study(kind, tmp / f"study-{kind}", 150)

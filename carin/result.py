@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +11,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from carin._files import (
-    MAX_TEXT_BYTES,
-    _umask,
-    atomic_write,
-    check_output_path,
-    decode_text,
-    loads_json,
-    read_text,
-)
-from carin.errors import CarinError, InfeasibleError, SearchIncompleteError
+from carin._files import atomic_write
+from carin._result_dir import check_result_file, csv_bytes, load_result_dir, write_result_dir
+from carin.errors import InfeasibleError, SearchIncompleteError
 from carin.pareto import (
     ParetoSet,
     Preference,
@@ -188,21 +177,10 @@ class Result:
         return report.plot_result(self, out, **kwargs)
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    # full precision: values are the floats nearest the exact decimals, so they print
-    # as written (13.9, not 13.900000000000002)
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-
-
-def _json_bytes(obj: Any) -> bytes:
-    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
-    return (text + "\n").encode("utf-8")
-
-
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a table atomically; floats in full (shortest text that reads back the same)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, _csv_bytes(frame))
+    atomic_write(path, csv_bytes(frame))
 
 
 def _as_spec(spec: Spec | str | Path) -> Spec:
@@ -418,255 +396,3 @@ def _infeasible_message(space: DesignSpace, misses: list[dict[str, Any]]) -> str
             "Nearest misses: none (every design lacks a value the objectives or constraints need)"
         )
     return "\n".join(lines)
-
-
-#: The files of a result folder, and the manifest that ties them to one solve.
-RESULT_FILES = ("summary.json", "plan.json", "pareto.csv")
-MANIFEST = "manifest.json"
-RESULT_FORMAT = "carin-result/1"
-_STAGING = ".carin-staging-"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def _remove_stale_staging(out: Path) -> None:
-    """Remove staging folders of writers that died (killed during a write)."""
-    for entry in out.glob(f"{_STAGING}*"):
-        pid_text = entry.name[len(_STAGING) :].split("-", 1)[0]
-        if pid_text.isdigit() and not _alive(int(pid_text)) and entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def write_result_dir(
-    out_dir: str | Path,
-    *,
-    summary: dict[str, Any],
-    plan: dict[str, Any] | None = None,
-    pareto: pd.DataFrame | None = None,
-) -> Path:
-    """Replace a result folder's files as one set, tied together by ``manifest.json``.
-
-    The new files are written completely into a staging folder inside ``out_dir``
-    first. Then ``manifest.json`` is removed (from here a reader refuses the folder
-    as incomplete), each file is renamed into place, files of the old set that the
-    new one lacks (an infeasible solve has no plan.json or pareto.csv) are removed,
-    and the new manifest, holding each file's SHA-256, is renamed in last. A reader
-    (:func:`load_result_dir`) accepts only files that match the manifest, so a
-    killed or failed write never passes off a mix of two solves.
-
-    Returns:
-        The folder.
-    """
-    out = Path(out_dir)
-    check_output_path(out, folder=True)
-    out.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(out)
-    files: dict[str, bytes] = {"summary.json": _json_bytes(summary)}
-    if plan is not None:
-        files["plan.json"] = _json_bytes(plan)
-    if pareto is not None:
-        files["pareto.csv"] = _csv_bytes(pareto)
-    manifest = {
-        "format": RESULT_FORMAT,
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
-    }
-    staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{os.getpid()}-", dir=out))
-    try:
-        for name, data in [*files.items(), (MANIFEST, _json_bytes(manifest))]:
-            with open(staging / name, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(staging / name, 0o666 & ~_umask())
-        try:
-            (out / MANIFEST).unlink(missing_ok=True)
-            for name in RESULT_FILES:
-                if name in files:
-                    os.replace(staging / name, out / name)
-                else:
-                    (out / name).unlink(missing_ok=True)
-            os.replace(staging / MANIFEST, out / MANIFEST)
-        except OSError as exc:
-            raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return out
-
-
-def _mixed(folder: Path, detail: str) -> CarinError:
-    return CarinError(
-        f"{folder}: the files do not belong to one solve ({detail}); a write was interrupted, "
-        "or a file was changed or copied in since. Re-run 'carin solve' for this folder."
-    )
-
-
-def _read_manifest(folder: Path) -> dict[str, str]:
-    path = folder / MANIFEST
-    if not path.exists():
-        if any((folder / n).exists() for n in RESULT_FILES):
-            raise _mixed(
-                folder,
-                f"no {MANIFEST}: an interrupted write, or a folder from a carin older than "
-                "the manifest",
-            )
-        raise CarinError(f"{folder}: no summary.json; is this the --out folder of 'carin solve'?")
-    text = read_text(path, what="result manifest")
-    manifest = loads_json(text, path, what="result manifest")
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    if (
-        not isinstance(manifest, dict)
-        or manifest.get("format") != RESULT_FORMAT
-        or not isinstance(files, dict)
-        or "summary.json" not in files
-        or any(n not in RESULT_FILES or not isinstance(h, str) for n, h in files.items())
-    ):
-        raise CarinError(
-            f"{path}: not a {RESULT_FORMAT} manifest (expected format and files with the "
-            "SHA-256 of summary.json and optionally plan.json, pareto.csv)"
-        )
-    return files
-
-
-def _verified_bytes(folder: Path, manifest: dict[str, str]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    for name in RESULT_FILES:
-        path = folder / name
-        if name not in manifest:
-            if path.exists() or path.is_symlink():
-                raise _mixed(folder, f"{name} is not part of the solve {MANIFEST} records")
-            continue
-        try:
-            data = _read_bytes(path)
-        except FileNotFoundError:
-            raise _mixed(folder, f"{name} is missing") from None
-        if hashlib.sha256(data).hexdigest() != manifest[name]:
-            raise _mixed(folder, f"{name} is not the one {MANIFEST} records")
-        out[name] = data
-    return out
-
-
-def _read_bytes(path: Path) -> bytes:
-    size = path.stat().st_size  # FileNotFoundError for the caller
-    if not path.is_file():
-        raise CarinError(f"{path}: not a regular file")
-    if size > MAX_TEXT_BYTES:
-        raise CarinError(f"{path}: larger than {MAX_TEXT_BYTES:,} bytes")
-    return path.read_bytes()
-
-
-def check_result_file(path: str | Path) -> None:
-    """Refuse a file of a result folder that does not belong with the folder's other files.
-
-    For ``carin switch PLAN.json``: a plan that lies in a ``carin solve`` output folder
-    must be the one its ``manifest.json`` records. A plan anywhere else (copied into an
-    app, say) is not checked.
-
-    Raises:
-        CarinError: naming the folder and what does not match.
-    """
-    p = Path(path)
-    folder = p.parent
-    if p.name not in RESULT_FILES:
-        return
-    if not (folder / MANIFEST).exists() and not (folder / "summary.json").exists():
-        return  # not in a result folder
-    manifest = _read_manifest(folder)
-    if p.name not in manifest:
-        raise _mixed(folder, f"{p.name} is not part of the solve {MANIFEST} records")
-    _verified_bytes(folder, manifest)
-
-
-def _summary_problem(summary: Any) -> str | None:
-    """What is wrong with the shape of a decoded summary.json (None when nothing is)."""
-    if not isinstance(summary, dict):
-        return "expected a JSON object"
-    if not isinstance(summary.get("name"), str):
-        return "name: expected text"
-    if not isinstance(summary.get("feasible", True), bool):
-        return "feasible: expected true or false"
-    if summary.get("spec") is not None and not isinstance(summary["spec"], str):
-        return "spec: expected a path or null"
-    if not summary.get("feasible", True):
-        misses = summary.get("nearest_misses", [])
-        if not isinstance(misses, list):
-            return "nearest_misses: expected a list"
-        for i, m in enumerate(misses):
-            if not isinstance(m, dict) or not isinstance(m.get("design"), str):
-                return f"nearest_misses[{i}]: expected an object with a design"
-            broken = m.get("broken")
-            if not isinstance(broken, list) or not all(
-                isinstance(b, dict)
-                and isinstance(b.get("constraint"), str)
-                and all(isinstance(b.get(k), int | float) for k in ("value", "by"))
-                for b in broken
-            ):
-                return f"nearest_misses[{i}].broken: expected constraints with value and by"
-        return None
-    for key in ("pareto_designs", "raw_designs"):
-        if not isinstance(summary.get(key), int) or isinstance(summary.get(key), bool):
-            return f"{key}: expected a whole number"
-    for key in ("objectives", "constraints"):
-        value = summary.get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"{key}: expected a list of text"
-    if not isinstance(summary.get("solver"), str):
-        return "solver: expected text"
-    return None
-
-
-def load_result_dir(path: str | Path) -> dict[str, Any]:
-    """Read a solve's output folder (``summary.json``, ``plan.json``, ``pareto.csv``).
-
-    Only a folder whose files are the set one solve wrote is read: each file must
-    match the SHA-256 that ``manifest.json`` records (see :func:`write_result_dir`).
-    Each file is then decoded and checked for the shape the reports rely on.
-
-    Raises:
-        CarinError: naming the folder or file and what is wrong; never a traceback for
-            a damaged, mixed or foreign folder.
-    """
-    from carin.errors import PlanError
-    from carin.runtime import validate_plan
-
-    p = Path(path)
-    if not p.is_dir():
-        raise CarinError(f"{p}: no such folder; give the --out folder of a 'carin solve' run")
-    data = _verified_bytes(p, _read_manifest(p))
-    out: dict[str, Any] = {"plan.json": None}
-    for name in ("summary.json", "plan.json"):
-        if name in data:
-            text = decode_text(data[name], p / name, what="result file")
-            out[name] = loads_json(text, p / name, what="result file")
-    problem = _summary_problem(out["summary.json"])
-    if problem:
-        raise CarinError(f"{p / 'summary.json'}: {problem}")
-    if out["plan.json"] is not None:
-        try:
-            validate_plan(out["plan.json"])
-        except PlanError as exc:
-            raise CarinError(f"{p / 'plan.json'}: {exc}") from None
-    out["pareto.csv"] = None
-    if "pareto.csv" in data:
-        out["pareto.csv"] = _read_pareto(data["pareto.csv"], p / "pareto.csv")
-    return out
-
-
-def _read_pareto(data: bytes, path: Path) -> pd.DataFrame:
-    import io
-
-    text = decode_text(data, path, what="result file")
-    try:
-        frame = pd.read_csv(io.StringIO(text))
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise CarinError(f"{path}: not a readable CSV table ({exc})") from None
-    if "rank" not in frame.columns:
-        raise CarinError(f"{path}: no 'rank' column; not a pareto.csv of 'carin solve'")
-    return frame

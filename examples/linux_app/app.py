@@ -121,10 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log: list[dict[str, Any]] = []
     state = {"frame": 0, "throttled": False}
 
-    def load(decision: Any, previous: Any) -> None:
-        # the only place the app reacts: the switcher calls this when its decision changes
-        if decision.design is not None and decision.design_id not in loaded:
-            loaded[decision.design_id] = Model(decision.design, args.models)
+    def record(decision: Any, previous: Any) -> dict[str, Any]:
         entry = {
             "frame": state["frame"],
             "from": previous.design_id if previous else None,
@@ -134,8 +131,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "monitor_slowdown": {p: round(f, 4) for p, f in switcher.monitor_slowdown.items()},
         }
         log.append(entry)
+        return entry
+
+    def load(decision: Any, previous: Any) -> None:
+        # the only place the app reacts: the switcher calls this when its design changes
+        if decision.design is not None and decision.design_id not in loaded:
+            loaded[decision.design_id] = Model(decision.design, args.models)
+        entry = record(decision, previous)
         if not args.quiet:
             print(f"frame {entry['frame']:>4}: {entry['from']} -> {entry['to']}: {entry['reason']}")
+
+    def flagged(decision: Any, previous: Any) -> None:
+        # the same design with a new SLO verdict (the fallback): on_change is not called
+        entry = record(decision, previous)
+        if not args.quiet:
+            verdict = "meets the SLO again" if decision.meets_slo else "no longer meets the SLO"
+            print(f"frame {entry['frame']:>4}: {entry['to']} {verdict}: {entry['reason']}")
 
     switcher.on_change(load)
     switcher.select({})
@@ -176,14 +187,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "design": decision.design_id,
                 "processor": model.processor,
                 "meets_slo": decision.meets_slo,
+                # the drift monitor's slowdown condition this frame's decision was made under
+                "monitor": dict(sorted(decision.monitor.items())),
                 "latency_ms": latency,
                 "correct": correct,
                 "throttled": state["throttled"],
             }
         )
-        switcher.observe(decision.design_id, latency)
+        after = switcher.observe(decision.design_id, latency)
+        if after.design_id == decision.design_id and after.meets_slo != decision.meets_slo:
+            flagged(after, decision)
 
     ran = [f for f in frames if f["design"] is not None]
+    moves = sum(1 for c in log if c["from"] is not None and c["from"] != c["to"])
     summary = {
         "frames": len(frames),
         "digits": len(ran) * args.batch,
@@ -203,7 +219,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 fh.write(json.dumps(f) + "\n")
     print(
         f"{summary['frames']} frames, {summary['digits']} digits, "
-        f"accuracy {summary['accuracy']:.1f} %, {len(log) - 1} design changes; "
+        f"accuracy {summary['accuracy']:.1f} %, {moves} design changes; "
         f"frames per design {summary['frames_per_design']}; median latency per digit (ms) "
         + ", ".join(f"{d} {v:.4f}" for d, v in summary["median_latency_ms"].items())
     )
