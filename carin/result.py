@@ -386,13 +386,11 @@ def _miss_labels(space: DesignSpace, index: np.ndarray) -> list[str]:
 
 
 def _infeasible_message(space: DesignSpace, misses: list[dict[str, Any]]) -> str:
-    from carin.report.explain import misses_shared, nearest_miss_lines
+    from carin.report.explain import infeasible_lines, misses_shared
 
-    src = space.spec.path or space.spec.name
-    lines = [f"{src}: no design meets the constraints ({space.raw_size:,} designs considered)."]
-    lines += nearest_miss_lines(misses, misses_shared(space, misses))
-    if not misses:
-        lines.append(
-            "Nearest misses: none (every design lacks a value the objectives or constraints need)"
-        )
-    return "\n".join(lines)
+    record = {
+        "raw_designs": space.raw_size,
+        "nearest_misses": misses,
+        "shared": misses_shared(space, misses),
+    }
+    return "\n".join(infeasible_lines(str(space.spec.path or space.spec.name), record))

@@ -82,6 +82,31 @@ def test_end_to_end_on_your_own_profiles(tmp_path: Path) -> None:
     assert (clone / "out" / "my-local" / "plan.json").exists()
 
 
+def test_profile_prints_what_the_doc_shows(tmp_path: Path) -> None:
+    """The first ``carin profile`` example: its standard output line by line (the
+    progress bar goes to standard error), on one fixture model, one configuration."""
+    section = DOC.read_text().split("## `carin profile`", 1)[1]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    command = _console_commands(f"```console\n{block}```")[0]
+    shown = [line for line in block.splitlines() if not line.startswith(("$ ", " "))]
+    assert shown[0].startswith("[###") and "96/96" in shown[0]
+    rows = 6 * 4 * 2 * 2  # the zoo's models x precisions, 2 thread counts x 2 delegates
+    assert shown[1] == f"wrote {rows} rows to profiles.csv"
+    (tmp_path / "zoo").mkdir()
+    for name in ("mlp_s_fp32.tflite", "data.npz"):
+        shutil.copy(ROOT / "tests" / "fixtures" / "models" / name, tmp_path / "zoo" / name)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    command = re.sub(r"--runs \d+ --warmup \d+", "--runs 3 --warmup 1", command)
+    command = command.replace("--threads 1,2 --delegate xnnpack,none", "--delegate none")
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    want = [shown[1].replace(f"wrote {rows} rows", "wrote 1 row"), *shown[2:]]
+    assert done.stdout.splitlines() == want
+    assert len(pd.read_csv(tmp_path / "profiles.csv")) == 1
+
+
 def test_accuracy_join_snippet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Python block of "Accuracy measured elsewhere" joins accuracy by model file."""
     from carin.cli import main

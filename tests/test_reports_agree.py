@@ -14,6 +14,8 @@ from carin.cli import main
 from carin.profiles import KEY_COLUMNS
 from carin.report._format import condition_text, short_words
 from carin.report.plots import load_front_data
+from carin.space import compile_space
+from carin.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACES = ROOT / "spaces"
@@ -278,6 +280,37 @@ def test_nearest_misses_are_labelled_by_what_varies(
     device = str(rows[0][0]["device"])
     assert f"device {device}" in " ".join(err.split())
     assert f"device {device}" in " ".join(explained.split())
+
+
+@pytest.mark.parametrize("stem", sorted(INFEASIBLE))
+def test_show_of_an_infeasible_solve_says_what_solve_said(
+    stem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``carin show`` reprints the exit-3 message of ``carin solve`` from the folder alone:
+    the size of the space, what the misses share, the misses and the relaxations."""
+    path = _variant(tmp_path, stem, stem, INFEASIBLE[stem])
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run("solve", path.name, "--out", "out")
+    assert code == 3
+    said = err.rstrip("\n").split("\n")
+    size = compile_space(load_spec(path)).raw_size
+    assert (
+        said[0]
+        == f"error: {path.name}: no design meets the constraints ({size:,} designs considered)."
+    )
+    assert said[-1] == "See 'carin explain out' for details."
+    assert any(line.startswith("  all have ") for line in said)
+    assert "Smallest single relaxations (each alone, the other limits kept):" in said
+    name = json.loads((tmp_path / "out" / "summary.json").read_text())["name"]
+    want = [said[0].replace(f"error: {path.name}: ", f"{name}: "), *said[1:-1]]
+    path.unlink()  # show reads the folder only, never the spec
+    code, shown, _ = _run("show", "out")
+    assert code == 0 and shown.rstrip("\n").split("\n") == want
+    # explain without the spec falls back on the same record: the same relaxations
+    code, explained, _ = _run("explain", "out")
+    assert code == 0
+    relax = [line for line in want if " -> " in line or "relaxing it alone" in line]
+    assert relax and all(line in explained.splitlines() for line in relax)
 
 
 def test_summaries_without_labels_still_print() -> None:

@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from carin.profiler import profile_models
     from carin.profiler._progress import Progress
     from carin.profiles import validate_profiles, write_profiles
+    from carin.report._format import plural
 
     if args.runs < 1 or args.warmup < 0:
         raise CarinError(f"--runs must be >= 1 and --warmup >= 0; got {args.runs}, {args.warmup}")
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     table = validate_profiles(result.frame, source=args.out)
     write_profiles(table, args.out)
-    print(f"wrote {len(result.frame)} rows to {args.out}")
+    print(f"wrote {plural(len(result.frame), 'row')} to {args.out}")
     devices = sorted(set(result.frame["device"].astype(str))) if "device" in result.frame else []
     if devices:
         # a spec selects these rows by their device label (the host name unless --device)

@@ -134,26 +134,27 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = solve(spec, solver=args.solver, **options)
     except InfeasibleError as exc:
-        from carin.report.explain import relaxation_advice
+        from carin.report.explain import infeasible_lines, infeasible_record
+        from carin.space import compile_space
 
+        summary = {
+            "name": spec.name,
+            "spec": spec_path,
+            "feasible": False,
+            "nearest_misses": exc.misses,
+            **infeasible_record(compile_space(spec), exc.misses),
+        }
         # replaces the whole set: no plan.json or pareto.csv of an earlier solve stays
-        write_result_dir(
-            out,
-            summary={
-                "name": spec.name,
-                "spec": str(Path(spec.path).absolute()) if spec.path is not None else None,
-                "feasible": False,
-                "nearest_misses": exc.misses,
-            },
-        )
-        advice = relaxation_advice(spec)
-        if args.solver not in ("rass", "exhaustive"):
-            advice = (
-                f"{args.solver} is not exact: it found no feasible design within its "
-                f"budget, which does not prove there is none; '--solver rass' decides.\n" + advice
+        write_result_dir(out, summary=summary)
+        note = None
+        if args.solver not in _EXACT:  # solve() has had RASS confirm it (else exit 4)
+            note = (
+                f"{args.solver} found no feasible design, and the exact solver (rass) "
+                "confirms that there is none: a larger --budget would not help."
             )
+        lines = infeasible_lines(str(spec.path or spec.name), summary, note)
         raise InfeasibleError(
-            f"{exc}\n{advice}\nSee 'carin explain {out}' for details.", misses=exc.misses
+            "\n".join([*lines, f"See 'carin explain {out}' for details."]), misses=exc.misses
         ) from None
     result.save(out)
     for text in result.warnings:

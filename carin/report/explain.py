@@ -89,9 +89,10 @@ __all__ = [
     "explain_infeasible",
     "explain_result_dir",
     "format_explanation",
+    "infeasible_lines",
+    "infeasible_record",
     "misses_shared",
     "nearest_miss_lines",
-    "relaxation_advice",
     "relaxations",
     "relaxed_spec",
 ]
@@ -323,21 +324,26 @@ def explain_infeasible(space: DesignSpace, misses: list[dict[str, Any]] | None =
     relax = relaxations(space)
     columns = _miss_columns(space, misses)
     binding = [r.constraint for r in relax if r.needed is not None]
-    considered = 1
-    for task in space.tasks:
-        rows = task.power_rows(None)
-        considered *= len(task) if rows is None else int(rows.sum())
     return {
         "name": space.spec.name,
         "feasible": False,
         "designs": space.raw_size,
-        "considered": considered,
+        "considered": _considered(space),
         "enumerated": space.raw_size <= ENUMERATE_LIMIT,
         "binding": binding,
         "relaxations": [_labelled(space, r, columns) for r in relax],
         "nearest_misses": misses,
         "shared": misses_shared(space, misses),
     }
+
+
+def _considered(space: DesignSpace) -> int:
+    """Designs a constraint's count is out of: with power bands, the overall rows only."""
+    considered = 1
+    for task in space.tasks:
+        rows = task.power_rows(None)
+        considered *= len(task) if rows is None else int(rows.sum())
+    return considered
 
 
 def _miss_columns(space: DesignSpace, misses: list[dict[str, Any]]) -> KeyColumns | None:
@@ -363,21 +369,51 @@ def _labelled(space: DesignSpace, r: Relaxation, columns: KeyColumns | None) -> 
     return out
 
 
-def relaxation_advice(spec: Spec, misses: list[dict[str, Any]] | None = None) -> str:
-    """Short text for the exit-3 message of ``carin solve``: one relaxation per constraint.
+def infeasible_record(space: DesignSpace, misses: list[dict[str, Any]]) -> dict[str, Any]:
+    """What ``carin solve`` records in ``summary.json`` when nothing is feasible.
 
-    Designs are named as the nearest misses ``misses`` are (recomputed when None).
+    Enough for ``carin show`` to reprint the message ``carin solve`` gave without the
+    spec: the size of the space, the key columns every nearest miss shares, and the
+    smallest relaxation of each constraint alone (designs named as the misses are).
     """
-    from carin.result import nearest_misses
-
-    space = compile_space(spec)
-    if misses is None:
-        misses = nearest_misses(space)
     columns = _miss_columns(space, misses)
-    lines = ["Smallest single relaxations (each alone, the other limits kept):"]
-    for r in relaxations(space):
-        lines += wrap_text(_relax_line(_labelled(space, r, columns)), 2, 6)
-    return "\n".join(lines)
+    return {
+        "raw_designs": space.raw_size,
+        "considered": _considered(space),
+        "shared": shared_bits(columns[1], sep=" ") if columns else [],
+        "relaxations": [_labelled(space, r, columns) for r in relaxations(space)],
+    }
+
+
+def infeasible_lines(
+    subject: str, record: dict[str, Any], note: str | None = None, width: int = WIDTH
+) -> list[str]:
+    """The message of an infeasible solve, as ``carin solve`` and ``carin show`` print it.
+
+    Args:
+        subject: What was solved (the spec's path, or the app's name).
+        record: ``nearest_misses`` and, when known, ``raw_designs``, ``shared`` and
+            ``relaxations`` (:func:`infeasible_record`; an older summary lacks them).
+        note: A line said between the misses and the relaxations.
+        width: Columns the lines fit in.
+    """
+    size = record.get("raw_designs")
+    counted = f" ({size:,} designs considered)" if size is not None else ""
+    lines = [f"{subject}: no design meets the constraints{counted}."]
+    misses = record.get("nearest_misses") or []
+    lines += nearest_miss_lines(misses, record.get("shared"), width)
+    if not misses:
+        lines.append(
+            "Nearest misses: none (every design lacks a value the objectives or constraints need)"
+        )
+    if note:
+        lines += wrap_text(note, 0, 2, width)
+    relax = record.get("relaxations") or []
+    if relax:
+        lines.append("Smallest single relaxations (each alone, the other limits kept):")
+        for r in relax:
+            lines += wrap_text(_relax_line(r), 2, 6, width)
+    return lines
 
 
 def _relax_line(d: dict[str, Any]) -> str:
@@ -854,15 +890,21 @@ def explain_result_dir(result_dir: str | Path) -> dict[str, Any]:
     misses = summary.get("nearest_misses", [])
     try:
         spec_path = recorded_spec(folder, summary)
-    except CarinError as exc:
-        return {
+    except CarinError as exc:  # what solve recorded, without the spec
+        relax = summary.get("relaxations", [])
+        info = {
             "name": summary.get("name", str(folder)),
             "feasible": False,
-            "binding": [],
-            "relaxations": summary.get("relaxations", []),
+            "binding": [r["constraint"] for r in relax if r.get("needed") is not None],
+            "relaxations": relax,
             "nearest_misses": misses,
+            "shared": summary.get("shared", []),
             "note": str(exc),
         }
+        for key, saved in (("designs", "raw_designs"), ("considered", "considered")):
+            if summary.get(saved) is not None:
+                info[key] = summary[saved]
+        return info
     return explain_infeasible(compile_space(load_spec(spec_path)), misses)
 
 

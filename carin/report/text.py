@@ -357,7 +357,7 @@ def format_show(
     summary = saved["summary.json"]
     plan = saved.get("plan.json")
     if not summary.get("feasible", True) or plan is None:
-        return _format_misses(summary, fmt)
+        return _format_misses(summary, fmt, width)
     frame = design_table(plan)
     if sort:
         frame = sort_designs(frame, plan, sort)
@@ -395,11 +395,23 @@ def format_show(
     return "\n".join(lines)
 
 
-def _format_misses(summary: dict[str, Any], fmt: str) -> str:
+#: What ``--format json`` shows of an infeasible solve's summary.json.
+_INFEASIBLE_KEYS = (
+    "name",
+    "feasible",
+    "raw_designs",
+    "considered",
+    "nearest_misses",
+    "shared",
+    "relaxations",
+)
+
+
+def _format_misses(summary: dict[str, Any], fmt: str, width: int | None = WIDTH) -> str:
     import json
 
     if fmt == "json":
-        keep = {k: summary.get(k) for k in ("name", "feasible", "nearest_misses")}
+        keep = {k: summary[k] for k in _INFEASIBLE_KEYS if k in summary}
         return json.dumps(keep, indent=2, sort_keys=True, ensure_ascii=False)
     rows = [
         {
@@ -415,10 +427,10 @@ def _format_misses(summary: dict[str, Any], fmt: str) -> str:
     frame = pd.DataFrame(rows, columns=["design", "label", "constraint", "value", "by"])
     if fmt == "csv":
         return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n").rstrip("\n")
-    head = f"{summary['name']}: no design meets the constraints."
+    from carin.report.explain import infeasible_lines
+
+    lines = infeasible_lines(summary["name"], summary, width=width or WIDTH)
     if fmt == "markdown":
         headers, body = _cells(frame.drop(columns="design"), units=False)
-        return head + " Nearest misses:\n\n" + _markdown_grid(headers, body, set())
-    from carin.report.explain import nearest_miss_lines
-
-    return "\n".join([head, *nearest_miss_lines(summary.get("nearest_misses", []))])
+        return lines[0] + " Nearest misses:\n\n" + _markdown_grid(headers, body, set())
+    return "\n".join(lines)
