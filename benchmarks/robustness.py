@@ -292,8 +292,13 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "How the drift monitor met the unreported throttling in these runs (from each",
             "run's frame log): the design running when it started measured over the latency",
-            f"limit under it in {len(missed)} of {len(app['reactions'])} runs (in the others a",
-            "load spike had already moved the app to a design that holds). In those runs the",
+            f"limit under it in {len(missed)} of {len(app['reactions'])} runs"
+            + (
+                " (in the others a load spike had already moved the app to a design that holds)"
+                if len(missed) < len(app["reactions"])
+                else ""
+            )
+            + ". In those runs the",
             f"decision changed after {_spread(acted)} throttled frames (median, range): "
             f"{how['move']} moved to another design, {how['flag']} flagged the fallback as "
             f"missing the SLO (no plan design holds), {how['none']} did not act.",
