@@ -39,7 +39,11 @@ def _key_column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
     # Key columns repeat few values over many rows: strip and check each distinct value
     # once, then spread the results back by the rows' codes (no per-row Python work).
     col = frame[name]
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    if isinstance(col.dtype, pd.CategoricalDtype):  # the CSV reader parses keys so
+        codes = col.cat.codes.to_numpy()  # (-1 for a missing cell, as factorize)
+        uniques = col.cat.categories
+    else:
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
     text = pd.Index(uniques, dtype=object).astype(str).str.strip()
     # one more value for missing cells, so every row has a code
     text = text.append(pd.Index([""]))
