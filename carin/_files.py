@@ -10,15 +10,15 @@ renamed over it; errors name the target, never the temporary file.
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
-import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from carin.errors import CarinError
+from carin.runtime._read import decode_text as _decode_text
+from carin.runtime._read import read_text as _read_text
 
 __all__ = [
     "MAX_TEXT_BYTES",
@@ -36,13 +36,6 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024
 #: Deepest nesting of JSON a reader accepts (carin's own files nest 6 levels).
 MAX_JSON_DEPTH = 64
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "UTF-32"),
-    (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "UTF-16"),
-)
-
 
 def _umask() -> int:
     mask = os.umask(0o022)
@@ -59,67 +52,21 @@ def read_text(
 ) -> str:
     """Read a UTF-8 text file, refusing anything a person would not call one.
 
-    Args:
-        path: The file.
-        what: What the file is, for messages ("spec", "plan", "events file").
-        error: The exception class to raise (a :class:`CarinError` subclass).
-        limit: Largest size in bytes.
-
-    Returns:
-        The decoded text (a UTF-8 byte-order mark is dropped).
+    The runtime's bounded reader (:func:`carin.runtime._read.read_text`) with the
+    command line's defaults: :class:`CarinError` and at most :data:`MAX_TEXT_BYTES`.
 
     Raises:
         error: naming the file and what is wrong: missing, a folder, not a regular
             file, too large, binary, or not UTF-8 (with the byte offset).
     """
-    p = Path(path)
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise error(f"{p}: no such file") from None
-    except OSError as exc:
-        raise error(f"{p}: cannot read {what} ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise error(f"{p}: is a folder, expected a {what}")
-    if not stat.S_ISREG(st.st_mode):
-        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
-        raise error(f"{p}: is {kind}, not a regular file; give a {what} saved to disk")
-    if st.st_size > limit:
-        raise error(f"{p}: {st.st_size:,} bytes; a {what} may have at most {limit:,}")
-    try:
-        with open(p, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise error(f"{p}: cannot read {what} ({exc.strerror or exc})") from None
-    if len(data) > limit:
-        raise error(f"{p}: more than {limit:,} bytes; a {what} may have at most {limit:,}")
-    return decode_text(data, p, what=what, error=error)
+    return _read_text(path, what=what, error=error, limit=limit)
 
 
 def decode_text(
     data: bytes, source: Any, *, what: str = "file", error: type[Exception] = CarinError
 ) -> str:
     """Decode UTF-8 bytes read from ``source``; refuse binary data and other encodings."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            raise error(f"{source}: the {what} is {name}-encoded; save it as UTF-8")
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise error(
-            f"{source}:{line}: binary data (a NUL byte at offset {nul}); the {what} must be "
-            "UTF-8 text"
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise error(
-            f"{source}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-            f"{exc.start}; Latin-1 or another encoding?); save the {what} as UTF-8"
-        ) from None
+    return _decode_text(data, source, what=what, error=error)
 
 
 def _deepest(text: str, limit: int) -> int:

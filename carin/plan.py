@@ -16,6 +16,7 @@ from carin.space import LATENCY, MEMORY, POWER_HI, POWER_LO
 if TYPE_CHECKING:
     from carin.pareto import ParetoSet, Preference
     from carin.space import DesignSpace
+    from carin.spec import Objective
 
 __all__ = [
     "PLAN_FORMAT",
@@ -161,6 +162,15 @@ def _config(space: DesignSpace, t: int, row: int) -> dict[str, Any]:
     return out
 
 
+def _objective(objective: Objective, single: bool) -> dict[str, Any]:
+    """A plan objective; ``tolerance`` only where the spec gives one, so plans without
+    tolerances read as before (docs/plan-format.md)."""
+    out: dict[str, Any] = {"metric": objective.target.label(single), "goal": objective.goal}
+    if objective.tolerance:
+        out["tolerance"] = exact_number(objective.tolerance)
+    return out
+
+
 def build_plan(
     space: DesignSpace,
     designs: np.ndarray,
@@ -255,7 +265,7 @@ def build_plan(
     return {
         "format": PLAN_FORMAT,
         "name": spec.name,
-        "objectives": [{"metric": o.target.label(single), "goal": o.goal} for o in spec.objectives],
+        "objectives": [_objective(o, single) for o in spec.objectives],
         "constraints": constraints,
         "latency": {
             "metric": space.latency_target.label(single),

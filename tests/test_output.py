@@ -117,6 +117,39 @@ def test_constant_columns_go_to_the_header(solved) -> None:  # type: ignore[no-u
     assert device not in rest  # said once, in the header
 
 
+def test_header_names_the_tolerances(solved) -> None:  # type: ignore[no-untyped-def]
+    folder, printed = solved["phone-tolerance"]
+    _, shown, _ = _run("show", str(folder))
+    for text in (printed, shown):
+        head = text.partition("\n\n")[0]
+        assert "objectives: max accuracy (tolerance 0.5), min latency_ms" in head
+    _, plain, _ = _run("show", str(solved["phone-classifier"][0]))
+    assert "objectives: max accuracy, min latency_ms" in plain.partition("\n\n")[0]
+
+
+def test_long_objectives_break_after_commas_within_100_columns() -> None:
+    from carin.report.text import _header_lines
+
+    objectives = [
+        {"metric": f"{task}.accuracy", "goal": "max", "tolerance": 0.125}
+        for task in ("classify", "detect", "segment", "depth")
+    ] + [{"metric": "max(latency_ms)", "goal": "min"}]
+    design = {"id": "d0", "rank": 0, "pareto": True, "parts": [], "metrics": {}}
+    plan = {"objectives": objectives, "designs": [design]}
+    summary = {"name": "app", "pareto_designs": 1, "raw_designs": 1, "solver": "rass"}
+    summary["constraints"] = ["max(latency_ms) <= 10"]
+    lines = _header_lines(summary, plan)
+    assert all(len(line) <= WIDTH for line in lines), lines
+    start = next(i for i, line in enumerate(lines) if "objectives:" in line)
+    end = next(i for i, line in enumerate(lines) if "constraints:" in line)
+    assert end - start >= 2  # the objectives took more than one line
+    # continuation lines start under the first objective, and every objective is said once
+    assert all(line.startswith(" " * len("  objectives: ")) for line in lines[start + 1 : end])
+    said = " ".join(line.strip() for line in lines[start:end])
+    goals = [f"max {o['metric']} (tolerance 0.125)" for o in objectives[:-1]]
+    assert said == "objectives: " + ", ".join([*goals, "min max(latency_ms)"])
+
+
 def test_counts_are_singular_or_plural(solved) -> None:  # type: ignore[no-untyped-def]
     plans = {s: json.loads((solved[s][0] / "summary.json").read_text()) for s in STEMS}
     for stem, summary in plans.items():

@@ -72,6 +72,46 @@ def test_tolerance_lets_the_next_objective_decide(tmp_path):
     assert tol.primary["parts"][0]["config"]["model"] == "edge"
 
 
+def test_plan_records_the_tolerances_that_ranked_it(tmp_path):
+    """plan.json says which ranking chose its primary; without tolerances it reads as before."""
+    accuracy = {"metric": "accuracy", "goal": "max", "tolerance": 0.1}
+    tol = _solve(tmp_path, CLASSIFIERS, {"objectives": [accuracy, "min latency_ms"]})
+    assert tol.plan["objectives"] == [accuracy, {"metric": "latency_ms", "goal": "min"}]
+    Switcher.from_dict(tol.plan)  # the runtime validator accepts the field
+    for objectives in (
+        ["max accuracy", "min latency_ms"],
+        [{**accuracy, "tolerance": 0}, "min latency_ms"],  # 0 is no tolerance
+    ):
+        plain = _solve(tmp_path, CLASSIFIERS, {"objectives": objectives})
+        assert plain.plan["objectives"] == [
+            {"metric": "accuracy", "goal": "max"},
+            {"metric": "latency_ms", "goal": "min"},
+        ]
+
+
+#: two tasks, each its own rows of the table
+TWO_TASKS = [
+    {"name": "detect", "where": {"task": "detect"}},
+    {"name": "classify", "where": {"task": "classify"}},
+]
+
+
+def test_plan_records_per_task_tolerances(tmp_path):
+    rows = [
+        ("d1", "npu", "detect", 2.0, 40.0),
+        ("d2", "gpu", "detect", 5.0, 40.2),
+        ("c1", "npu", "classify", 1.0, 80.0),
+    ]
+    plain = {"objectives": ["max detect.accuracy", "min max(latency_ms)"], "tasks": TWO_TASKS}
+    assert _solve(tmp_path, rows, plain).primary["parts"][0]["config"]["model"] == "d2"
+    detect = {"metric": "detect.accuracy", "goal": "max", "tolerance": 0.25}
+    result = _solve(tmp_path, rows, {**plain, "objectives": [detect, "min max(latency_ms)"]})
+    assert result.plan["objectives"][0] == detect
+    # within 0.25 of the best 40.2 the detectors tie, and the faster one is primary
+    # (time-shared on the npu with the classifier: 3 ms against d2's 5 ms on the gpu)
+    assert result.primary["parts"][0]["config"]["model"] == "d1"
+
+
 def test_tolerance_needs_the_lexicographic_preference():
     spec = {
         "profiles": "x.csv",
@@ -202,13 +242,7 @@ def test_per_task_objectives_are_reported_by_task(tmp_path):
         ("c1", "npu", "classify", 1.0, 80.0),
         ("c2", "cpu", "classify", 5.0, 82.0),
     ]
-    spec = {
-        "objectives": ["max detect.accuracy", "max classify.accuracy"],
-        "tasks": [
-            {"name": "detect", "where": {"task": "detect"}},
-            {"name": "classify", "where": {"task": "classify"}},
-        ],
-    }
+    spec = {"objectives": ["max detect.accuracy", "max classify.accuracy"], "tasks": TWO_TASKS}
     result = _solve(tmp_path, rows, spec)
     # one design maximises both: not the mean, each task's own accuracy
     assert len(result.pareto) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -57,6 +58,8 @@ BROKEN = {
     "name-type": _set(("name",), 3),
     "name-missing": _delete(("name",)),
     "goal": _set(("objectives", 0, "goal"), "maximise"),
+    "tolerance-negative": _set(("objectives", 0, "tolerance"), -0.5),
+    "tolerance-text": _set(("objectives", 0, "tolerance"), "0.5"),
     "op": _set(("constraints", 0, "op"), "=="),
     "value": _set(("constraints", 0, "value"), "20"),
     "aggregate": _set(("latency", "aggregate"), "p95"),
@@ -109,4 +112,30 @@ def test_cross_field_rules_are_checked_by_the_validator_only():
     plan["designs"][1]["rank"] = 7
     VALIDATOR.validate(plan)
     with pytest.raises(PlanError, match=r"designs\[1\]\.rank: expected 1"):
+        validate_plan(plan)
+
+
+@pytest.mark.parametrize("tolerance", [0.5, 0, None])
+def test_objective_tolerance_is_optional_and_may_be_null(tolerance):
+    plan = copy.deepcopy(BASE)
+    plan["objectives"][0]["tolerance"] = tolerance
+    VALIDATOR.validate(plan)
+    validate_plan(plan)
+
+
+@pytest.mark.parametrize(
+    "tolerance, message",
+    [
+        (float("nan"), "expected a finite number, got nan"),
+        (float("inf"), "expected a finite number, got inf"),
+        (10**400, "expected a finite number"),
+        (-0.5, "expected a number >= 0, got -0.5"),
+        ("0.5", "expected a number or null"),
+        (True, "expected a number or null"),
+    ],
+)
+def test_objective_tolerance_must_be_a_finite_number_not_below_0(tolerance, message):
+    plan = copy.deepcopy(BASE)
+    plan["objectives"][1]["tolerance"] = tolerance
+    with pytest.raises(PlanError, match=r"^objectives\[1\]\.tolerance: " + re.escape(message)):
         validate_plan(plan)

@@ -7,7 +7,15 @@ import json
 from pathlib import Path
 
 from carin.errors import CarinError
-from carin.runtime import EventsError, MonitorConfig, PlanError, Switcher, parse_events, replay
+from carin.runtime import (
+    MAX_FILE_BYTES,
+    EventsError,
+    MonitorConfig,
+    PlanError,
+    Switcher,
+    parse_events,
+    replay,
+)
 
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "replay conditions/observations through the runtime switcher"
@@ -74,7 +82,7 @@ def _load_plan(path: str, monitor: MonitorConfig | None) -> Switcher:
     from carin.result import check_result_file
 
     check_result_file(path)  # a plan in a result folder must belong with its files
-    text = read_text(path, what="plan", error=PlanError)
+    text = read_text(path, what="plan", error=PlanError, limit=MAX_FILE_BYTES)  # as an app
     obj = loads_json(text, path, what="plan", error=PlanError)
     field = huge_number(obj)
     if field:
@@ -89,7 +97,8 @@ def _read_events(path: str) -> list[dict]:
     """Read, decode and validate the events file, naming its line when a line is wrong."""
     from carin._files import huge_number, loads_json, read_text
 
-    lines = read_text(path, what="events file", error=EventsError).splitlines()
+    text = read_text(path, what="events file", error=EventsError, limit=MAX_FILE_BYTES)
+    lines = text.splitlines()
     for number, line in enumerate(lines, start=1):
         if line.strip():
             obj = loads_json(

@@ -124,20 +124,55 @@ def _header_lines(summary: dict[str, Any], plan: dict[str, Any]) -> list[str]:
         first += f"; the plan adds {plural(extra, 'design')} for conditions"
     lines = [first]
     lines += _pack(shared_bits(key_columns(plan["designs"])[1]))
-    goals = ", ".join(f"{o['goal']} {o['metric']}" for o in plan.get("objectives", []))
+    goals = ", ".join(objective_text(o) for o in plan.get("objectives", []))
     limits = ", ".join(summary.get("constraints", [])) or "none"
     lines += _pack([f"objectives: {goals}", f"constraints: {limits}"])
     return lines
 
 
+def objective_text(objective: dict[str, Any]) -> str:
+    """A plan objective as the reports say it, with its ranking tolerance if it has one.
+
+    Example:
+        >>> objective_text({"metric": "accuracy", "goal": "max", "tolerance": 0.5})
+        'max accuracy (tolerance 0.5)'
+        >>> objective_text({"metric": "latency_ms", "goal": "min"})
+        'min latency_ms'
+    """
+    text = f"{objective['goal']} {objective['metric']}"
+    tolerance = objective.get("tolerance")
+    return f"{text} (tolerance {float(tolerance):.12g})" if tolerance else text
+
+
 def _pack(items: list[str], width: int = WIDTH) -> list[str]:
-    """``items`` joined by ``; `` into indented lines of at most ``width`` (items kept whole)."""
+    """``items`` joined by ``; `` into indented lines of at most ``width``.
+
+    An item is kept whole on a line when it fits one; a longer one (many objectives with
+    tolerances) is broken after its commas, continuation lines under its first value.
+    """
     lines: list[str] = []
+    broken = False  # the last item was broken: the next one starts its own line
     for item in items:
-        if lines and len(lines[-1]) + 2 + len(item) <= width:
+        if lines and not broken and len(lines[-1]) + 2 + len(item) <= width:
             lines[-1] += "; " + item
-        else:
-            lines.append(("  " if not lines else "    ") + item)
+            continue
+        indent = "  " if not lines else "    "
+        line = indent + item
+        pieces = item.split(", ")
+        broken = len(line) > width and len(pieces) > 1
+        if not broken:
+            lines.append(line)
+            continue
+        label = item.find(": ")  # continuation lines start under the first value
+        hang = " " * (len(indent) + (label + 2 if 0 < label < width // 3 else 2))
+        line = indent + pieces[0]
+        for piece in pieces[1:]:
+            if len(line) + 2 + len(piece) <= width:
+                line += ", " + piece
+            else:
+                lines.append(line + ",")
+                line = hang + piece
+        lines.append(line)
     return lines
 
 

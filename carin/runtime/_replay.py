@@ -14,12 +14,13 @@ monitor.
 
 from __future__ import annotations
 
-import json
 import math
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from ._errors import EventsError
+from ._read import parse_json, read_text
 from ._switcher import Switcher
 from ._validate import check_conditions
 
@@ -45,12 +46,7 @@ def parse_events(lines: Iterable[str], *, source: str = "events") -> list[dict[s
         if not text.strip():
             continue
         where = f"{source}:{number}"
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EventsError(
-                f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"
-            ) from None
+        obj = parse_json(text, where, what="JSON line", error=EventsError, one_line=True)
         if not isinstance(obj, dict):
             raise EventsError(f"{where}: expected a JSON object")
         t = obj.get("t")
@@ -92,13 +88,18 @@ def parse_events(lines: Iterable[str], *, source: str = "events") -> list[dict[s
     return events
 
 
-def read_events(path: str) -> list[dict[str, Any]]:
-    """Read and validate an events file (see :func:`parse_events`)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return parse_events(fh.read().splitlines(), source=path)
-    except OSError as exc:
-        raise EventsError(f"{path}: cannot read events ({exc.strerror})") from None
+def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read and validate an events file (see :func:`parse_events`).
+
+    Only a regular UTF-8 file of at most :data:`MAX_FILE_BYTES` (16 MiB) is read: a FIFO,
+    a device or a larger file is refused without blocking or reading it whole.
+
+    Raises:
+        EventsError: naming the file (and line) and what is wrong.
+    """
+    name = os.fspath(path)
+    text = read_text(name, what="events file", error=EventsError)
+    return parse_events(text.splitlines(), source=name)
 
 
 def replay(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
+import os
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -13,6 +13,7 @@ from ._errors import PlanError
 from ._exact import FACTOR_ONE, factor_units, limit_units
 from ._model import DesignModel, PlanUnits, factor
 from ._monitor import MonitorConfig, SlowdownFilter, miss_probability
+from ._read import parse_json, read_text
 from ._validate import CONDITION_KEYS, check_conditions, check_plan_structure, to_float
 
 __all__ = ["Decision", "Switcher", "validate_plan"]
@@ -224,26 +225,25 @@ class Switcher:
         return cls(plan=obj, monitor=monitor)
 
     @classmethod
-    def from_file(cls, path: str, *, monitor: MonitorConfig | None = None) -> Switcher:
+    def from_file(
+        cls, path: str | os.PathLike[str], *, monitor: MonitorConfig | None = None
+    ) -> Switcher:
         """Read, validate and load ``plan.json``.
+
+        Only a regular UTF-8 file of at most :data:`MAX_FILE_BYTES` (16 MiB) is read:
+        a FIFO, a device or a larger file is refused without blocking or reading it whole.
 
         Raises:
             PlanError: When the file cannot be read or parsed, or the plan is malformed;
                 the message starts with the path.
         """
-        try:
-            with open(path, encoding="utf-8") as fh:
-                obj = json.load(fh)
-        except OSError as exc:
-            raise PlanError(f"{path}: cannot read plan ({exc.strerror})") from None
-        except json.JSONDecodeError as exc:
-            raise PlanError(
-                f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
-            ) from None
+        name = os.fspath(path)
+        text = read_text(name, what="plan", error=PlanError)
+        obj = parse_json(text, name, what="plan", error=PlanError)
         try:
             return cls(plan=obj, monitor=monitor)
         except PlanError as exc:
-            raise PlanError(f"{path}: {exc}") from None
+            raise PlanError(f"{name}: {exc}") from None
 
     def _build(self, plan: Mapping[str, Any]) -> None:
         units = PlanUnits(plan)

@@ -5,8 +5,8 @@ module exists because the runtime may use only the standard library. It is at
 least as strict as the schema (every plan it accepts passes the schema) and also
 checks what a schema cannot: every number is finite, ranks equal list
 positions, ids are unique, ``parts`` follow ``tasks``, every referenced design
-id exists, the primary is the rank-0 design, the fallback runs on the CPU only
-latencies are positive and memory is not negative. Whether the plan's precomputed
+id exists, the primary is the rank-0 design, the fallback runs on the CPU only,
+an objective's tolerance is not negative, latencies are positive and memory is not negative. Whether the plan's precomputed
 ``conditions`` agree with the switcher is checked by
 :func:`carin.runtime.validate_plan`, which builds a switcher.
 """
@@ -241,6 +241,8 @@ def check_plan_structure(obj: Any) -> None:
         objective = _obj(objective, where)
         _str(_required(objective, "metric", where), f"{where}.metric")
         _choice(_required(objective, "goal", where), f"{where}.goal", GOALS)
+        # optional: the ranking's tolerance (absent or null = none, as in plans before it)
+        _num(objective.get("tolerance"), f"{where}.tolerance", nullable=True, minimum=0.0)
     for i, constraint in enumerate(_list(_required(plan, "constraints", ""), "constraints")):
         where = f"constraints[{i}]"
         constraint = _obj(constraint, where)

@@ -3,7 +3,12 @@ package carin.runtime;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -32,9 +37,16 @@ public final class Plan {
     /** The only format this reader accepts. */
     public static final String FORMAT = "carin-plan/1";
 
+    /**
+     * Largest plan {@link #read(InputStream)} accepts, in bytes: 16 MiB, as Python's {@code
+     * carin.runtime.MAX_FILE_BYTES} (a plan of the example specs is a few KB).
+     */
+    public static final int MAX_BYTES = 16 * 1024 * 1024;
+
     static final String[] AGGREGATES = {"max", "sum", "mean", "min"};
 
     private final String name;
+    private final List<Objective> objectives;
     private final List<String> tasks;
     private final List<Design> designs;
     private final Map<String, Integer> ids;
@@ -58,13 +70,18 @@ public final class Plan {
             throw Json.fail("format", "expected '" + FORMAT + "', got " + Json.show(fmt));
         }
         name = Json.str(Json.required(plan, "name", ""), "name");
-        JSONArray objectives = Json.list(Json.required(plan, "objectives", ""), "objectives", false);
-        for (int i = 0; i < objectives.length(); i++) {
+        JSONArray objectiveList = Json.list(Json.required(plan, "objectives", ""), "objectives", false);
+        List<Objective> goals = new ArrayList<Objective>();
+        for (int i = 0; i < objectiveList.length(); i++) {
             String where = "objectives[" + i + "]";
-            JSONObject o = Json.obj(objectives.opt(i), where);
-            Json.str(Json.required(o, "metric", where), where + ".metric");
-            Json.choice(Json.required(o, "goal", where), where + ".goal", "min", "max");
+            JSONObject o = Json.obj(objectiveList.opt(i), where);
+            String metric = Json.str(Json.required(o, "metric", where), where + ".metric");
+            String goal = Json.choice(Json.required(o, "goal", where), where + ".goal", "min", "max");
+            // optional: the ranking's tolerance (absent or null = none, as in plans before it)
+            Double tolerance = Json.num(o.opt("tolerance"), where + ".tolerance", true, true, 0.0, false);
+            goals.add(new Objective(metric, goal.equals("max"), tolerance));
         }
+        objectives = Collections.unmodifiableList(goals);
         JSONArray constraints = Json.list(Json.required(plan, "constraints", ""), "constraints", false);
         int nc = constraints.length();
         constraintMetric = new String[nc];
@@ -264,15 +281,79 @@ public final class Plan {
         return fromJson(Json.obj(value, "plan"));
     }
 
-    /** Read (UTF-8), parse and validate a plan; the stream is read to its end, not closed. */
+    /**
+     * Read (UTF-8), parse and validate a plan of at most {@link #MAX_BYTES} (16 MiB); the stream
+     * is not closed. See {@link #read(InputStream, int)}.
+     */
     public static Plan read(InputStream in) throws IOException, PlanException {
+        return read(in, MAX_BYTES);
+    }
+
+    /**
+     * Read (UTF-8), parse and validate a plan of at most {@code maxBytes} bytes; the stream is not
+     * closed.
+     *
+     * <p>At most {@code maxBytes + 1} bytes are read, so a stream that never ends or a file far
+     * larger than any plan (an asset packed by mistake) is refused without being read whole.
+     *
+     * @throws PlanException with field {@code plan} when the stream holds more than {@code
+     *     maxBytes} bytes or is not UTF-8 text (naming the first byte that is not), and as {@link
+     *     #parse} for the text
+     * @throws IOException when reading the stream fails
+     * @throws IllegalArgumentException when {@code maxBytes} is negative
+     */
+    public static Plan read(InputStream in, int maxBytes) throws IOException, PlanException {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must not be negative, got " + maxBytes);
+        }
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         byte[] chunk = new byte[8192];
-        int n;
-        while ((n = in.read(chunk)) != -1) {
+        long total = 0;
+        while (true) {
+            // never more than one byte past the cap: enough to tell that the stream is larger
+            int want = (int) Math.min(chunk.length, maxBytes + 1L - total);
+            int n = in.read(chunk, 0, want);
+            if (n == -1) {
+                break;
+            }
+            total += n;
+            if (total > maxBytes) {
+                throw Json.fail("plan", "more than " + grouped(maxBytes) + " bytes; a plan may have at most "
+                        + grouped(maxBytes));
+            }
             buffer.write(chunk, 0, n);
         }
-        return parse(new String(buffer.toByteArray(), Charset.forName("UTF-8")));
+        return parse(utf8(buffer.toByteArray()));
+    }
+
+    /** The bytes as UTF-8 text, refusing other encodings as the Python runtime does. */
+    static String utf8(byte[] data) throws PlanException {
+        if (data.length >= 2 && ((data[0] == (byte) 0xFF && data[1] == (byte) 0xFE)
+                || (data[0] == (byte) 0xFE && data[1] == (byte) 0xFF))) {
+            throw Json.fail("plan", "the plan is UTF-16-encoded; save it as UTF-8");
+        }
+        int start = data.length >= 3 && data[0] == (byte) 0xEF && data[1] == (byte) 0xBB && data[2] == (byte) 0xBF
+                ? 3 : 0; // a UTF-8 byte-order mark is dropped
+        CharsetDecoder decoder = Charset.forName("UTF-8").newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer bytes = ByteBuffer.wrap(data, start, data.length - start);
+        CharBuffer chars = CharBuffer.allocate(data.length - start); // UTF-8: no more chars than bytes
+        CoderResult result = decoder.decode(bytes, chars, true);
+        if (!result.isError()) {
+            result = decoder.flush(chars);
+        }
+        if (result.isError()) {
+            int at = bytes.position();
+            throw Json.fail("plan", "not UTF-8 text (byte 0x" + String.format(Locale.ROOT, "%02x", data[at] & 0xFF)
+                    + " at offset " + (at - start) + "; Latin-1 or another encoding?); save the plan as UTF-8");
+        }
+        chars.flip();
+        return chars.toString();
+    }
+
+    private static String grouped(long n) {
+        return String.format(Locale.ROOT, "%,d", n);
     }
 
     /** Validate a decoded plan. */
@@ -286,6 +367,14 @@ public final class Plan {
     /** The spec's name. */
     public String name() {
         return name;
+    }
+
+    /**
+     * The objectives in the spec's priority order, with the tolerances of the ranking that put
+     * the designs in their order (and so chose the primary). Unmodifiable.
+     */
+    public List<Objective> objectives() {
+        return objectives;
     }
 
     /** Task names; one ({@code main}) for a single-DNN plan. Unmodifiable. */

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.File;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -78,6 +79,97 @@ class ApiTest {
             deep.append('[');
         }
         assertEquals("plan", assertThrows(PlanException.class, () -> Plan.parse(deep.toString())).getField());
+    }
+
+    /** A stream of spaces that never ends, counting the bytes taken from it. */
+    static final class Endless extends InputStream {
+        long taken;
+
+        @Override
+        public int read() {
+            taken++;
+            return ' ';
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            java.util.Arrays.fill(b, off, off + len, (byte) ' ');
+            taken += len;
+            return len;
+        }
+    }
+
+    @Test
+    void streamsAreReadUpToTheCapOnly() throws Exception {
+        Endless endless = new Endless();
+        PlanException big = assertThrows(PlanException.class, () -> Plan.read(endless));
+        assertEquals("plan", big.getField());
+        assertEquals("plan: more than 16,777,216 bytes; a plan may have at most 16,777,216", big.getMessage());
+        assertEquals(Plan.MAX_BYTES + 1L, endless.taken); // one byte past the cap, no more
+        assertEquals(16 * 1024 * 1024, Plan.MAX_BYTES);
+
+        byte[] text = TestFiles.json(new File(TestFiles.conformanceDir(), "single_unavailable.json"))
+                .getJSONObject("plan").toString().getBytes(StandardCharsets.UTF_8);
+        assertEquals("d0", Plan.read(new ByteArrayInputStream(text), text.length).primary().id()); // at the cap
+        PlanException over = assertThrows(PlanException.class,
+                () -> Plan.read(new ByteArrayInputStream(text), text.length - 1));
+        assertTrue(over.getMessage().startsWith("plan: more than "), over.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Plan.read(new ByteArrayInputStream(text), -1));
+    }
+
+    @Test
+    void streamsMustBeUtf8() throws Exception {
+        String text = TestFiles.json(new File(TestFiles.conformanceDir(), "single_unavailable.json"))
+                .getJSONObject("plan").toString();
+        byte[] latin1 = text.replace("phone-classifier", "caf\u00e9").getBytes(StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("phone-classifier") + 3;
+        PlanException notUtf8 = assertThrows(PlanException.class, () -> Plan.read(new ByteArrayInputStream(latin1)));
+        assertEquals("plan", notUtf8.getField());
+        assertEquals("plan: not UTF-8 text (byte 0xe9 at offset " + at
+                + "; Latin-1 or another encoding?); save the plan as UTF-8", notUtf8.getMessage());
+        byte[] utf16 = text.getBytes(StandardCharsets.UTF_16); // with its byte-order mark
+        assertEquals("plan: the plan is UTF-16-encoded; save it as UTF-8",
+                assertThrows(PlanException.class, () -> Plan.read(new ByteArrayInputStream(utf16))).getMessage());
+        byte[] utf8 = text.replace("phone-classifier", "caf\u00e9").getBytes(StandardCharsets.UTF_8);
+        byte[] bom = new byte[utf8.length + 3];
+        bom[0] = (byte) 0xEF;
+        bom[1] = (byte) 0xBB;
+        bom[2] = (byte) 0xBF;
+        System.arraycopy(utf8, 0, bom, 3, utf8.length);
+        assertEquals("caf\u00e9", Plan.read(new ByteArrayInputStream(bom)).name());
+    }
+
+    @Test
+    void objectivesCarryTheRankingTolerances() throws Exception {
+        JSONObject vector = TestFiles.json(new File(TestFiles.conformanceDir(), "tolerance_in_objectives.json"));
+        Plan plan = Plan.fromJson(vector.getJSONObject("plan"));
+        assertEquals(2, plan.objectives().size());
+        Objective accuracy = plan.objectives().get(0);
+        assertEquals("accuracy", accuracy.metric());
+        assertEquals("max", accuracy.goal());
+        assertTrue(accuracy.maximise());
+        assertEquals(0.5, accuracy.tolerance(), 0.0);
+        assertEquals("max accuracy (tolerance 0.5)", accuracy.toString());
+        Objective latency = plan.objectives().get(1);
+        assertNull(latency.tolerance());
+        assertEquals("min latency_ms", latency.toString());
+        assertThrows(UnsupportedOperationException.class, () -> plan.objectives().clear());
+
+        JSONObject json = vector.getJSONObject("plan");
+        json.getJSONArray("objectives").getJSONObject(0).put("tolerance", JSONObject.NULL);
+        assertNull(Plan.fromJson(json).objectives().get(0).tolerance()); // null: no tolerance
+        json.getJSONArray("objectives").getJSONObject(0).put("tolerance", 2);
+        assertEquals("max accuracy (tolerance 2)", Plan.fromJson(json).objectives().get(0).toString());
+        json.getJSONArray("objectives").getJSONObject(1).put("tolerance", -1);
+        PlanException negative = assertThrows(PlanException.class, () -> Plan.fromJson(json));
+        assertEquals("objectives[1].tolerance", negative.getField());
+        assertEquals("objectives[1].tolerance: expected a number >= 0, got -1", negative.getMessage());
+        json.getJSONArray("objectives").getJSONObject(1).put("tolerance", "0.5");
+        assertEquals("objectives[1].tolerance: expected a number or null",
+                assertThrows(PlanException.class, () -> Plan.fromJson(json)).getMessage());
+        // JSON has no NaN: org.json refuses it while parsing, before the validator sees it
+        String nan = json.toString().replace("\"tolerance\":\"0.5\"", "\"tolerance\":NaN");
+        assertEquals("plan", assertThrows(PlanException.class, () -> Plan.parse(nan)).getField());
     }
 
     @Test
