@@ -37,7 +37,7 @@ from carin.profiles import KEY_COLUMNS, ProfileTable, load_profiles
 from carin.spec import Constraint, Metric, Objective, Spec
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 __all__ = ["DesignSpace", "TaskSpace", "Evaluation", "compile_space", "LATENCY", "MEMORY"]
 
@@ -614,26 +614,50 @@ def where_mask(frame: pd.DataFrame, column: str, values: Sequence[str]) -> np.nd
     return hit
 
 
+def where_rows(
+    frame: pd.DataFrame,
+    where: Iterable[tuple[str, Sequence[str]]],
+    check: Callable[[str], object],
+    no_match: Callable[[str, Sequence[str], str], Exception],
+) -> pd.DataFrame:
+    """The rows every ``(column, values)`` filter keeps, as a spec's ``where`` does.
+
+    Args:
+        frame: The rows to filter.
+        where: The filters, in order.
+        check: Called with each filter's column first; raises for one that may not filter.
+        no_match: Builds the error raised for a filter that keeps no row, from its column,
+            its values and a sample of up to 12 values the column has.
+    """
+    mask = np.ones(len(frame), dtype=bool)
+    for column, values in where:
+        check(column)
+        hit = where_mask(frame, column, values)
+        if not hit.any():
+            sample = ", ".join(sorted(frame[column].astype(str).unique().tolist())[:12])
+            raise no_match(column, values, sample)
+        mask &= hit
+    return frame[mask]
+
+
 def _apply_where(
     spec: Spec, frame: pd.DataFrame, where: Sequence, field_path: str, columns: set[str]
 ) -> pd.DataFrame:
-    mask = np.ones(len(frame), dtype=bool)
-    for column, values in where:
+    def check(column: str) -> None:
         if column not in columns or column not in KEY_COLUMNS:
             present = ", ".join(c for c in KEY_COLUMNS if c in columns)
             raise SpecError(
                 f"{spec.where_is(f'{field_path}.{column}')}: {field_path}.{column}: unknown key "
                 f"column '{column}'; filters may use: {present}"
             )
-        hit = where_mask(frame, column, values)
-        if not hit.any():
-            sample = ", ".join(sorted(frame[column].astype(str).unique().tolist())[:12])
-            raise SpecError(
-                f"{spec.where_is(f'{field_path}.{column}')}: {field_path}.{column}: no row has "
-                f"{column} in {list(values)}; values include: {sample}"
-            )
-        mask &= hit
-    return frame[mask]
+
+    def no_match(column: str, values: Sequence[str], sample: str) -> SpecError:
+        return SpecError(
+            f"{spec.where_is(f'{field_path}.{column}')}: {field_path}.{column}: no row has "
+            f"{column} in {list(values)}; values include: {sample}"
+        )
+
+    return where_rows(frame, where, check, no_match)
 
 
 def load_space(spec_path: str | Path) -> DesignSpace:

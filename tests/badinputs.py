@@ -41,7 +41,9 @@ class Outcome:
         return not self.timed_out and self.traceback is None and self.code in ALLOWED
 
 
-def _child(argv: list[str], conn) -> None:
+def _call(argv: list[str], catch: type[BaseException]) -> tuple[int | None, str | None, str]:
+    """Run ``carin argv`` here: its exit code, the traceback of a ``catch`` it raised, and
+    the tail of its standard error."""
     from carin.cli import main
 
     err, out = io.StringIO(), io.StringIO()
@@ -52,9 +54,13 @@ def _child(argv: list[str], conn) -> None:
             code = main(argv)
         except SystemExit as exc:  # argparse usage errors exit 2
             code = exc.code if isinstance(exc.code, int) else 2
-        except BaseException:  # noqa: BLE001 - this is what the runner looks for
+        except catch:  # noqa: BLE001 - this is what the runner looks for
             tb = traceback.format_exc()
-    conn.send((code, tb, err.getvalue()[-4000:]))
+    return code, tb, err.getvalue()[-4000:]
+
+
+def _child(argv: list[str], conn) -> None:
+    conn.send(_call(argv, BaseException))
     conn.close()
 
 
@@ -82,19 +88,7 @@ def run_case(argv: list[str], timeout: float = 60.0, cwd: Path | None = None) ->
 
 def run_inline(argv: list[str]) -> Outcome:
     """Run ``carin argv`` in this process (fast; for fuzzing)."""
-    from carin.cli import main
-
-    err, out = io.StringIO(), io.StringIO()
-    tb = None
-    code: int | None = None
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 2
-        except Exception:  # noqa: BLE001
-            tb = traceback.format_exc()
-    return Outcome(argv, code, tb, err.getvalue()[-4000:])
+    return Outcome(argv, *_call(argv, Exception))
 
 
 # -- file contents ------------------------------------------------------------------------

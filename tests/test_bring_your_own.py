@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from doc_console import console_commands
 
 from carin.intermittent import Trace, TraceError, load_power_csv, load_trace, write_power_csv
 
@@ -100,32 +101,9 @@ def test_committed_traces_are_derived_by_the_importers(tmp_path: Path) -> None:
         assert source.read_bytes() not in [gzip.decompress(b) for b in after.values()]
 
 
-def _doc_commands(path: Path) -> list[str]:
-    """The ``$ `` commands of the console blocks of a markdown file (heredocs kept whole)."""
-    commands: list[str] = []
-    in_console = False
-    heredoc: str | None = None
-    for line in path.read_text().splitlines():
-        if line.startswith("```"):
-            in_console = line.strip() == "```console"
-            continue
-        if not in_console:
-            continue
-        if heredoc is not None:
-            commands[-1] += "\n" + line
-            if line.strip() == heredoc:
-                heredoc = None
-            continue
-        if line.startswith("$ "):
-            commands.append(line[2:])
-            m = re.search(r"<<'?(\w+)'?", line)
-            heredoc = m.group(1) if m else None
-    return commands
-
-
 def test_intermittent_docs_run_from_a_clone(tmp_path: Path) -> None:
     """Every command docs/intermittent.md shows runs in a clone that has no ../shared."""
-    commands = _doc_commands(ROOT / "docs" / "intermittent.md")
+    commands = console_commands((ROOT / "docs" / "intermittent.md").read_text())
     assert any(c.startswith("carin intermittent") for c in commands)
     assert not [c for c in commands if "../shared" in c]
     clone = tmp_path / "clone"

@@ -70,8 +70,9 @@ def test_tutorial_console_output_is_real(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     """The outputs the tutorial shows for the example app are what carin prints now."""
-    import re
     import shlex
+
+    from doc_console import console_runs
 
     from carin.cli import main
 
@@ -80,19 +81,14 @@ def test_tutorial_console_output_is_real(
     monkeypatch.chdir(tmp_path)
     text = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
     checked = 0
-    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
-        command, expected = None, []
-        for line in block.splitlines() + ["$ end"]:
-            if line.startswith("$ "):
-                if command is not None and "phone-classifier" in command:
-                    capsys.readouterr()
-                    main(shlex.split(command)[1:])
-                    got = {g.rstrip() for g in capsys.readouterr().out.splitlines()}
-                    for want in expected:
-                        if want.strip() and want.strip() != "...":
-                            assert want.rstrip() in got, f"{command}: {want!r}"
-                            checked += 1
-                command, expected = line[2:], []
-            else:
-                expected.append(line)
+    for command, expected in console_runs(text):
+        if "phone-classifier" not in command:
+            continue
+        capsys.readouterr()
+        main(shlex.split(command)[1:])
+        got = {g.rstrip() for g in capsys.readouterr().out.splitlines()}
+        for want in expected:
+            if want.strip() and want.strip() != "...":
+                assert want.rstrip() in got, f"{command}: {want!r}"
+                checked += 1
     assert checked >= 30

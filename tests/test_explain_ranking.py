@@ -20,6 +20,7 @@ from math import ceil
 from pathlib import Path
 
 import pytest
+from doc_console import console_runs
 
 import carin
 from carin.cli import main
@@ -306,17 +307,15 @@ def test_docs_show_what_explain_prints_for_the_tolerance_spec(
     monkeypatch.chdir(tmp_path)
     text = (ROOT / doc).read_text(encoding="utf-8")
     checked = 0
-    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
-        if "phone-tolerance" not in block:
+    for command, shown in console_runs(text):
+        if "phone-tolerance" not in command:
             continue
-        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
-            command, *shown = chunk.rstrip("\n").split("\n")
-            capsys.readouterr()
-            assert main(command.split()[1:]) == 0
-            printed = capsys.readouterr().out.splitlines()
-            if command.startswith("carin explain"):
-                for line in shown:
-                    if line != "...":
-                        assert line in printed, line
-                        checked += 1
+        capsys.readouterr()
+        assert main(command.split()[1:]) == 0
+        printed = capsys.readouterr().out.splitlines()
+        if command.startswith("carin explain"):
+            for line in shown:
+                if line != "...":
+                    assert line in printed, line
+                    checked += 1
     assert checked >= 5

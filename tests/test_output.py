@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from doc_console import console_runs
 
 import carin
 from carin.cli import main
@@ -335,13 +336,7 @@ def test_profiles_errors_exit_2(args: list[str], message: str) -> None:
 
 def _console(path: Path) -> list[tuple[str, list[str]]]:
     """``(command, printed lines)`` of each ``$ `` line in the file's console blocks."""
-    text = path.read_text(encoding="utf-8")
-    out = []
-    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
-        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
-            command, *lines = chunk.rstrip("\n").split("\n")
-            out.append((command, lines))
-    return out
+    return console_runs(path.read_text(encoding="utf-8"))
 
 
 def test_readme_first_solve_prints_what_readme_shows(

@@ -9,6 +9,7 @@ the runtime's validator, and its condition table equals what the switcher decide
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -180,20 +181,19 @@ test_written_plans_pass_schema_and_runtime_many = pytest.mark.slow(_property(600
     ],
 )
 def test_slowdown_below_one_or_not_finite_is_refused_with_file_and_line(tmp_path, line, message):
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        f"profiles: {LINUX}\nobjectives: [min latency_ms]\nanticipate:\n  {line}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(SpecError) as info:
-        carin_load(path)
-    assert f"{path}:4: " in str(info.value) and message in str(info.value)
+    path, text = _spec_error(tmp_path, f"objectives: [min latency_ms]\nanticipate:\n  {line}\n")
+    assert f"{path}:4: " in text and message in text
 
 
-def carin_load(path: Path):
+def _spec_error(tmp_path: Path, body: str) -> tuple[Path, str]:
+    """Load a spec of the Linux app's profiles and ``body``: its path and the SpecError."""
     from carin import load_spec
 
-    return load_spec(path)
+    path = tmp_path / "s.yaml"
+    path.write_text(f"profiles: {LINUX}\n{body}", encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    return path, str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -208,34 +208,19 @@ def carin_load(path: Path):
     ],
 )
 def test_limits_that_are_not_finite_are_refused(tmp_path, constraint, field):
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        f"profiles: {LINUX}\nobjectives: [min latency_ms]\nconstraints:\n  - {constraint}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(SpecError) as info:
-        carin_load(path)
-    text = str(info.value)
+    body = f"objectives: [min latency_ms]\nconstraints:\n  - {constraint}\n"
+    path, text = _spec_error(tmp_path, body)
     assert f"{path}:4: {field}: expected a finite number" in text
     assert len(text) < 400  # a 400-digit number is described, not echoed
 
 
 def test_huge_weight_and_budget_are_refused(tmp_path):
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        f"profiles: {LINUX}\npreference: weighted\n"
-        "objectives:\n  - {metric: latency_ms, goal: min, weight: " + "7" * 500 + "}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(SpecError, match=r"s.yaml:4: objectives\[0\].weight: expected a finite"):
-        carin_load(path)
-    path.write_text(
-        f"profiles: {LINUX}\nobjectives: [min latency_ms]\n"
-        "anticipate:\n  memory_budget_mb: [" + "5" * 500 + "]\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(SpecError, match=r"s.yaml:4: anticipate.memory_budget_mb\[0\]: expected"):
-        carin_load(path)
+    weight = "objectives:\n  - {metric: latency_ms, goal: min, weight: " + "7" * 500 + "}\n"
+    _, text = _spec_error(tmp_path, "preference: weighted\n" + weight)
+    assert re.search(r"s.yaml:4: objectives\[0\].weight: expected a finite", text)
+    budget = "anticipate:\n  memory_budget_mb: [" + "5" * 500 + "]\n"
+    _, text = _spec_error(tmp_path, "objectives: [min latency_ms]\n" + budget)
+    assert re.search(r"s.yaml:4: anticipate.memory_budget_mb\[0\]: expected", text)
 
 
 def test_check_plan_refuses_an_inconsistent_plan():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from doc_console import console_commands, console_runs
 
 from carin.profiler.zoo import quiet_native_logs
 
@@ -22,31 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "profiling.md"
 
 
-def _console_commands(text: str) -> list[str]:
-    """``$ `` commands of the console blocks (heredocs kept whole, ``\\`` lines joined)."""
-    out: list[str] = []
-    block = False
-    heredoc: str | None = None
-    for line in text.splitlines():
-        if line.startswith("```"):
-            block = line.strip() == "```console"
-            continue
-        if not block:
-            continue
-        if heredoc is not None:
-            out[-1] += "\n" + line
-            heredoc = None if line.strip() == heredoc else heredoc
-        elif line.startswith("$ "):
-            out.append(line[2:])
-            m = re.search(r"<<'?(\w+)'?", line)
-            heredoc = m.group(1) if m else None
-        elif out and out[-1].endswith("\\"):
-            out[-1] = out[-1][:-1] + " " + line.strip()
-    return out
-
-
 def test_no_command_writes_into_spaces() -> None:
-    for command in _console_commands(DOC.read_text()):
+    for command in console_commands(DOC.read_text()):
         assert not re.search(r"(-o|--out|--output)\s+spaces/", command), command
     assert "pip install 'carin[zoo]'" not in DOC.read_text()
     assert 'pip install -e ".[zoo]"' in DOC.read_text()
@@ -57,7 +35,7 @@ def test_end_to_end_on_your_own_profiles(tmp_path: Path) -> None:
     the zoo, with fewer runs), and its spec selects the rows by the label given."""
     section = DOC.read_text().split("## End to end on your machine", 1)[1]
     commands = [
-        c for c in _console_commands(section) if not c.startswith(("pip ", "carin zoo build"))
+        c for c in console_commands(section) if not c.startswith(("pip ", "carin zoo build"))
     ]
     assert commands[0].startswith("carin profile") and "--device my-laptop" in commands[0]
     clone = tmp_path / "clone"
@@ -86,9 +64,7 @@ def test_profile_prints_what_the_doc_shows(tmp_path: Path) -> None:
     """The first ``carin profile`` example: its standard output line by line (the
     progress bar goes to standard error), on one fixture model, one configuration."""
     section = DOC.read_text().split("## `carin profile`", 1)[1]
-    block = section.split("```console\n", 1)[1].split("```", 1)[0]
-    command = _console_commands(f"```console\n{block}```")[0]
-    shown = [line for line in block.splitlines() if not line.startswith(("$ ", " "))]
+    command, shown = console_runs(section)[0]
     assert shown[0].startswith("[###") and "96/96" in shown[0]
     rows = 6 * 4 * 2 * 2  # the zoo's models x precisions, 2 thread counts x 2 delegates
     assert shown[1] == f"wrote {rows} rows to profiles.csv"

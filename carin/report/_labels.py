@@ -92,26 +92,29 @@ def _cover_cost(boxes: np.ndarray, obs: Obstacles) -> np.ndarray:
             )
             cost[start : start + 64] = inside.astype(float) @ obs.weights
     if len(obs.vlines):
-        x, y0, y1 = obs.vlines.T
-        hit = (
-            (boxes[:, None, 0] < x[None, :])
-            & (x[None, :] < boxes[:, None, 2])
-            & (boxes[:, None, 1] < y1[None, :])
-            & (y0[None, :] < boxes[:, None, 3])
-        )
-        cost += 12.0 * hit.sum(axis=1)
+        cost += 12.0 * _line_crossings(boxes, obs.vlines, across=0)
     if len(obs.hlines):
-        y, x0, x1 = obs.hlines.T
-        hit = (
-            (boxes[:, None, 1] < y[None, :])
-            & (y[None, :] < boxes[:, None, 3])
-            & (boxes[:, None, 0] < x1[None, :])
-            & (x0[None, :] < boxes[:, None, 2])
-        )
-        cost += 12.0 * hit.sum(axis=1)
+        cost += 12.0 * _line_crossings(boxes, obs.hlines, across=1)
     if len(obs.segments):
         cost += 25.0 * _box_segment_hits(boxes, obs.segments).sum(axis=1)
     return cost
+
+
+def _line_crossings(boxes: np.ndarray, lines: np.ndarray, across: int) -> np.ndarray:
+    """How many axis-parallel lines cross each box's interior.
+
+    ``lines`` rows are ``(position, start, end)``: vertical lines at x from y=start to
+    y=end with ``across=0``, horizontal lines at y from x=start to x=end with ``across=1``.
+    """
+    pos, start, end = lines.T
+    along = 1 - across
+    hit = (
+        (boxes[:, None, across] < pos[None, :])
+        & (pos[None, :] < boxes[:, None, across + 2])
+        & (boxes[:, None, along] < end[None, :])
+        & (start[None, :] < boxes[:, None, along + 2])
+    )
+    return hit.sum(axis=1)
 
 
 def _box_segment_hits(boxes: np.ndarray, segs: np.ndarray) -> np.ndarray:

@@ -142,12 +142,9 @@ def render(scene: Scene, zoom: bool) -> Any:
 
 def _draw_points(ax: Any, scene: Scene, pts: Points, statuses: dict[str, set[str]]) -> None:
     enc = scene.encoding
-    ok = pts.finite
-    colour = enc.colour_of(pts)
-    marker = enc.marker_of(pts)
-    greys = {"band": BAND_GREY} | ({} if enc.infeasible_coloured else {"infeasible": GREY})
-    for kind, grey in greys.items():
-        sel = ok & (pts.kind == kind)
+    groups = enc.groups(pts)
+    colour, marker = groups.colour, groups.marker
+    for kind, grey, sel in groups.grey:
         if not sel.any():
             continue
         style = STYLE[kind]
@@ -162,14 +159,8 @@ def _draw_points(ax: Any, scene: Scene, pts: Points, statuses: dict[str, set[str
             rasterized=sel.sum() > 2000,
         )
         statuses.setdefault(kind, set()).add("")
-    kinds = (
-        ("infeasible", "dominated", "pareto")
-        if enc.infeasible_coloured
-        else ("dominated", "pareto")
-    )
-    for z, kind in enumerate(kinds, start=1):
+    for z, (kind, sel_kind) in enumerate(groups.coloured, start=1):
         style = STYLE[kind]
-        sel_kind = ok & (pts.kind == kind)
         for level in sorted(set(colour[sel_kind].tolist())):
             for shape in sorted(set(marker[sel_kind & (colour == level)].tolist())):
                 sel = sel_kind & (colour == level) & (marker == shape)

@@ -17,10 +17,8 @@ from carin.profiles import KEY_COLUMNS
 from carin.report._format import base_metric, fmt, with_unit
 from carin.report._labels import place_line_labels, place_point_labels
 from carin.report._scene import (
-    BAND_GREY,
     BOUND,
     BUDGET,
-    GREY,
     STATUS_NAMES,
     STYLE,
     Panel,
@@ -277,12 +275,9 @@ def _add_points(
     import plotly.graph_objects as go
 
     enc = scene.encoding
-    ok = pts.finite
-    colour = enc.colour_of(pts)
-    shape = enc.marker_of(pts)
-    greys = {"band": BAND_GREY} | ({} if enc.infeasible_coloured else {"infeasible": GREY})
-    for kind, grey in greys.items():
-        sel = ok & (pts.kind == kind)
+    groups = enc.groups(pts)
+    colour, shape = groups.colour, groups.marker
+    for kind, grey, sel in groups.grey:
         if kind == "band" and not sel.any():
             continue
         style = STYLE[kind]
@@ -304,14 +299,8 @@ def _add_points(
             row=row,
             col=col,
         )
-    kinds = (
-        ("infeasible", "dominated", "pareto")
-        if enc.infeasible_coloured
-        else ("dominated", "pareto")
-    )
-    for kind in kinds:
+    for kind, sel_kind in groups.coloured:
         style = STYLE[kind]
-        sel_kind = ok & (pts.kind == kind)
         for level in [lv for lv in enc.colours if (sel_kind & (colour == lv)).any()]:
             for sh in [
                 s for s in enc.markers if (sel_kind & (colour == level) & (shape == s)).any()

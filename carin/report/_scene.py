@@ -158,6 +158,20 @@ class Encoding:
         """Marker level of each point (``""`` when no decision is shown by shape)."""
         return _joined(pts, self.marker)
 
+    def groups(self, pts: Points) -> PointGroups:
+        """The points split as every renderer draws them: grey kinds, then coloured ones."""
+        ok = pts.finite
+        greys = {"band": BAND_GREY} | ({} if self.infeasible_coloured else {"infeasible": GREY})
+        kinds = ("dominated", "pareto")
+        if self.infeasible_coloured:
+            kinds = ("infeasible", *kinds)
+        return PointGroups(
+            colour=self.colour_of(pts),
+            marker=self.marker_of(pts),
+            grey=[(kind, grey, ok & (pts.kind == kind)) for kind, grey in greys.items()],
+            coloured=[(kind, ok & (pts.kind == kind)) for kind in kinds],
+        )
+
     @property
     def title(self) -> str:
         """Legend heading naming the channels."""
@@ -165,6 +179,23 @@ class Encoding:
         if self.marker:
             text += f"\nshape: {' / '.join(self.marker)}"
         return text
+
+
+@dataclass(frozen=True, eq=False)
+class PointGroups:
+    """A panel's points as the renderers draw them (:meth:`Encoding.groups`).
+
+    Attributes:
+        colour: Colour level of each point.
+        marker: Marker level of each point.
+        grey: ``(kind, colour, selection)`` of the kinds drawn in one grey, without shapes.
+        coloured: ``(kind, selection)`` of the kinds drawn by colour and shape, bottom first.
+    """
+
+    colour: np.ndarray
+    marker: np.ndarray
+    grey: list[tuple[str, str, np.ndarray]]
+    coloured: list[tuple[str, np.ndarray]]
 
 
 def _joined(pts: Points, columns: tuple[str, ...]) -> np.ndarray:

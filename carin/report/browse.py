@@ -69,21 +69,17 @@ def filter_rows(table: ProfileTable, where: dict[str, list[str]]) -> pd.DataFram
         CarinError: A column is not a key column, or a value matches no row (the
             message lists values the column has).
     """
-    from carin.space import where_mask
+    from carin.space import where_rows
 
-    frame = table.frame
-    mask = np.ones(len(frame), dtype=bool)
-    for column, values in where.items():
-        _key_column(table, column, "--where")
-        hit = where_mask(frame, column, values)
-        if not hit.any():
-            sample = ", ".join(sorted(frame[column].astype(str).unique().tolist())[:12])
-            raise CarinError(
-                f"--where {column}={','.join(values)}: no row of {table.source} has that "
-                f"{column}; values include: {sample}"
-            )
-        mask &= hit
-    return frame[mask]
+    def no_match(column: str, values: list[str], sample: str) -> CarinError:
+        return CarinError(
+            f"--where {column}={','.join(values)}: no row of {table.source} has that "
+            f"{column}; values include: {sample}"
+        )
+
+    return where_rows(
+        table.frame, where.items(), lambda c: _key_column(table, c, "--where"), no_match
+    )
 
 
 def group_counts(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:

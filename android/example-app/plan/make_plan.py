@@ -11,9 +11,7 @@ Run from anywhere: ``python android/example-app/plan/make_plan.py``.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -21,35 +19,22 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 MODELS = ROOT / "tests" / "fixtures" / "models"
+sys.path.insert(0, str(ROOT / "examples"))  # the Linux app's make_plan: the same derivation
+
+from linux_app import make_plan as linux_app  # noqa: E402
 
 
 def derive_profiles(source: Path, models: Path) -> pd.DataFrame:
     """The rows of ``source`` whose model file exists in ``models``, with an asset column."""
-    table = pd.read_csv(source)
-    files = table["model"] + "_" + table["precision"] + ".tflite"
-    keep = files.map(lambda name: (models / name).is_file())
-    out = table[keep].copy()
-    out.loc[out["runtime"] == "litert-xnnpack", "processor"] = "xnnpack"
-    out.insert(out.columns.get_loc("threads") + 1, "asset", "models/" + files[keep])
-    return out.sort_values(["model", "precision", "processor", "threads"], kind="stable")
+    return linux_app.derive_profiles(source, models, asset_dir="models/")
 
 
 def main() -> int:
-    from carin.cli import main as carin
-
     profiles = derive_profiles(ROOT / "spaces" / "local-litert.csv", MODELS)
-    tmp_csv = HERE / ".profiles.csv.tmp"
-    profiles.to_csv(tmp_csv, index=False, lineterminator="\n")
-    tmp_csv.replace(HERE / "profiles.csv")
     target = HERE.parent / "assets" / "plan.json"
-    with tempfile.TemporaryDirectory() as tmp:
-        code = carin(["solve", str(HERE / "app.yaml"), "--out", tmp])
-        if code:
-            return code
-        shutil.copyfile(Path(tmp) / "plan.json", target.with_suffix(".json.tmp"))
-        target.with_suffix(".json.tmp").replace(target)
-    print(f"wrote {HERE / 'profiles.csv'} ({len(profiles)} rows) and {target}")
-    return 0
+    return linux_app.write_profiles_and_plan(
+        profiles, HERE / "profiles.csv", HERE / "app.yaml", target
+    )
 
 
 if __name__ == "__main__":
