@@ -331,12 +331,48 @@ def test_profiles_errors_exit_2(args: list[str], message: str) -> None:
     assert code == 2 and message in err
 
 
+def test_spec_doc_shows_what_carin_profiles_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/spec.md's ``carin profiles`` listing: its lines, in order ('...' skips some)."""
+    (tmp_path / "spaces").symlink_to(SPACES)
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    runs = [(c, shown) for c, shown in console_runs(text) if c.startswith("carin profiles")]
+    runs = [(c, shown) for c, shown in runs if shown]
+    assert runs
+    for command, shown in runs:
+        code, printed, _ = _run(*command.split()[1:])
+        assert code == 0
+        lines = iter(line.rstrip() for line in printed.splitlines())
+        for want in shown:
+            if want != "...":
+                assert want.rstrip() in lines, want  # found after the lines before it
+
+
 # -- the outputs README.md and the tutorial show are what carin prints ------------------
 
 
 def _console(path: Path) -> list[tuple[str, list[str]]]:
     """``(command, printed lines)`` of each ``$ `` line in the file's console blocks."""
     return console_runs(path.read_text(encoding="utf-8"))
+
+
+def test_readme_gives_two_set_up_commands_and_ci_runs_the_second() -> None:
+    """README's set-up: one line that installs and solves the embedded example, one that
+    installs the test extras and runs the tests, which .ci/run runs verbatim."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Set-up\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    blocks = re.findall(r"```\n(.*?)```", section, flags=re.S)
+    assert [len(b.strip().splitlines()) for b in blocks] == [1, 1]
+    first, second = (b.strip() for b in blocks)
+    install, solve = first.split(" && ")
+    assert install == "pip install -e ."
+    assert solve == _console(ROOT / "README.md")[0][0]  # the solve whose output README shows
+    assert (ROOT / solve.split()[-1]).is_file()
+    assert second == 'pip install -e ".[test]" && pytest'
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert second in ci
 
 
 def test_readme_first_solve_prints_what_readme_shows(
