@@ -109,8 +109,10 @@ def _read_csv(path: Path, suffix: str) -> pd.DataFrame:
     from carin._files import decode_text
 
     data = _read_bytes(path, suffix)
-    text = decode_text(data, path, what="profile table", error=ProfileError)
-    header = next(csv.reader(io.StringIO(text[: MAX_LINE_BYTES + 1], newline="")), None)
+    # decoded once to check the encoding; parsed from the bytes (a text buffer of a
+    # 70 MB table would hold 4 bytes a character: 280 MB more at the peak)
+    head = decode_text(data, path, what="profile table", error=ProfileError)[: MAX_LINE_BYTES + 1]
+    header = next(csv.reader(io.StringIO(head, newline="")), None)
     if header is None:
         raise ProfileError(f"{path}: the file is empty; expected a header line with column names")
     duplicated = sorted({c for c in header if header.count(c) > 1})
@@ -126,7 +128,8 @@ def _read_csv(path: Path, suffix: str) -> pd.DataFrame:
     # validation checks each distinct name once without factorizing every row again
     dtype = {c: "category" for c in header if c in keys}
     return pd.read_csv(
-        io.StringIO(text),
+        io.BytesIO(data),
+        encoding="utf-8-sig",
         dtype=dtype,
         keep_default_na=False,
         na_values=na_values,
