@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 
 from carin.cli import main
+from carin.errors import CarinError
 from carin.intermittent import Device, Trace, load_layers, load_solar, load_trace
 from carin.intermittent.analytical import shutdown_time, work_budget
 from carin.intermittent.cm import Atoms, compile_plan
 from carin.intermittent.joint import (
     Config,
     Evaluator,
+    choose_bands,
     joint_search,
     reachable,
     schedule_stats,
@@ -25,9 +27,17 @@ from carin.intermittent.multitask import (
     MISSED,
     MultiSimulator,
     TaskProgram,
+    TaskSetResults,
 )
-from carin.intermittent.policies import EDF, FixedPriority, IntermittenceAware, make_policy
-from carin.intermittent.simulator import simulate
+from carin.intermittent.policies import (
+    EDF,
+    Decision,
+    DeviceState,
+    FixedPriority,
+    IntermittenceAware,
+    make_policy,
+)
+from carin.intermittent.simulator import SimError, simulate
 from carin.intermittent.sources import constant, markov_onoff, parse_source, square_wave
 from carin.intermittent.tasks import Task, TaskSetError, load_taskset
 from carin.intermittent.traces import TraceError
@@ -223,6 +233,122 @@ def test_intermittence_aware_waits_instead_of_starting_a_segment_that_is_lost() 
     assert ia.cycles.sum() == 0
 
 
+def test_pausing_schedule_by_hand() -> None:
+    # one 1 mJ atom at 5 mW (0.2 s) on 1 mW: it drains the capacitor by 0.8 mJ, more than
+    # it holds (256.5 uJ at v_max), so run to a brown-out it is lost in every power
+    # cycle. Paused at 2% of the energy at v_max and refilled to 90%, it continues
+    # where it stopped: after the boot the level is E_c - E_rb + p t_rb, then every
+    # pause adds a sleep of (refill - pause) / (p - sleep_w) and no reboot.
+    one = _atoms([1e-3], [0.2])
+    p = 1e-3
+    tasks = [_task("s", 5.0, 5.0, 1)]
+    tr = constant(p, 10.0)
+    edf = _free_sim(tr).run(tasks, [([one], EDF())])
+    paused = _free_sim(tr).run(tasks, [([one], EDF(pause=0.02, refill=0.9))])
+    assert edf.succeeded == 0 and edf.cycles.sum() > 0
+    assert (paused.status == DONE).all() and paused.cycles.sum() == 0
+    lo, hi = 0.02 * DEV.max_energy_j, 0.9 * DEV.max_energy_j
+    drain = (5e-3 - p) * 0.2
+    nap = (hi - lo) / (p - DEV.sleep_w)
+    start = DEV.cycle_energy_j - DEV.reboot_j + p * DEV.reboot_s
+    n1 = int(np.ceil((drain - (start - lo)) / (hi - lo)))
+    # the second job finds the capacitor at v_max (it charged while the device slept)
+    n2 = int(np.ceil((drain - (DEV.max_energy_j - lo)) / (hi - lo)))
+    assert (n1, n2) == (4, 3)
+    first = DEV.cycle_energy_j / p + DEV.reboot_s + 0.2 + n1 * nap
+    np.testing.assert_allclose(paused.latency_s, [first, 0.2 + n2 * nap], rtol=1e-9)
+    # the first job pays the boot, then each pays exactly its work: nothing is redone
+    np.testing.assert_allclose(paused.energy_j, [1e-3 + DEV.reboot_j, 1e-3], rtol=1e-9)
+
+
+def test_pausing_changes_nothing_when_the_power_never_fails() -> None:
+    plain, paused = _two_tasks(EDF()), _two_tasks(EDF(pause=0.02))
+    np.testing.assert_array_equal(paused.status, plain.status)
+    np.testing.assert_allclose(paused.latency_s, plain.latency_s, rtol=1e-12)
+    np.testing.assert_allclose(paused.energy_j, plain.energy_j, rtol=1e-12)
+    assert make_policy("edf-pause").name == "edf-pause" and make_policy("ia").pause > 0
+
+
+def test_pause_levels_are_checked() -> None:
+    for bad in ({"pause": 0.5, "refill": 0.4}, {"pause": -0.1}, {"refill": 1.5}):
+        with pytest.raises(CarinError, match="pause"):
+            EDF(**bad)
+        with pytest.raises(CarinError, match="pause"):
+            IntermittenceAware(**bad)
+
+    class Bad(EDF):
+        def run(self, i, abandon, state):
+            return Decision(i, abandon, pause_j=1e-5, refill_j=1e-5)
+
+    with pytest.raises(SimError, match="refill_j"):
+        _two_tasks(Bad())
+
+
+class _View:
+    """A ready job as a policy sees it (hand-set numbers)."""
+
+    def __init__(self, task, deadline, rem_j, rem_s, seg_j=4.6e-6, seg_s=1e-3, weight=1.0):
+        self.task, self.release_s, self.deadline_s = task, 0.0, deadline
+        self.priority, self.weight, self.started = task + 1, weight, False
+        self.remaining_j, self.remaining_s = rem_j, rem_s
+        self.next_j, self.next_s, self.next_jit = seg_j, seg_s, False
+        self.max_plain_j = seg_j
+
+
+def _state(now: float, level: float, power) -> DeviceState:
+    """The device at ``now`` after harvesting ``power(t)`` (W, piecewise constant per ms)."""
+    grid = np.arange(0.0, now + 1e-9, 1e-3)
+    cum = np.concatenate([[0.0], np.cumsum([power(t) * 1e-3 for t in grid[:-1]])])
+
+    def harvested(t: float) -> float:
+        return float(np.interp(t, grid, cum))
+
+    return DeviceState(
+        now_s=now,
+        energy_j=level,
+        full_j=DEV.cycle_energy_j,
+        max_j=DEV.max_energy_j,
+        device=DEV,
+        harvest=lambda w: (harvested(now) - harvested(now - w)) / w,
+        harvested=harvested,
+    )
+
+
+def test_ia_admits_on_the_recent_peak_not_the_mean() -> None:
+    # 2 mW for one second, 2 s to 1 s ago, nothing else: the 10 s mean is 0.2 mW and the
+    # last 0.5 s saw nothing (a fluctuating source between two spells). A keyword
+    # job (1.6 mJ, 0.3 s, due in 2 s) finishes by its deadline at 2 mW (estimate: about
+    # 1 s) but not at 0.2 mW (about 20 s); a long job (20 mJ, due in 60 s) cannot
+    # finish at either. On the peak the urgent job runs; on a steady 0.2 mW nothing is
+    # worth running and the device sleeps.
+    jobs = [_View(0, 12.0, 1.6e-3, 0.3), _View(1, 70.0, 20e-3, 4.0)]
+    ia = IntermittenceAware()
+    burst = _state(10.0, 100e-6, lambda t: 2e-3 if 8.0 <= t < 9.0 else 0.0)
+    p, now = ia.admission_harvest(burst)
+    assert p == pytest.approx(2e-3, rel=1e-6) and now == 0.0
+    assert burst.harvest(10.0) == pytest.approx(0.2e-3, rel=1e-6)
+    assert ia.finish(burst, 1.6e-3, 0.3, 2e-3) < 12.0 < ia.finish(burst, 1.6e-3, 0.3, 0.2e-3)
+    dec = ia.pick(jobs, burst)
+    assert dec.run == 0 and dec.pause_j == pytest.approx(0.02 * DEV.max_energy_j)
+    steady = _state(10.0, 100e-6, lambda t: 0.2e-3)
+    assert ia.admission_harvest(steady)[0] == pytest.approx(0.2e-3, rel=1e-6)
+    dec = ia.pick(jobs, steady)
+    assert dec.run is None and dec.abandon == ()
+
+
+def test_ia_counts_the_reboots_harvest_when_a_segment_must_fit_a_power_cycle() -> None:
+    # an unprotected 1.7 mJ segment at 5.7 mW on 5 mW: a cycle from v_max drains at
+    # 0.7 mW, so it holds 256.5 uJ * 5.7/0.7 = 2.09 mJ (the reboot's 78 uJ is covered by
+    # its own 350 uJ of harvest): the segment is admitted (counting the reboot's 78 uJ
+    # against the capacitor it would be 1.45 mJ). At 1 mW it is not (0.31 mJ).
+    seg = _View(0, 20.0, 1.7e-3, 1.7e-3 / 5.7e-3, seg_j=1.7e-3, seg_s=1.7e-3 / 5.7e-3)
+    ia = IntermittenceAware()
+    strong = _state(10.0, 200e-6, lambda t: 5e-3)
+    assert ia.pick([seg], strong).run == 0
+    weak = _state(10.0, 100e-6, lambda t: 1e-3)
+    assert ia.pick([seg], weak).run is None
+
+
 def test_ia_estimates_are_the_analytical_functions() -> None:
     for p in (1e-5, 1e-4, 1e-3, 4e-3):
         for big_p in (5e-3, 6.5e-3):
@@ -250,7 +376,7 @@ def _hub_run(tr: Trace, policy: str, plans: list[str]):
 
 
 @needs_data
-@pytest.mark.parametrize("policy", ["fp", "edf", "ia"])
+@pytest.mark.parametrize("policy", ["fp", "edf", "edf-pause", "ia"])
 def test_no_job_runs_past_its_deadline_and_preemption_loses_no_committed_work(policy) -> None:
     tr = load_trace(ENERGY / "rf-react" / "rf-cart.trace")
     plans = ["TJ", "TTTLJJJ", "T" * 11]
@@ -260,7 +386,11 @@ def test_no_job_runs_past_its_deadline_and_preemption_loses_no_committed_work(po
         for k, t in enumerate(ts.tasks)
         for n in range(int(tr.duration / t.period_s) + 2)
     }
-    assert res.preemptions.sum() > 0 and res.cycles.sum() > 0 and res.succeeded > 0
+    pauses = make_policy(policy).pause > 0
+    assert res.preemptions.sum() > 0 and res.succeeded > 0
+    # without pausing the power fails; with it, runs end in pauses (not failed) instead
+    assert pauses or res.cycles.sum() > 0
+    assert not pauses or sum(not s.failed for s in log) > sum(s.failed for s in log)
     assert log and all(s.t1 <= deadline[(s.task, s.seq)] + 1e-9 for s in log)
     done = res.completed
     assert (res.release_s[done] + res.latency_s[done] <= res.deadline_s[done] + 1e-9).all()
@@ -269,18 +399,41 @@ def test_no_job_runs_past_its_deadline_and_preemption_loses_no_committed_work(po
     by_job: dict[tuple[int, int], list] = {}
     for s in log:
         by_job.setdefault((s.task, s.seq), []).append(s)
-    resumed = 0
+    resumed = lost = 0
     for (k, _n), runs in by_job.items():
         prog = progs[k]
         for prev, nxt in zip(runs, runs[1:], strict=False):
+            a = prog.atom_at(prev.tau1)
+            if prev.lost:  # the power failed while it slept in a pause: its last commit
+                assert not prev.failed and nxt.tau0 == prog.resume[a]
+                lost += 1
+                continue
             if not prev.failed:
                 assert nxt.tau0 == prev.tau1
                 resumed += 1
                 continue
-            a = prog.atom_at(prev.tau1)
             assert nxt.tau0 in (prog.resume[a], prev.tau1)
             assert nxt.tau0 >= prog.resume[a]
     assert resumed > 0
+    assert lost == 0 or pauses
+    if pauses:
+        # a run that paused between commit points keeps the device: the next run, of
+        # any job, is the same job's, from where it paused
+        order = sorted(log, key=lambda s: s.t0)
+        held = 0
+        for s, nxt in zip(order, order[1:], strict=False):
+            prog = progs[s.task]
+            k = prog.atom_at(s.tau1)
+            at_commit = any(
+                abs(prog.ct[i] - s.tau1) < 1e-12 and prog.commit_at[i] for i in (k, k + 1)
+            )
+            if s.failed or s.lost or at_commit or s.tau1 >= prog.total_t - 1e-12:
+                continue
+            if by_job[(s.task, s.seq)][-1] is s:
+                continue  # its deadline passed (during the pause or at its end)
+            assert (nxt.task, nxt.seq) == (s.task, s.seq) and nxt.tau0 == s.tau1
+            held += 1
+        assert held > 0
     # a JIT checkpoint belongs to one job: the next run after it is that job's
     order = sorted(log, key=lambda s: s.t0)
     for i, s in enumerate(order[:-1]):
@@ -435,9 +588,14 @@ def test_joint_search_is_never_below_its_baselines_and_tries_dp_plans() -> None:
     jr = joint_search(ts, tr)
     ev = jr.evaluator
     best = score(ev.run(jr.best))
+    assert best == max(score(r) for r in ev.results.values())
     for c in [*jr.baseline.values(), *jr.per_policy.values()]:
         assert best >= score(ev.run(c))
-    assert {c.policy for c in ev.results} == {"fp", "edf", "ia"}
+    assert {c.policy for c in ev.results} == {"fp", "edf", "ia", "edf-pause"}
+    # the cross-check: every descent's plans under every policy
+    for c in jr.per_policy.values():
+        for pol in ("fp", "edf", "ia", "edf-pause"):
+            assert Config(c.plans, pol) in ev.results
     assert jr.baseline["edf"].policy == "edf" and jr.baseline["fp"].policy == "fp"
     # every baseline plan is uniform; carin's candidates include schedule-derived DP plans
     assert all(len(set(p)) == 1 for p in jr.baseline["edf"].plans)
@@ -445,6 +603,54 @@ def test_joint_search_is_never_below_its_baselines_and_tries_dp_plans() -> None:
     # the configurations are re-simulated identically (deterministic)
     again = Evaluator(ts, tr).run(jr.best)
     np.testing.assert_array_equal(again.status, ev.run(jr.best).status)
+
+
+def _fake_results(done: bool, power_w: float, n: int = 30) -> TaskSetResults:
+    """n jobs of one task released at ``power_w``, all done (1 s) or all missed."""
+    rel = np.arange(n, dtype=float) * 10.0
+    return TaskSetResults(
+        task_names=("a",),
+        task=np.zeros(n, np.int64),
+        release_s=rel,
+        deadline_s=rel + 5.0,
+        status=np.full(n, DONE if done else MISSED, np.int8),
+        latency_s=np.full(n, 1.0 if done else np.nan),
+        energy_j=np.full(n, 1e-3),
+        nvm_bytes=np.zeros(n),
+        cycles=np.zeros(n, np.int64),
+        preemptions=np.zeros(n, np.int64),
+        config=np.zeros(n, np.int64),
+        power_w=np.full(n, power_w),
+        weight=np.ones(n),
+        sim_time_s=10.0 * n,
+    )
+
+
+def test_band_switching_is_kept_only_if_it_wins_when_simulated() -> None:
+    # in the 0.3-1 mW band X completes all 30 jobs and the default none: the per-band
+    # guard picks X there. Whether the switching is kept depends on the switching run.
+    ts = load_taskset(SETS / "kws-lenet-dscnn.yaml")
+    default, other = (
+        Config(("TT", "T" * 7, "T" * 11), "edf"),
+        Config(("TT", "T" * 7, "T" * 11), "ia"),
+    )
+
+    class Stub(Evaluator):
+        switched: TaskSetResults
+
+        def run_adaptive(self, configs, choose):
+            assert configs == [default, other] and choose(0.5e-3) == 1 and choose(2e-3) == 0
+            return self.switched
+
+    ev = Stub(ts, constant(1e-3, 10.0))
+    ev.results[default] = _fake_results(False, 0.5e-3)
+    ev.results[other] = _fake_results(True, 0.5e-3)
+    picks = [default, default, other, default, default]
+    assert choose_bands(ev, default, validate=False) == picks
+    ev.switched = _fake_results(True, 0.5e-3)  # switching wins on the choosing trace
+    assert choose_bands(ev, default) == picks
+    ev.switched = _fake_results(False, 0.5e-3)  # it does not: every band keeps default
+    assert choose_bands(ev, default) == [default] * 5
 
 
 def test_schedule_stats_are_the_runs_of_the_task() -> None:

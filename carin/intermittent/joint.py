@@ -3,7 +3,7 @@
 A *configuration* is one CM plan per task plus a policy (:class:`Config`). The search
 (:func:`joint_search`) scores configurations by simulating the task set on a trace
 (:class:`Evaluator`, exact event simulation; score = weighted successful jobs, ties to
-the lower mean latency) and proceeds in three steps:
+the lower mean latency) and proceeds in four steps:
 
 1. **Uniform baselines** -- one applicable uniform CM per task, under fixed priority and
    under EDF (the usual practice): the best single CM for all tasks, then one task's CM
@@ -19,6 +19,10 @@ the lower mean latency) and proceeds in three steps:
 3. **Coordinate descent** -- per policy, from that configuration, replace one task's plan at a time by each of its candidates (uniform and DP plans) and keep a
    change when the simulated score improves; repeat until no change (at most
    ``rounds`` passes).
+4. **Cross-check** -- the plans each descent ended with are simulated under every
+   policy (those searched and ``cross``, by default ``edf-pause``); the joint choice is
+   the best configuration simulated in any step, so it is never below a baseline on the
+   trace it is chosen on.
 
 What is exact and what is not: each simulation is exact for the model, and the DP is
 exact for the additive expected-energy model *given* a task's budgets. The budgets
@@ -312,6 +316,7 @@ def joint_search(
     baselines: Sequence[str] = ("fp", "edf"),
     rounds: int = 2,
     bands_mw: Sequence[float] = BANDS_MW,
+    cross: Sequence[str] = ("edf-pause",),
 ) -> JointResult:
     """Choose per-task plans and the policy together on ``trace`` (see the module docstring).
 
@@ -322,6 +327,8 @@ def joint_search(
         baselines: Policies of the uniform baselines (:func:`uniform_baseline`).
         rounds: Coordinate-descent passes over the tasks.
         bands_mw: Harvested-power band edges for the per-band DP plans.
+        cross: Further policies tried, with ``policies``, on the plans each policy's
+            descent ended with (step 4 of the module docstring).
     """
     ev = Evaluator(taskset, trace)
     baseline = {pol: uniform_baseline(ev, pol) for pol in baselines}
@@ -338,6 +345,11 @@ def joint_search(
                 cand_union[k].setdefault(p, o)
             options.append(list(dict.fromkeys([*uniform[k], *dp[k]])))
         per_policy[pol] = _descend(ev, cur, options, rounds)
+    # every policy with every policy's best plans (a policy's descent may miss plans
+    # that suit another; cheap: at most len(cross)^2 simulations)
+    for plans in dict.fromkeys(c.plans for c in per_policy.values()):
+        for pol in dict.fromkeys([*policies, *cross]):
+            ev.run(Config(plans, pol))
     best = max(ev.results, key=lambda c: score(ev.run(c)))
     return JointResult(
         best=best,
@@ -354,6 +366,7 @@ def choose_bands(
     configs: Sequence[Config] | None = None,
     *,
     bands_mw: Sequence[float] = BANDS_MW,
+    validate: bool = True,
     **guard: float,
 ) -> list[Config]:
     """Per harvested-power band, the configuration to switch to at run time.
@@ -361,7 +374,12 @@ def choose_bands(
     Every configuration simulated by ``ev`` (or ``configs``) is compared with ``default``
     on the jobs released in the band, with the guard of
     :func:`~carin.intermittent.profile.choose_by_band` (enough jobs, clearly more
-    successes or clearly faster, paired test). Returns one configuration per band.
+    successes or clearly faster, paired test). A band comparison sees each
+    configuration running alone, not the switching itself (a switch changes which jobs
+    are waiting and how full the capacitor is), so with ``validate`` the switching is
+    then simulated on ``ev``'s trace and kept only if it scores strictly higher than
+    ``default`` alone; otherwise every band gets ``default``. Returns one configuration
+    per band.
     """
     pool = list(configs) if configs is not None else list(ev.results)
     if default not in pool:
@@ -370,7 +388,12 @@ def choose_bands(
     back = {v: k for k, v in names.items()}
     runs = [PlanRun(plan=names[c], origin="", jobs=ev.run(c).as_job_results()) for c in pool]
     picked = choose_by_band(runs, names[default], bands_mw=bands_mw, **guard)
-    return [back[p] for p in picked]
+    per_band = [back[p] for p in picked]
+    if validate and any(c != default for c in per_band):
+        distinct, choose = band_chooser(per_band, bands_mw)
+        if score(ev.run_adaptive(distinct, choose)) <= score(ev.run(default)):
+            return [default] * len(per_band)
+    return per_band
 
 
 def band_chooser(

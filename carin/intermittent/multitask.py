@@ -22,6 +22,14 @@ queue:
   (abandoned).
 * A reboot is charged to the job with the pending JIT checkpoint or else the ready job
   with the earliest deadline; reboots while no job is ready are charged to none.
+* **Pausing** (when the policy's decision asks for it, ``Decision.pause_j``): where the
+  capacitor falls to the pause level the job stops, the device stays on and sleeps
+  (``sleep_w``) until the refill level, the next release or the job's deadline, and
+  the job continues exactly where it stopped: no reboot, no restore, no work redone.
+  A job paused between commit points keeps the device (its volatile state is in SRAM):
+  it continues to its next commit before the policy decides again. If the harvest does
+  not cover the sleep and the power fails during it, the job resumes from its last
+  commit, as after any power failure (its JIT protection is not used then).
 
 Per job it records the outcome (done, missed or abandoned), latency, energy, FRAM bytes,
 power failures and preemptions (:class:`TaskSetResults`).
@@ -67,7 +75,7 @@ __all__ = [
 
 DONE, MISSED, ABANDONED = 0, 1, 2
 _STATUS = {DONE: "done", MISSED: "missed", ABANDONED: "abandoned"}
-_PREEMPT, _MISS = 10, 11
+_PREEMPT, _MISS, _PAUSE = 10, 11, 12
 
 
 class Stretch(NamedTuple):
@@ -77,9 +85,12 @@ class Stretch(NamedTuple):
         task, seq: The job (task index, job number within the task).
         energy_j: Energy it consumed (restore included).
         level_j: Energy in the capacitor when it began.
-        failed: Whether it ended with a power failure.
+        failed: Whether it ended with a power failure (a run that ended in a pause has
+            not failed).
         t0, t1: Start and end time (before any JIT checkpoint write).
         tau0, tau1: Position in the job's program at start and end.
+        lost: It ended in a pause between commit points and the power failed during
+            the pause's sleep, so the job resumes from its last commit.
     """
 
     task: int
@@ -91,6 +102,7 @@ class Stretch(NamedTuple):
     t1: float
     tau0: float
     tau1: float
+    lost: bool = False
 
 
 class TaskProgram(_Program):
@@ -142,6 +154,7 @@ class Job:
         "started",
         "config",
         "power_w",
+        "pause",
     )
 
     def __init__(
@@ -172,6 +185,7 @@ class Job:
         self.started = False
         self.config = config
         self.power_w = power_w
+        self.pause: tuple[float, float] = (0.0, 0.0)
 
     def _seg(self) -> int:
         return self.prog.seg_of[self.prog.atom_at(self.tau)] if self.prog.n else 0
@@ -426,6 +440,8 @@ class MultiSimulator(Simulator):
         status: dict[int, tuple[int, float]] = {}
         t, e, on, booted = 0.0, 0.0, False, False
         jit_job: Job | None = None
+        held: Job | None = None  # a paused job: continues first (see below)
+        held_commit, held_version = False, 0  # paused at a commit point; version then
         running: Job | None = None  # the job of the last step, if it is unfinished
         cfg = 0
         policy = policies[0]
@@ -434,7 +450,7 @@ class MultiSimulator(Simulator):
         log_stretch = self.stretches is not None
 
         def finish(job: Job, how: int, when: float) -> None:
-            nonlocal version, jit_job, running
+            nonlocal version, jit_job, running, held
             ready.remove(job)
             status[id(job)] = (how, when)
             out.append(job)
@@ -443,6 +459,8 @@ class MultiSimulator(Simulator):
                 jit_job = None
             if job is running:
                 running = None
+            if job is held:
+                held = None
 
         nr = min(nxt)
 
@@ -522,7 +540,12 @@ class MultiSimulator(Simulator):
             # choose
             if jit_job is not None:
                 job = jit_job
+            elif held is not None and (
+                not held_commit or (held_version == version and not policy.uses_energy)
+            ):
+                job = held
             else:
+                held = None
                 if cached is not None and cached[0] == version and not policy.uses_energy:
                     job = cached[1]
                 else:
@@ -533,9 +556,17 @@ class MultiSimulator(Simulator):
                         max_j=self.e_max,
                         device=dev,
                         harvest=lambda w, t=t: self.harvest_w(t, w),
+                        harvested=self.harvest,
                     )
                     dec: Decision = policy.pick(ready, state)
                     job = ready[dec.run] if dec.run is not None else None
+                    if job is not None:
+                        if dec.pause_j > 0 and not dec.refill_j > dec.pause_j:
+                            raise SimError(
+                                f"policy {policy.name}: refill_j must exceed pause_j "
+                                f"({dec.refill_j} <= {dec.pause_j})"
+                            )
+                        job.pause = (dec.pause_j, dec.refill_j)
                     for gone in [ready[i] for i in dec.abandon]:
                         if gone is not job:
                             finish(gone, ABANDONED, t)
@@ -563,8 +594,37 @@ class MultiSimulator(Simulator):
                             on = False
                         if st != _DONE:
                             continue
-            res, t, e = self._step(job, t, e, nr, log_stretch)
+            # a paused job continues: between commit points, to its next commit if the
+            # ready jobs changed during its pause or the policy reads the energy (then
+            # the policy decides again); at a commit point, unless one of those holds
+            again = held_version != version or policy.uses_energy
+            stop = t if job is held and again else nr
+            res, t, e = self._step(job, t, e, stop, log_stretch)
             job.started = True
+            if job is held:
+                held = None
+            if res == _PAUSE:
+                # the level reached the job's pause level: sleep (on) instead of browning out
+                prog = job.prog
+                k = bisect_right(prog.ct, job.tau) - 1
+                at_commit = k <= prog.n and abs(prog.ct[min(k, prog.n)] - job.tau) < 1e-12
+                at_commit = at_commit and prog.commit_at[min(k, prog.n)]
+                # after the refill it continues unless the ready jobs changed meanwhile
+                # (then, at a commit point, the policy decides again)
+                held, held_commit, held_version = job, at_commit, version
+                running = job
+                cached = None
+                on, t, e = self._sleep_to(t, e, job.pause[1], min(nr, job.deadline_s, end))
+                if not on:  # the harvest did not cover sleeping: a power failure after all
+                    self._log(1, self._t_on, t)
+                    e = 0.0
+                    if not held_commit:
+                        job.tau = prog.resume[prog.atom_at(job.tau)]
+                        job.cycles += 1
+                        if log_stretch and self.stretches:
+                            self.stretches[-1] = self.stretches[-1]._replace(lost=True)
+                    held = running = None
+                continue
             if res == _DONE:
                 finish(job, DONE, t)
             elif res == _MISS:
@@ -621,6 +681,7 @@ class MultiSimulator(Simulator):
         loses power, or reaches the first commit point at or after ``stop_at``."""
         prog = job.prog
         limit = min(job.deadline_s, self.end)
+        floor = job.pause[0]
         t_begin, e_begin, lvl_begin = t, job.energy, e
         if job.restore is not None:
             rs = job.restore
@@ -638,6 +699,8 @@ class MultiSimulator(Simulator):
             job.restore = None
         tau = job.tau
         tau_begin = tau
+        if floor > 0 and e <= floor:
+            return _PAUSE, t, e
         to_commit = False
         while True:
             if to_commit:
@@ -645,7 +708,10 @@ class MultiSimulator(Simulator):
                 lim = min(limit, t + (prog.next_commit[k] - tau))
             else:
                 lim = min(limit, stop_at)
-            st, t1, e1, new_tau = self._exec(prog, tau, t, e, lim)
+            if floor > 0:
+                st, t1, e1, new_tau = self._exec_above(prog, tau, t, e, lim, floor)
+            else:
+                st, t1, e1, new_tau = self._exec(prog, tau, t, e, lim)
             job.energy += prog.energy_at(new_tau) - prog.energy_at(tau)
             job.nvm += prog.nvm_at(new_tau) - prog.nvm_at(tau)
             t, e = t1, e1
@@ -655,6 +721,12 @@ class MultiSimulator(Simulator):
                     job, t_begin, t, e_begin, lvl_begin, tau_begin, prog.total_t, False, log_stretch
                 )
                 return _DONE, t, e
+            if st == _FAIL and floor > 0:
+                job.tau = new_tau
+                self._stretch(
+                    job, t_begin, t, e_begin, lvl_begin, tau_begin, new_tau, False, log_stretch
+                )
+                return _PAUSE, t, e
             if st == _FAIL:
                 job.cycles += 1
                 self._stretch(
@@ -694,6 +766,19 @@ class MultiSimulator(Simulator):
                 )
                 return _PREEMPT, t, e
             to_commit = True
+
+    def _exec_above(
+        self, s: _Schedule, tau: float, t: float, e: float, t_limit: float, floor: float
+    ) -> tuple[int, float, float, float]:
+        """:meth:`_exec` with the level ``floor`` in place of ``v_off``: it stops (status
+        failed) where the level reaches ``floor``, the device still on."""
+        saved = self.e_max
+        self.e_max = saved - floor
+        try:
+            st, t, e, tau = self._exec(s, tau, t, e - floor, t_limit)
+        finally:
+            self.e_max = saved
+        return st, t, e + floor, tau
 
     def _stretch(
         self,

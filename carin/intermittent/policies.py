@@ -10,7 +10,8 @@ only at commit points, and a job with a pending just-in-time checkpoint resumes 
 after a reboot (its volatile state is in the one JIT buffer).
 
 * :class:`FixedPriority` -- the ready job of the most urgent task (``priority`` 1 first).
-* :class:`EDF` -- the ready job with the earliest absolute deadline.
+* :class:`EDF` -- the ready job with the earliest absolute deadline (``edf-pause``: the
+  same, pausing instead of browning out, see :attr:`Decision.pause_j`).
 * :class:`IntermittenceAware` -- uses the live-time / shutdown-time estimates (the work
   budget of a power cycle and the recharge time of
   :mod:`~carin.intermittent.analytical`, in scalar form) and the energy in the
@@ -91,6 +92,9 @@ class DeviceState:
         harvest: ``harvest(window_s)`` is the mean net harvested power (W) over the last
             ``window_s`` seconds (what the device measures from its recharge times and the
             voltage rise while it sleeps).
+        harvested: ``harvested(t)`` is the net energy harvested from the start to time
+            ``t <= now_s`` (J), the same measurement as a running total (None: derived
+            from ``harvest``).
     """
 
     now_s: float
@@ -99,6 +103,7 @@ class DeviceState:
     max_j: float
     device: Device
     harvest: Callable[[float], float]
+    harvested: Callable[[float], float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,28 +116,59 @@ class Decision:
         abandon: Indices of jobs to drop now (counted as abandoned).
         wait_j: With ``run=None``: sleep until the capacitor holds this much energy (capped
             at ``v_max``) or the next release or deadline, whichever comes first.
+        pause_j: With a job to run and ``pause_j > 0``: where the energy in the capacitor
+            falls to ``pause_j`` (above ``v_off``) the job pauses, the device staying on,
+            and sleeps until the capacitor holds ``refill_j`` (or the next release or the
+            job's deadline); it then continues where it stopped, losing nothing, instead
+            of browning out, rebooting and redoing the work since its last commit. A job
+            paused between two commit points continues to its next commit before anything
+            else runs. 0 (default): run until the power fails.
+        refill_j: The level a paused job sleeps for (must exceed ``pause_j``).
     """
 
     run: int | None
     abandon: tuple[int, ...] = ()
     wait_j: float = 0.0
+    pause_j: float = 0.0
+    refill_j: float = 0.0
 
 
 class Policy(ABC):
     """The scheduling-policy interface.
 
     Attributes:
-        name: Short name (``fp``, ``edf``, ``ia``), used in profile rows.
+        name: Short name (``fp``, ``edf``, ``edf-pause``, ``ia``), used in profile rows.
         uses_energy: Whether :meth:`pick` depends on the device state; when False the
             simulator reuses a decision until the set of ready jobs changes.
+        pause: Pause level as a fraction of the energy at ``v_max`` (0: never pause;
+            see :attr:`Decision.pause_j`).
+        refill: Level a paused job sleeps for, as a fraction of the energy at ``v_max``.
     """
 
     name: str = ""
     uses_energy: bool = False
+    pause: float = 0.0
+    refill: float = 0.9
 
     @abstractmethod
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:
         """Choose among the ready jobs (never empty)."""
+
+    def run(self, i: int, abandon: tuple[int, ...], state: DeviceState) -> Decision:
+        """The decision to run job ``i`` (pausing at :attr:`pause` when it is set)."""
+        if self.pause <= 0:
+            return Decision(i, abandon)
+        return Decision(
+            i, abandon, pause_j=self.pause * state.max_j, refill_j=self.refill * state.max_j
+        )
+
+    def _set_pause(self, pause: float, refill: float) -> None:
+        if not 0 <= pause < refill <= 1:
+            raise CarinError(
+                f"{self.name} policy: needs 0 <= pause < refill <= 1, got {pause}, {refill}"
+            )
+        self.pause = pause
+        self.refill = refill
 
 
 class FixedPriority(Policy):
@@ -146,64 +182,129 @@ class FixedPriority(Policy):
 
 
 class EDF(Policy):
-    """Run the job with the earliest absolute deadline; ties: priority, then release."""
+    """Run the job with the earliest absolute deadline; ties: priority, then release.
+
+    Args:
+        pause, refill: Pause instead of browning out (fractions of the energy at
+            ``v_max``; see :attr:`Decision.pause_j`); ``pause=0`` (default) runs until
+            the power fails. ``edf-pause`` is EDF with ``pause=0.02, refill=0.9``.
+    """
 
     name = "edf"
+
+    def __init__(self, *, pause: float = 0.0, refill: float = 0.9) -> None:
+        self._set_pause(pause, refill)
+        if pause > 0:
+            self.name = "edf-pause"
 
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
         best = min(
             range(len(jobs)),
             key=lambda i: (jobs[i].deadline_s, jobs[i].priority, jobs[i].release_s),
         )
-        return Decision(best)
+        return self.run(best, (), state)
 
 
 class IntermittenceAware(Policy):
-    """EDF with energy-aware admission, segment fitting and waiting.
+    """EDF with energy-aware admission, segment fitting, waiting and pausing.
 
-    At each decision, with ``p`` the mean harvest over the last ``window_s`` seconds and
-    ``e`` the energy in the capacitor:
+    At each decision, with ``e`` the energy in the capacitor, ``p_now`` the mean harvest
+    over the last ``fit_window_s`` seconds and ``p`` the admission harvest (the highest
+    1 s mean over the last ``window_s`` seconds, or ``p_now`` if higher, times
+    ``optimism``):
 
     1. **Abandon** a job that cannot finish even without a power failure
        (``now + remaining_s > deadline``: exact).
-    2. **Skip** (keep, but do not run) a job that is hopeless at ``optimism * p``: a
-       segment without JIT protection larger than any power cycle can hold
-       (``W_max``, the work budget of a cycle that starts with a full capacitor), or an
-       estimated finish after its deadline. The finish estimate is MII-style: the work
-       ``w0 = e P / (P - p)`` the stored energy buys at the job's power ``P``, then
-       ``n = (remaining_j - w0) / W(p)`` more power cycles, each adding a shutdown time
-       ``S(p) = E_c / p`` and a reboot to the failure-free time.
+    2. **Skip** (keep, but do not run) a job that is hopeless at ``p``: a segment without
+       JIT protection larger than any power cycle can hold (``W_max``: a capacitor at
+       ``v_max``, less what the reboot takes beyond its harvest, drained at the job's
+       power ``P`` while ``p`` comes in), or an estimated finish after its deadline. The
+       finish estimate is MII-style: the work ``w0 = e P / (P - p)`` the stored energy
+       buys, then ``n = (remaining_j - w0) / W(p)`` more power cycles, each adding a
+       shutdown time ``S(p) = E_c / p`` and a reboot. ``p`` is a recent *peak* rather
+       than a mean so that on fluctuating power a job is skipped only when even the
+       recent strong spells could not finish it.
     3. **Overload**: in EDF order, accumulate remaining work and estimate each job's
        finish; while one misses its deadline, defer the job of least value density
        (``weight / remaining_j``) among it and those before it. Deferred jobs run only
        when nothing else can.
     4. **Segment fitting**: run the first job in that order if its next segment fits in
-       ``e`` plus the harvest during it (or is JIT-protected). Otherwise run a later job
-       whose next segment fits, if that leaves the first on time; otherwise, when the
-       segment fits in a full capacitor and the wait leaves the job on time, sleep until
-       the capacitor holds it (a segment started now would certainly be lost);
-       otherwise run the first job.
+       ``e`` plus the harvest during it at ``p_now`` (or is JIT-protected). Otherwise,
+       when the segment fits in a full capacitor and the wait leaves the job on time,
+       sleep until the capacitor holds it (a segment started now would certainly be
+       lost); otherwise run it anyway.
     5. With nothing worth running, sleep; but once the capacitor is full (more harvest
        would be lost) run the most urgent skipped or deferred job anyway.
 
+    Every job it runs **pauses** at ``pause`` (fraction of the energy at ``v_max``)
+    and sleeps until ``refill`` instead of browning out (:attr:`Decision.pause_j`):
+    a reboot costs more energy (78 uJ on the MSP430 profile) than most of a power
+    cycle, and a pause loses no work.
+
     Args:
-        window_s: Harvest estimate window.
-        optimism: Factor on the estimated harvest for the deadline tests of steps 2-3
-            (1 = take the estimate as it is; larger drops fewer jobs).
+        window_s: Window of the admission harvest (step 2-3).
+        optimism: Factor on the admission harvest (1 = take it as it is; larger drops
+            fewer jobs).
         margin: Relative energy margin of the fit test in step 4.
+        fit_window_s: Window of the current harvest ``p_now`` (steps 2 and 4).
+        pause, refill: Pause and refill levels (0 < pause < refill <= 1; ``pause=0``
+            runs until the power fails).
     """
 
     name = "ia"
     uses_energy = True
 
-    def __init__(self, *, window_s: float = 10.0, optimism: float = 1.0, margin: float = 0.05):
-        if not window_s > 0 or not optimism > 0 or not margin >= 0:
-            raise CarinError("ia policy: window_s and optimism must be > 0, margin >= 0")
+    def __init__(
+        self,
+        *,
+        window_s: float = 10.0,
+        optimism: float = 1.0,
+        margin: float = 0.05,
+        fit_window_s: float = 0.5,
+        pause: float = 0.02,
+        refill: float = 0.9,
+    ):
+        if not window_s > 0 or not optimism > 0 or not margin >= 0 or not fit_window_s > 0:
+            raise CarinError(
+                "ia policy: window_s, fit_window_s and optimism must be > 0, margin >= 0"
+            )
         self.window_s = window_s
         self.optimism = optimism
         self.margin = margin
+        self.fit_window_s = fit_window_s
+        self._set_pause(pause, refill)
 
     # -- estimates -------------------------------------------------------------
+    def admission_harvest(self, state: DeviceState) -> tuple[float, float]:
+        """``(p, p_now)``: the admission harvest (before ``optimism``) and the current one.
+
+        ``p`` is the highest mean over the 1 s slices of the last ``window_s`` seconds
+        (``state.harvest`` gives means up to now; a slice's mean is the difference of two
+        cumulative ones), or ``p_now`` when that is higher.
+        """
+        t = state.now_s
+        h = state.harvested
+        if h is None:
+            h0 = 0.0
+
+            def h(x: float) -> float:
+                return h0 - (t - x) * state.harvest(t - x) if x < t else h0
+
+        n = max(int(round(self.window_s)), 1)
+        step = self.window_s / n
+        top = h(t)
+        fw = self.fit_window_s
+        now = max((top - h(t - fw)) / fw, 0.0) if t >= fw else max(state.harvest(fw), 0.0)
+        best = 0.0
+        for k in range(1, n + 1):
+            a = t - k * step
+            if a < 0:
+                break
+            low = h(a)
+            best = max(best, (top - low) / step)
+            top = low
+        return max(best, now), now
+
     @staticmethod
     def work_budget(dev: Device, p: float, big_p: float) -> float:
         """Scalar :func:`~carin.intermittent.analytical.work_budget`: work (J consumed)
@@ -241,19 +342,21 @@ class IntermittenceAware(Policy):
 
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
         now = state.now_s
-        p_raw = max(state.harvest(self.window_s), 0.0)
-        p = p_raw * self.optimism
+        p_adm, p_raw = self.admission_harvest(state)
+        p = p_adm * self.optimism
         abandon = tuple(i for i, j in enumerate(jobs) if now + j.remaining_s > j.deadline_s)
         live = [i for i in range(len(jobs)) if i not in abandon]
         if not live:
             return Decision(None, abandon)
         dev = state.device
+        # the most a power cycle from v_max holds: the reboot's harvest refills the capacitor
+        start = state.max_j - max(dev.reboot_j - p * dev.reboot_s, 0.0)
         skipped: list[int] = []
         ok: list[int] = []
         for i in live:
             j = jobs[i]
             big_p = j.remaining_j / j.remaining_s if j.remaining_s > 0 else dev.active_w
-            cap = (state.max_j - dev.reboot_j) * big_p / (big_p - p) if p < big_p else math.inf
+            cap = start * big_p / (big_p - p) if p < big_p else math.inf
             if j.max_plain_j > cap or self.finish(state, j.remaining_j, j.remaining_s, p) > (
                 j.deadline_s
             ):
@@ -285,36 +388,34 @@ class IntermittenceAware(Policy):
         if order:
             first = order[0]
             if self._fits(jobs[first], state, p_raw):
-                return Decision(first, abandon)
+                return self.run(first, abandon, state)
             slack = jobs[first].deadline_s - self.finish(
                 state, jobs[first].remaining_j, jobs[first].remaining_s, p
             )
-            for i in order[1:]:
-                if self._fits(jobs[i], state, p_raw) and jobs[i].next_s <= slack:
-                    return Decision(i, abandon)
             need = jobs[first].next_j * (1.0 + self.margin) - p_raw * jobs[first].next_s
             if need <= state.max_j * 0.98 and p_raw > state.device.sleep_w:
                 wait = (need - state.energy_j) / (p_raw - state.device.sleep_w)
                 if wait <= slack:
                     # a hair above the fit test's threshold, so the test passes after it
                     return Decision(None, abandon, wait_j=need * (1 + 1e-9) + 1e-12)
-            return Decision(first, abandon)
+            return self.run(first, abandon, state)
         rest = deferred + skipped
         if rest and state.energy_j >= state.max_j * 0.999:
             best = min(rest, key=lambda i: (jobs[i].deadline_s, jobs[i].priority))
-            return Decision(best, abandon)
+            return self.run(best, abandon, state)
         return Decision(None, abandon, wait_j=state.max_j)
 
 
 POLICIES: dict[str, Callable[[], Policy]] = {
     "fp": FixedPriority,
     "edf": EDF,
+    "edf-pause": lambda: EDF(pause=0.02),
     "ia": IntermittenceAware,
 }
 
 
 def make_policy(name: str) -> Policy:
-    """A policy by name (``fp``, ``edf`` or ``ia``).
+    """A policy by name (``fp``, ``edf``, ``edf-pause`` or ``ia``).
 
     Raises:
         CarinError: Unknown name (the message lists the known ones).
