@@ -9,8 +9,8 @@ queue:
   several jobs of a task can wait together). Only jobs whose deadline falls inside the
   trace are released.
 * A :class:`~carin.intermittent.policies.Policy` decides what runs: after a release (the
-  running job first continues to its next commit), a completion, a drop, a reboot or a
-  wait. **Preemption happens only at commit points**: the preempted job's progress is in
+  running job first continues to its next commit), a completion, a drop, a reboot, a
+  wait or a pause. **Preemption happens only at commit points**: the preempted job's progress is in
   FRAM and its compiled atoms already read their inputs from FRAM after a commit, so it
   resumes where it stopped and loses nothing. A switch costs ``switch_j`` and
   ``switch_s`` (default: one FRAM write of a 4-word scheduler record and 50 CPU

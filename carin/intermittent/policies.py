@@ -4,7 +4,8 @@ A policy is asked what to run whenever the choice may change: when a job is rele
 (the running job first reaches its next commit), when a job completes or is dropped,
 after every reboot, and after a wait. It sees the ready jobs (:class:`JobView`) and
 the device's state (:class:`DeviceState`) and returns a :class:`Decision`: which job to
-run, which jobs to abandon, or to sleep until the capacitor holds some energy. The
+run (and whether it pauses, asleep, instead of letting the power fail), which jobs to
+abandon, or to sleep until the capacitor holds some energy. The
 simulator enforces the rest: a job never runs past its deadline, preemption happens
 only at commit points, and a job with a pending just-in-time checkpoint resumes first
 after a reboot (its volatile state is in the one JIT buffer).
