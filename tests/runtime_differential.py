@@ -10,10 +10,13 @@ budgets equal to some design's exact latency or memory under some factors,
 tasks' own part limits (``max_latency_ms``), and a ``decimals`` field in most of
 them (the others derive it). Steps are condition sets (names in any case, unknown processors,
 factors below 1, budgets anywhere) and latency observations (of the current
-design, of a named one, of an unknown id, non-positive ones). For each step it
-records the Python switcher's decision (design id, meets-SLO flag, fallback
-flag), and after the last step the monitor's estimates as exact decimal strings
-(``repr``), so a port can check every decision and every bit of its filters.
+design, of a named one, of an unknown id, non-positive ones); half the condition
+sets are marked ``"cached": true`` and answered by ``select_cached``, some of them
+a condition set of the plan's table. For each step it records the Python
+switcher's decision (design id, meets-SLO flag, fallback flag, and its
+``reason`` text), and after the last step the monitor's estimates as exact
+decimal strings (``repr``), so a port can check every decision, every reason
+and every bit of its filters.
 
 Run ``python tests/runtime_differential.py --out FILE [--cases 1000] [--seed 15]``;
 the same seed writes byte-identical output. The Java tests in
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -316,7 +320,7 @@ def random_monitor(rng: random.Random) -> dict[str, Any] | None:
 
 def _decision(decision) -> list:
     fallback = not decision.meets_slo and decision.design_id is not None
-    return [decision.design_id, decision.meets_slo, fallback]
+    return [decision.design_id, decision.meets_slo, fallback, decision.reason]
 
 
 def random_case(rng: random.Random, index: int) -> dict[str, Any]:
@@ -336,10 +340,19 @@ def random_case(rng: random.Random, index: int) -> dict[str, Any]:
     slow = {p: rng.choice([1.0, 1.0, 1.5, 2.5, 4.0]) for p in PROCS}
     # a decimal plan opens with a run of condition sets (exact ties before the monitor acts)
     lead = rng.randint(4, 12) if ties else 1
+    # which condition steps go through select_cached, some with a condition set of the table:
+    # a generator of their own, so the cases' other draws are those of the plain generator
+    cached = random.Random(index)
     for index in range(rng.randint(5, 40) + lead):
         if index < lead or rng.random() < 0.35:
             step: dict[str, Any] = {"conditions": random_conditions(rng, ties=ties)}
-            decision = switcher.select(step["conditions"])
+            if cached.random() < 0.5:
+                step["cached"] = True
+                if table and cached.random() < 0.5:
+                    step["conditions"] = json.loads(json.dumps(cached.choice(table)))
+                decision = switcher.select_cached(step["conditions"])
+            else:
+                decision = switcher.select(step["conditions"])
         else:
             current = switcher.current
             design_id = None
@@ -379,6 +392,28 @@ def random_case(rng: random.Random, index: int) -> dict[str, Any]:
     return case
 
 
+def formats(rng: random.Random, count: int = 400) -> list[list[str]]:
+    """``[repr(x), format(x, "g"), format(x, ".4g"), format(x, ".3g")]`` for numbers of every
+    magnitude, halfway cases and non-finite ones: how a port must write numbers in reasons."""
+    values = [0.0, -0.0, math.inf, -math.inf, math.nan, 0.5, 2.5, 1234565.0, 999999.5, 9.9999995]
+    values += [
+        0.00012345,
+        0.000012345,
+        1e16,
+        123456789.0,
+        -1.5e-7,
+        1e-300,
+        5e-324,
+        1.7976931348623157e308,
+    ]
+    while len(values) < count:
+        mantissa = rng.choice(
+            [rng.uniform(1.0, 10.0), round(rng.uniform(1.0, 10.0), rng.randint(0, 6))]
+        )
+        values.append(rng.choice([1.0, -1.0]) * mantissa * 10.0 ** rng.randint(-12, 22))
+    return [[repr(x), format(x, "g"), format(x, ".4g"), format(x, ".3g")] for x in values]
+
+
 def generate(cases: int, seed: int) -> dict[str, Any]:
     """The differential file's content for ``cases`` cases drawn with ``seed``."""
     rng = random.Random(seed)
@@ -390,6 +425,7 @@ def generate(cases: int, seed: int) -> dict[str, Any]:
         "steps; a port must reproduce every decision and the monitor's final estimates bit "
         "for bit (numbers as Python repr strings)",
         "quantiles": {repr(level): repr(MonitorConfig().z(level)) for level in levels},
+        "formats": formats(random.Random(f"formats-{seed}")),
         "cases": [random_case(rng, i) for i in range(cases)],
     }
 

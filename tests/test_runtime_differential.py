@@ -28,7 +28,7 @@ def test_condition_decisions_agree_with_the_brute_force_scan():
     """Before the monitor acts, every decision is the best-ranked feasible design."""
     checked = 0
     for case in CASES:
-        for step, (design, meets, fallback) in zip(case["steps"], case["expected"], strict=True):
+        for step, (design, meets, fallback, _) in zip(case["steps"], case["expected"], strict=True):
             if "observe" in step:
                 break  # from here on the monitor's own condition may apply
             assert (design, meets) == ref_select(case["plan"], step["conditions"]), (
@@ -53,8 +53,19 @@ def test_plans_are_valid_and_cover_every_kind_of_decision():
         seen["monitor settings"] += "monitor" in case
         seen["monitor active at the end"] += bool(case["monitor_slowdown"])
         previous = None
-        for step, (design, _, fallback) in zip(case["steps"], case["expected"], strict=True):
+        table = [e["when"] for e in plan["conditions"]]
+        for step, (design, _, fallback, reason) in zip(
+            case["steps"], case["expected"], strict=True
+        ):
             seen["fallback"] += fallback
+            seen["select_cached"] += step.get("cached", False)
+            seen["select_cached, a table entry"] += step.get("cached", False) and (
+                step["conditions"] in table
+            )
+            # the reasons the port must reproduce cover every kind of exclusion
+            for kind in ("unavailable", "> budget", "outside band", "(slowdown", "its limit"):
+                seen[f"reason {kind}"] += kind in reason
+            seen["reason drift monitor"] += "[drift monitor" in reason
             seen["nothing"] += design is None
             seen["switch on observe"] += (
                 "observe" in step and previous is not None and design != previous
@@ -138,7 +149,7 @@ def test_decimal_cases_hold_ties_that_binary_floats_decide_wrongly():
         plan = case["plan"]
         for entry in plan["conditions"]:
             differ += _float_select(plan, entry["when"]) != entry["design"]
-        for step, (design, meets, _) in zip(case["steps"], case["expected"], strict=True):
+        for step, (design, meets, *_) in zip(case["steps"], case["expected"], strict=True):
             if "observe" in step:
                 break
             differ += _float_select(plan, step["conditions"]) != (design if meets else None)

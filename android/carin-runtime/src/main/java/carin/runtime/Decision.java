@@ -3,15 +3,19 @@ package carin.runtime;
 import java.util.Collections;
 import java.util.Map;
 
-/** What a {@link Switcher} decided. Immutable. */
+/** What a {@link Switcher} decided. Immutable (its {@link #reason()} is computed once, when asked). */
 public final class Decision {
+    private final Switcher switcher;
     private final Plan plan;
     final int rank;
     private final boolean meetsSlo;
     private final Conditions conditions;
     private final Map<String, Double> monitor;
+    private volatile String reason;
 
-    Decision(Plan plan, int rank, boolean meetsSlo, Conditions conditions, Map<String, Double> monitor) {
+    Decision(Switcher switcher, Plan plan, int rank, boolean meetsSlo, Conditions conditions,
+            Map<String, Double> monitor) {
+        this.switcher = switcher;
         this.plan = plan;
         this.rank = rank;
         this.meetsSlo = meetsSlo;
@@ -55,6 +59,20 @@ public final class Decision {
     /** The drift monitor's slowdown condition that was applied (empty when none). Unmodifiable. */
     public Map<String, Double> monitorSlowdown() {
         return monitor == null ? Collections.<String, Double>emptyMap() : monitor;
+    }
+
+    /**
+     * Why this design: a one-line text naming which better-ranked designs were excluded and by
+     * what, the same text as Python's {@code Decision.reason} ({@link Switcher#explain}).
+     * Computed on the first call, under the switcher's lock.
+     */
+    public String reason() {
+        String r = reason;
+        if (r == null) {
+            r = switcher.explain(this);
+            reason = r;
+        }
+        return r;
     }
 
     @Override

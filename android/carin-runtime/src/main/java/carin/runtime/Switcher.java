@@ -85,6 +85,10 @@ public final class Switcher {
     private final long[][] segments;
     private final long[] noLevel;
     private final int fallback;
+    // app memory as a double, as Python's DesignModel.memory (NaN: unknown), for explanations
+    private final double[] memDouble;
+    // the plan's conditions table: key of the normalised conditions -> rank chosen (-1: none)
+    private final HashMap<String, Integer> table = new HashMap<String, Integer>();
     private final CopyOnWriteArrayList<ChangeListener> listeners = new CopyOnWriteArrayList<ChangeListener>();
 
     // state
@@ -153,6 +157,7 @@ public final class Switcher {
         nominalUnits = new long[n];
         nominalExact = new double[n];
         memUnits = new long[n];
+        memDouble = new double[n];
         partLimit = new double[n][];
         boolean limited = false;
         double nominalScale = Exact.POW10[latPlaces] * latMult;
@@ -225,6 +230,14 @@ public final class Switcher {
                 }
             }
             double mem = number(d.metrics().get(plan.memoryMetric));
+            memDouble[i] = mem;
+            if (Double.isNaN(mem) && all) {
+                double[] values = new double[m];
+                for (int j = 0; j < m; j++) {
+                    values[j] = parts.get(j).memoryMb();
+                }
+                memDouble[i] = combine(values, m, memoryAggregate(plan.memoryAggregate));
+            }
             if (!Double.isNaN(mem)) {
                 memUnits[i] = units(mem, Exact.POW10[memPlaces] * memMult, "designs[" + i + "].metrics." + plan.memoryMetric,
                         "memory_mb", memPlaces, false);
@@ -260,7 +273,7 @@ public final class Switcher {
         staticOk = new long[words];
         Arrays.fill(factor, 1.0);
         for (int i = 0; i < n; i++) {
-            if (meetsNominal(i, designs.get(i))) {
+            if (staticFailure(i) == null) {
                 staticOk[i >>> 6] |= 1L << i;
             }
         }
@@ -433,22 +446,25 @@ public final class Switcher {
 
     private static final BigInteger ONE_FACTOR = BigInteger.valueOf((long) Exact.FACTOR_ONE);
 
-    /** Constraints at nominal conditions, exactly, as Python's {@code _static_failure}. */
-    private boolean meetsNominal(int i, Design d) {
+    /**
+     * Why design {@code i} fails the constraints at nominal conditions (null when it does not),
+     * decided exactly, with the text of Python's {@code _static_failure}.
+     */
+    private String staticFailure(int i) {
+        Design d = plan.designs().get(i);
         long nominal = nominalUnits[i];
+        BigInteger nominalScale = scale(latPlaces, latMult);
         if (limitUnits != null
                 && (nominal < 0 || BigInteger.valueOf(nominal).multiply(ONE_FACTOR).compareTo(limitUnits) > 0)) {
-            return false;
+            String shown = nominal < 0 ? "unknown"
+                    : PyFormat.g(PyFormat.ratio(BigInteger.valueOf(nominal), nominalScale)) + " ms";
+            return "latency " + shown + " > limit " + PyFormat.g(limit) + " ms";
         }
         if (partLimit[i] != null) {
-            if (latUnits[i] == null) {
-                return false; // an unknown latency fails its part's limit
-            }
             Arrays.fill(factorUnits, Exact.FACTOR_ONE);
-            for (int j = 0; j < partLimit[i].length; j++) {
-                if (!Double.isNaN(partLimit[i][j]) && !partHoldsExactly(i, j)) {
-                    return false;
-                }
+            int j = partFailure(i);
+            if (j >= 0) {
+                return partMessage(i, j);
             }
         }
         for (int c = 0; c < plan.constraintMetric.length; c++) {
@@ -460,36 +476,73 @@ public final class Switcher {
             }
             BigInteger got;
             BigInteger bound;
+            BigInteger unit;
+            String rule = metric + (atMost ? " <= " : " >= ") + PyFormat.g(value);
             if (metric.equals(plan.latencyMetric) || metric.equals(plan.memoryMetric)) {
                 boolean lat = metric.equals(plan.latencyMetric);
                 long u = lat ? nominal : memUnits[i];
                 if (u < 0) {
-                    return false;
+                    return metric + " unknown (constraint " + rule + ")";
                 }
                 got = BigInteger.valueOf(u);
+                unit = lat ? nominalScale : scale(memPlaces, memMult);
                 bound = lat ? Exact.limitUnits(value, latPlaces, latMult, atMost)
                         : Exact.limitUnits(value, memPlaces, memMult, atMost);
             } else {
                 double v = number(d.metrics().get(metric));
                 if (Double.isNaN(v)) {
-                    return false;
+                    return metric + " unknown (constraint " + rule + ")";
                 }
-                long[] scale = metricScale(metric);
-                if (scale == null) {
+                long[] at = metricScale(metric);
+                if (at == null) {
                     if (!(atMost ? v <= value : v >= value)) {
-                        return false;
+                        return metric + " " + PyFormat.g(v) + " violates " + rule;
                     }
                     continue;
                 }
-                got = Exact.big(Exact.valueUnits(v, Exact.POW10[(int) scale[0]] * scale[1]));
-                bound = Exact.limitUnits(value, (int) scale[0], scale[1], atMost);
+                got = Exact.big(Exact.valueUnits(v, Exact.POW10[(int) at[0]] * at[1]));
+                unit = scale((int) at[0], at[1]);
+                bound = Exact.limitUnits(value, (int) at[0], at[1], atMost);
             }
             int cmp = got.compareTo(bound);
             if (atMost ? cmp > 0 : cmp < 0) {
-                return false;
+                return metric + " " + PyFormat.g(PyFormat.ratio(got, unit)) + " violates " + rule;
             }
         }
-        return true;
+        return null;
+    }
+
+    private static BigInteger scale(int places, long mult) {
+        return BigInteger.TEN.pow(places).multiply(BigInteger.valueOf(mult));
+    }
+
+    /**
+     * The first part of design {@code i} over its own latency limit under the factors in {@code
+     * factorUnits} (-1: none), as Python's {@code DesignModel.part_failure}.
+     */
+    private int partFailure(int i) {
+        double[] limits = partLimit[i];
+        if (limits == null) {
+            return -1;
+        }
+        for (int j = 0; j < limits.length; j++) {
+            if (!Double.isNaN(limits[j]) && (latUnits[i] == null || !partHoldsExactly(i, j))) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /** Python's {@code _part_message}: part {@code j} of design {@code i} over its limit. */
+    private String partMessage(int i, int j) {
+        String task = plan.tasks().get(j);
+        String lim = PyFormat.g(partLimit[i][j]);
+        if (latUnits[i] == null) {
+            return task + " latency unknown (its limit " + lim + " ms)";
+        }
+        BigInteger e = effectiveUnits(i)[j];
+        double lat = e == null ? INF : PyFormat.ratio(e, scale(latPlaces + Exact.FACTOR_PLACES, 1));
+        return task + " latency " + PyFormat.g(lat, 4) + " ms > its limit " + lim + " ms";
     }
 
     /**
@@ -639,6 +692,16 @@ public final class Switcher {
     }
 
     private boolean appHoldsExactly(int i, double lim) {
+        BigInteger value = appUnits(i);
+        return value != null
+                && value.compareTo(Exact.limitUnits(lim, latPlaces + Exact.FACTOR_PLACES, latMult, true)) <= 0;
+    }
+
+    /**
+     * Exact app latency of design {@code i} (known) under the factors in {@code factorUnits}, in
+     * units of 10^-(places + 6) ms (a multi-task mean kept as the sum); null when infinite.
+     */
+    private BigInteger appUnits(int i) {
         BigInteger value;
         int[] procs = partProc[i];
         if (latUnits[i] == null) {
@@ -661,8 +724,7 @@ public final class Switcher {
                 }
             }
         }
-        return value != null
-                && value.compareTo(Exact.limitUnits(lim, latPlaces + Exact.FACTOR_PLACES, latMult, true)) <= 0;
+        return value;
     }
 
     /**
@@ -727,11 +789,14 @@ public final class Switcher {
 
     // ------------------------------------------------------------------ selection
 
-    /** Rank of the best design feasible under {@code c} and the monitor's {@code extra}, or -1. */
-    private int choose(Conditions c, double[] extra) {
+    /**
+     * Fill {@code factor} (the largest factor given per processor, 1 for none), {@code
+     * factorUnits} and {@code factorExact} (at 6 decimals) from {@code c} and the monitor's
+     * {@code extra}; true when some factor of the plan's processors is above 1 at 6 decimals.
+     */
+    private boolean factors(Conditions c, double[] extra) {
         double[] f = factor;
         Arrays.fill(f, 1.0);
-        boolean slow = false;
         for (int k = 0; k < c.slowProcs.length; k++) {
             Integer p = procIndex.get(c.slowProcs[k]);
             if (p != null) {
@@ -739,7 +804,6 @@ public final class Switcher {
                 if (!(f[p] >= v)) {
                     f[p] = v;
                 }
-                slow = true;
             }
         }
         if (extra != null) {
@@ -753,13 +817,19 @@ public final class Switcher {
             }
         }
         // factors at 6 decimals: one that rounds to 1 slows nothing
-        slow = false;
+        boolean slow = false;
         for (int p = 0; p < f.length; p++) {
             double u = Exact.factorUnits(f[p]);
             factorUnits[p] = u;
             factorExact[p] = u / Exact.FACTOR_ONE;
             slow |= u > Exact.FACTOR_ONE;
         }
+        return slow;
+    }
+
+    /** Rank of the best design feasible under {@code c} and the monitor's {@code extra}, or -1. */
+    private int choose(Conditions c, double[] extra) {
+        boolean slow = factors(c, extra);
         int ng = 0;
         for (String name : c.unavailable) {
             Integer p = procIndex.get(name);
@@ -822,24 +892,78 @@ public final class Switcher {
         return lo;
     }
 
+    /**
+     * Fill the look-up table of {@link #selectCached} and check that every entry of the plan's
+     * {@code conditions} table names the design {@link #select} gives for its {@code when}, with
+     * the message of Python's {@code cache_mismatches} (the first, and how many more).
+     */
     private void checkTable() throws PlanException {
+        String first = null;
+        int firstAt = -1;
+        int mismatches = 0;
         for (int i = 0; i < plan.entryWhen.size(); i++) {
-            int rank = choose(plan.entryWhen.get(i), null);
+            Conditions when = plan.entryWhen.get(i);
+            int rank = choose(when, null);
+            table.put(key(when), rank);
             String got = rank < 0 ? null : plan.designs().get(rank).id();
             String want = plan.entryDesign.get(i);
             if (got == null ? want != null : !got.equals(want)) {
-                String why;
-                if (want == null) {
-                    why = got + " holds under these conditions";
-                } else if (got != null && plan.rankOf(want) > rank) {
-                    why = got + " holds under these conditions and is ranked higher";
-                } else {
-                    why = want + " is infeasible under these conditions";
+                mismatches++;
+                if (first != null) {
+                    continue;
                 }
-                throw Json.fail("conditions[" + i + "].design", "the plan says " + Json.show(want)
-                        + ", but the feasibility rule gives " + Json.show(got) + " (" + why + ")");
+                String why = want == null ? null : whyInfeasible(plan.rankOf(want), when);
+                if (why != null) {
+                    why = want + " is infeasible: " + why;
+                } else if (want == null) {
+                    why = got + " holds under these conditions";
+                } else {
+                    why = got + " holds under these conditions and is ranked higher";
+                }
+                first = "the plan says " + Json.show(want) + ", but the feasibility rule gives " + Json.show(got)
+                        + " (" + why + ")";
+                firstAt = i;
             }
         }
+        if (first != null) {
+            int more = mismatches - 1;
+            throw Json.fail("conditions[" + firstAt + "].design", first
+                    + (more > 0 ? "; and " + more + " more such entr" + (more == 1 ? "y" : "ies") : ""));
+        }
+    }
+
+    /**
+     * The table key of {@code c} as Python's {@code _key} of the normalised conditions: the
+     * plan's processors among the unavailable ones, the budgets and power level, and the factors
+     * above 1 of the plan's processors (the largest per processor), all sorted.
+     */
+    private String key(Conditions c) {
+        TreeSet<String> gone = new TreeSet<String>();
+        for (String name : c.unavailable) {
+            if (procIndex.containsKey(name)) {
+                gone.add(name);
+            }
+        }
+        TreeMap<String, Double> slow = new TreeMap<String, Double>();
+        for (int k = 0; k < c.slowProcs.length; k++) {
+            String name = c.slowProcs[k];
+            double v = c.slowFactors[k];
+            if (procIndex.containsKey(name) && v > 1.0) {
+                Double had = slow.get(name);
+                if (had == null || !(had >= v)) {
+                    slow.put(name, v);
+                }
+            }
+        }
+        StringBuilder out = new StringBuilder().append(gone).append('|');
+        out.append(c.hasMemory ? number(c.memoryBudgetMb) : "-").append('|').append(slow).append('|');
+        out.append(c.hasLatencyBudget ? number(c.latencyBudgetMs) : "-").append('|');
+        return out.append(c.hasPower ? number(c.powerMw) : "-").toString();
+    }
+
+    /** A number for a table key: -0 is 0, as in Python's float comparison. */
+    private static String number(double v) {
+        return Double.toString(v == 0.0 ? 0.0 : v);
     }
 
     /**
@@ -864,8 +988,8 @@ public final class Switcher {
             effective = c.withSlowdown(monitor);
         }
         Decision decision = rank < 0
-                ? new Decision(plan, fallback, false, effective, monitor)
-                : new Decision(plan, rank, true, effective, monitor);
+                ? new Decision(this, plan, fallback, false, effective, monitor)
+                : new Decision(this, plan, rank, true, effective, monitor);
         Decision previous = current;
         current = decision;
         if (previous == null || previous.rank != decision.rank) {
@@ -874,6 +998,182 @@ public final class Switcher {
             }
         }
         return decision;
+    }
+
+    /**
+     * Like {@link #select}, answering the condition sets the plan anticipated (its {@code
+     * conditions} table) from a table filled at load, as Python's {@code select_cached}: the
+     * same decision as {@code select} in every case. While the drift monitor's condition is
+     * active it is {@code select}; a condition set the table does not hold is decided as
+     * {@code select} decides it. Never throws.
+     */
+    public synchronized Decision selectCached(Conditions conditions) {
+        Conditions c = conditions == null ? Conditions.NOMINAL : conditions;
+        if (anyActive()) {
+            return select(c);
+        }
+        this.conditions = c;
+        Integer hit = table.get(key(c));
+        return decide(hit != null ? hit : choose(c, null), c, null);
+    }
+
+    /** The design with this id, or null (as {@link Plan#design}). */
+    public Design design(String designId) {
+        return plan.design(designId);
+    }
+
+    /**
+     * Why the design of {@code rank} is infeasible under {@code conditions} (null = nominal), or
+     * null when it is feasible: the text of Python's {@code Switcher.why_infeasible}, character
+     * for character (numbers as Python's {@code format(x, "g")} writes them), such as {@code "npu
+     * unavailable"}, {@code "memory 120 MB > budget 100 MB"} or {@code "latency 45 ms > 40 ms
+     * (slowdown gpu x1.5)"}. The drift monitor's condition is not applied (pass a decision's
+     * {@link Decision#conditions()} for that).
+     *
+     * @throws IndexOutOfBoundsException when {@code rank} is not a rank of the plan
+     */
+    public synchronized String whyInfeasible(int rank, Conditions conditions) {
+        if (rank < 0 || rank >= n) {
+            throw new IndexOutOfBoundsException("rank " + rank + " of a plan of " + n + " designs");
+        }
+        Conditions c = conditions == null ? Conditions.NOMINAL : conditions;
+        int i = rank;
+        TreeSet<String> lost = new TreeSet<String>();
+        for (String name : c.unavailable) {
+            Integer p = procIndex.get(name);
+            if (p != null && (uses[p][i >>> 6] >>> i & 1L) != 0) {
+                lost.add(name);
+            }
+        }
+        if (!lost.isEmpty()) {
+            return join(lost, ", ") + " unavailable";
+        }
+        String failure = staticFailure(i);
+        if (failure != null) {
+            return failure;
+        }
+        if (c.hasMemory) {
+            double mem = c.memoryBudgetMb;
+            if (memUnits[i] < 0 || Double.isNaN(mem) || !(memUnits[i] <= Exact.budgetUnits(mem, memPlaces, memMult))) {
+                String shown = memUnits[i] < 0 ? "unknown" : PyFormat.g(memDouble[i]) + " MB";
+                return "memory " + shown + " > budget " + PyFormat.g(mem) + " MB";
+            }
+        }
+        if (hasBands) {
+            boolean level = c.hasPower && !Double.isNaN(c.powerMw);
+            long[] mask = level ? segments[upperBound(breaks, c.powerMw)] : noLevel;
+            if ((mask[i >>> 6] >>> i & 1L) == 0) {
+                Design d = plan.designs().get(i);
+                if (!d.hasPowerBand()) {
+                    if (!level) {
+                        return "no power level given; designs without a band apply";
+                    }
+                    return "a design's power band holds " + PyFormat.g(c.powerMw)
+                            + " mW; designs without a band yield";
+                }
+                String band = "[" + PyFormat.g(d.powerBandLoMw()) + ", " + PyFormat.g(d.powerBandHiMw()) + ")";
+                if (!level) {
+                    return "power band " + band + ": no power level given";
+                }
+                return "power " + PyFormat.g(c.powerMw) + " mW outside band " + band;
+            }
+        }
+        factors(c, null);
+        StringBuilder slowed = new StringBuilder();
+        for (int p = 0; p < procNames.length; p++) {
+            if ((uses[p][i >>> 6] >>> i & 1L) != 0 && factorUnits[p] > Exact.FACTOR_ONE) {
+                slowed.append(slowed.length() == 0 ? "" : ", ").append(procNames[p]).append(" x")
+                        .append(PyFormat.g(factor[p]));
+            }
+        }
+        String note = slowed.length() == 0 ? "" : " (slowdown " + slowed + ")";
+        if (slowed.length() > 0) {
+            int part = partFailure(i);
+            if (part >= 0) {
+                return partMessage(i, part) + note;
+            }
+        }
+        // the app limit: the plan's, or a budget whose units are below it (Python's units compare)
+        double lim = limit;
+        BigInteger lu = limitUnits;
+        boolean none = false; // a NaN or -inf budget: no latency holds
+        if (c.hasLatencyBudget) {
+            double b = c.latencyBudgetMs;
+            if (Double.isNaN(b) || b == Double.NEGATIVE_INFINITY) {
+                if (lu == null || lu.signum() >= 0) {
+                    lim = b;
+                    none = true;
+                }
+            } else if (b != INF) {
+                BigInteger bu = Exact.limitUnits(b, latPlaces + Exact.FACTOR_PLACES, latMult, true);
+                if (lu == null || bu.compareTo(lu) < 0) {
+                    lim = b;
+                    lu = bu;
+                }
+            }
+        }
+        if (c.hasLatencyBudget || lu != null && slowed.length() > 0) {
+            boolean known = nominalUnits[i] >= 0;
+            BigInteger lat = known ? appUnits(i) : null;
+            if (!known || none || lu != null && (lat == null || lat.compareTo(lu) > 0)) {
+                String shown = !known ? "unknown"
+                        : PyFormat.g(lat == null ? INF
+                                : PyFormat.ratio(lat, scale(latPlaces + Exact.FACTOR_PLACES, latMult)), 4) + " ms";
+                return "latency " + shown + " > " + PyFormat.g(lim) + " ms" + note;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A one-line reason for {@code decision}, the text of Python's {@code Switcher.explain}: the
+     * design and which better-ranked designs were excluded and why (the first three, then how
+     * many more), and the drift monitor's slowdown when it applied. {@link Decision#reason()}
+     * gives it.
+     */
+    public synchronized String explain(Decision decision) {
+        Conditions cond = decision.conditions();
+        int upto = decision.rank < 0 || !decision.meetsSlo() ? n : decision.rank;
+        List<String> skipped = new ArrayList<String>();
+        for (int r = 0; r < upto; r++) {
+            String why = whyInfeasible(r, cond);
+            if (why != null) {
+                skipped.add(plan.designs().get(r).id() + " (" + why + ")");
+            }
+            if (skipped.size() == 3) {
+                break;
+            }
+        }
+        int more = upto - skipped.size();
+        String tail = join(skipped, "; ") + (more > 0 && !skipped.isEmpty() ? "; +" + more + " more" : "");
+        String note = "";
+        Map<String, Double> monitor = decision.monitorSlowdown();
+        if (!monitor.isEmpty()) {
+            StringBuilder shown = new StringBuilder();
+            for (Map.Entry<String, Double> e : new TreeMap<String, Double>(monitor).entrySet()) {
+                shown.append(shown.length() == 0 ? "" : ", ").append(e.getKey()).append(" x")
+                        .append(PyFormat.g(e.getValue(), 3));
+            }
+            note = " [drift monitor: slowdown " + shown + "]";
+        }
+        if (decision.meetsSlo()) {
+            if (decision.rank == 0) {
+                return decision.designId() + ": best-ranked design, feasible" + note;
+            }
+            return decision.designId() + ": best feasible design; better-ranked excluded: " + tail + note;
+        }
+        if (decision.rank < 0) {
+            return "no design meets the SLOs and the plan declares no fallback: " + tail + note;
+        }
+        return "no design meets the SLOs; running declared fallback " + decision.designId() + ": " + tail + note;
+    }
+
+    private static String join(Iterable<String> items, String separator) {
+        StringBuilder out = new StringBuilder();
+        for (String item : items) {
+            out.append(out.length() == 0 ? "" : separator).append(item);
+        }
+        return out.toString();
     }
 
     private Map<String, Double> slowdownMap(double[] values) {

@@ -48,6 +48,31 @@ class ApiTest {
     }
 
     @Test
+    void reasonsNameWhatExcludedTheBetterDesigns() throws Exception {
+        Switcher switcher = new Switcher(phone());
+        Conditions noNpu = Conditions.builder().unavailable("npu").build();
+        Decision d = switcher.select(noNpu);
+        assertEquals("d1", d.designId());
+        // d0 runs on the npu: excluded by name; d1 holds
+        assertTrue(switcher.whyInfeasible(0, noNpu).contains("npu"), switcher.whyInfeasible(0, noNpu));
+        assertNull(switcher.whyInfeasible(1, noNpu));
+        assertNull(switcher.whyInfeasible(0, null));
+        assertTrue(d.reason().startsWith("d1: "), d.reason());
+        assertTrue(d.reason().contains("d0 (" + switcher.whyInfeasible(0, noNpu) + ")"), d.reason());
+        assertSame(d.reason(), d.reason());
+        assertEquals(switcher.explain(d), d.reason());
+        assertThrows(IndexOutOfBoundsException.class, () -> switcher.whyInfeasible(5, noNpu));
+        assertThrows(IndexOutOfBoundsException.class, () -> switcher.whyInfeasible(-1, noNpu));
+        assertSame(switcher.plan().design("d1"), switcher.design("d1"));
+        assertNull(switcher.design("d9"));
+        // selectCached decides as select, also for a condition set no table entry holds
+        Conditions odd = Conditions.builder().unavailable("npu").memoryBudgetMb(60).build();
+        assertEquals(switcher.select(odd).designId(), switcher.selectCached(odd).designId());
+        assertEquals(d.designId(), switcher.selectCached(noNpu).designId());
+        assertEquals(d.reason(), switcher.current().reason());
+    }
+
+    @Test
     void assetAndThreadsFlowFromTheConfig() throws Exception {
         JSONObject json = TestFiles.json(new File(TestFiles.conformanceDir(), "single_unavailable.json"))
                 .getJSONObject("plan");

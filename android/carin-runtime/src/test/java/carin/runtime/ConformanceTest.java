@@ -41,17 +41,25 @@ class ConformanceTest {
                     () -> new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector)), file.getName());
             assertEquals(field, e.getField(), e.getMessage());
             assertTrue(e.getMessage().startsWith(field + ": "), e.getMessage());
+            if (vector.getJSONObject("error").has("message")) {
+                assertEquals(vector.getJSONObject("error").getString("message"), e.getMessage());
+            }
             return;
         }
-        Switcher switcher = new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector));
         JSONArray expected = vector.getJSONArray("expected");
-        List<Object[]> got = TestFiles.run(switcher, vector.getJSONArray("steps"));
-        assertEquals(expected.length(), got.size());
-        for (int i = 0; i < got.size(); i++) {
-            JSONObject want = expected.getJSONObject(i);
-            Object design = want.isNull("design") ? null : want.getString("design");
-            assertEquals(design, got.get(i)[0], "step " + i + " design");
-            assertEquals(want.getBoolean("meets_slo"), got.get(i)[1], "step " + i + " meets_slo");
+        // select, then selectCached: the same decisions and reasons (the Python test runs both too)
+        for (boolean cached : new boolean[] {false, true}) {
+            Switcher switcher = new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector));
+            List<Object[]> got = TestFiles.run(switcher, vector.getJSONArray("steps"), cached);
+            assertEquals(expected.length(), got.size());
+            for (int i = 0; i < got.size(); i++) {
+                JSONObject want = expected.getJSONObject(i);
+                String at = "step " + i + (cached ? " (selectCached)" : "");
+                Object design = want.isNull("design") ? null : want.getString("design");
+                assertEquals(design, got.get(i)[0], at + " design");
+                assertEquals(want.getBoolean("meets_slo"), got.get(i)[1], at + " meets_slo");
+                assertEquals(want.getString("reason"), got.get(i)[3], at + " reason");
+            }
         }
     }
 }

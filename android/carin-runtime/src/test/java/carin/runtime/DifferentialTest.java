@@ -33,9 +33,23 @@ class DifferentialTest {
             assertEquals(Double.doubleToLongBits(want), Double.doubleToLongBits(MonitorConfig.z(Double.parseDouble(level))),
                     "z at level " + level);
         }
+        // numbers in reasons: Python's format(x, "g"), ".4g" and ".3g"
+        JSONArray formats = content.getJSONArray("formats");
+        assertTrue(formats.length() >= 100, formats.length() + " numbers");
+        for (int k = 0; k < formats.length(); k++) {
+            JSONArray row = formats.getJSONArray(k);
+            String text = row.getString(0);
+            double x = text.equals("nan") ? Double.NaN : text.equals("inf") ? Double.POSITIVE_INFINITY
+                    : text.equals("-inf") ? Double.NEGATIVE_INFINITY : Double.parseDouble(text);
+            assertEquals(row.getString(1), PyFormat.g(x), "format(" + text + ", 'g')");
+            assertEquals(row.getString(2), PyFormat.g(x, 4), "format(" + text + ", '.4g')");
+            assertEquals(row.getString(3), PyFormat.g(x, 3), "format(" + text + ", '.3g')");
+        }
         JSONArray cases = content.getJSONArray("cases");
         assertTrue(cases.length() >= 1000, cases.length() + " cases");
         int decisions = 0;
+        int reasons = 0;
+        int cachedSteps = 0;
         for (int c = 0; c < cases.length(); c++) {
             JSONObject kase = cases.getJSONObject(c);
             String name = kase.getString("name");
@@ -50,6 +64,12 @@ class DifferentialTest {
                     fail(name + " step " + i + " (" + kase.getJSONArray("steps").get(i) + "): Python " + want
                             + ", Java [" + got.get(i)[0] + ", " + got.get(i)[1] + ", " + got.get(i)[2] + "]");
                 }
+                if (want.length() > 3 && !want.getString(3).equals(got.get(i)[3])) {
+                    fail(name + " step " + i + " (" + kase.getJSONArray("steps").get(i) + "): Python reason\n  "
+                            + want.getString(3) + "\nJava reason\n  " + got.get(i)[3]);
+                }
+                reasons += want.length() > 3 ? 1 : 0;
+                cachedSteps += kase.getJSONArray("steps").getJSONObject(i).optBoolean("cached", false) ? 1 : 0;
                 decisions++;
             }
             Map<String, double[]> estimates = switcher.estimates();
@@ -67,7 +87,10 @@ class DifferentialTest {
                 assertEquals(Double.parseDouble(wantSlow.getString(e.getKey())), e.getValue(), 0.0, name);
             }
         }
-        System.out.println("differential: " + cases.length() + " cases, " + decisions + " decisions reproduced");
+        assertTrue(reasons == decisions, reasons + " of " + decisions + " decisions carry Python's reason");
+        assertTrue(cachedSteps >= 1000, cachedSteps + " steps through selectCached");
+        System.out.println("differential: " + cases.length() + " cases, " + decisions + " decisions and reasons reproduced ("
+                + cachedSteps + " through selectCached)");
     }
 
     private static boolean eq(Object a, Object b) {

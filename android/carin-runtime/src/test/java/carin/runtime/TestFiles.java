@@ -45,20 +45,29 @@ final class TestFiles {
         return out;
     }
 
-    /** Runs a vector's or a differential case's steps; one {design, meets_slo, fallback} each. */
+    /** Runs a vector's or a differential case's steps; one {design, meets_slo, fallback, reason} each. */
     static List<Object[]> run(Switcher switcher, JSONArray steps) throws JSONException, PlanException {
+        return run(switcher, steps, false);
+    }
+
+    /**
+     * As {@link #run(Switcher, JSONArray)}; condition steps go through {@code selectCached} when
+     * {@code cached} or when the step says {@code "cached": true}.
+     */
+    static List<Object[]> run(Switcher switcher, JSONArray steps, boolean cached) throws JSONException, PlanException {
         List<Object[]> out = new ArrayList<Object[]>();
         for (int i = 0; i < steps.length(); i++) {
             JSONObject step = steps.getJSONObject(i);
             Decision d;
             if (step.has("conditions")) {
-                d = switcher.select(Conditions.fromJson(step.getJSONObject("conditions")));
+                Conditions c = Conditions.fromJson(step.getJSONObject("conditions"));
+                d = cached || step.optBoolean("cached", false) ? switcher.selectCached(c) : switcher.select(c);
             } else {
                 JSONObject obs = step.getJSONObject("observe");
                 String design = obs.isNull("design") ? null : obs.getString("design");
                 d = switcher.observe(design, obs.getDouble("latency_ms"));
             }
-            out.add(new Object[] {d.designId(), d.meetsSlo(), d.isFallback()});
+            out.add(new Object[] {d.designId(), d.meetsSlo(), d.isFallback(), d.reason()});
         }
         return out;
     }
