@@ -313,6 +313,31 @@ def test_show_of_an_infeasible_solve_says_what_solve_said(
     assert relax and all(line in explained.splitlines() for line in relax)
 
 
+def test_a_baseline_that_finds_nothing_says_rass_confirms_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 3 after a baseline only when RASS finds nothing either (else exit 4), so the
+    message says so; the rest is the exact solve's message."""
+    path = _variant(tmp_path, "phone-classifier", "tight", INFEASIBLE["phone-classifier"])
+    monkeypatch.chdir(tmp_path)
+    code, _, exact = _run("solve", path.name, "--out", "exact")
+    assert code == 3
+    baseline = ["--solver", "pymoo-nsga2", "--budget", "20", "--seed", "0"]
+    code, _, err = _run("solve", path.name, "--out", "base", *baseline)
+    assert code == 3
+    note = (
+        "pymoo-nsga2 found no feasible design, and the exact solver (rass) confirms that "
+        "there is none: a larger --budget would not help."
+    )
+    said = err.rstrip("\n").split("\n")
+    want = exact.rstrip("\n").split("\n")
+    at = want.index("Smallest single relaxations (each alone, the other limits kept):")
+    extra = len(said) - len(want)  # the note, wrapped to 100 columns
+    assert extra >= 1 and " ".join(" ".join(said[at : at + extra]).split()) == note
+    assert said[:at] == want[:at] and said[at + extra : -1] == want[at:-1]
+    assert said[-1] == "See 'carin explain base' for details."
+
+
 def test_summaries_without_labels_still_print() -> None:
     """A summary.json written before labels existed shows its design keys."""
     from carin.report.explain import nearest_miss_lines
