@@ -162,12 +162,14 @@ def _config(space: DesignSpace, t: int, row: int) -> dict[str, Any]:
     return out
 
 
-def _objective(objective: Objective, single: bool) -> dict[str, Any]:
-    """A plan objective; ``tolerance`` only where the spec gives one, so plans without
-    tolerances read as before (docs/plan-format.md)."""
+def _objective(objective: Objective, single: bool, weighted: bool) -> dict[str, Any]:
+    """A plan objective; ``tolerance`` only where the spec gives one and ``weight`` only
+    under ``preference: weighted``, so other plans read as before (docs/plan-format.md)."""
     out: dict[str, Any] = {"metric": objective.target.label(single), "goal": objective.goal}
     if objective.tolerance:
         out["tolerance"] = exact_number(objective.tolerance)
+    if weighted:
+        out["weight"] = exact_number(objective.weight)
     return out
 
 
@@ -265,7 +267,10 @@ def build_plan(
     return {
         "format": PLAN_FORMAT,
         "name": spec.name,
-        "objectives": [_objective(o, single) for o in spec.objectives],
+        "objectives": [
+            _objective(o, single, spec.preference == "weighted") for o in spec.objectives
+        ],
+        "preference": spec.preference,
         "constraints": constraints,
         "latency": {
             "metric": space.latency_target.label(single),

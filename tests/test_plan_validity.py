@@ -149,6 +149,13 @@ def _check_written(raw: dict, out: Path) -> None:
     switcher = Switcher.from_dict(written)
     assert switcher.cache_mismatches == []
     assert written["designs"][0]["id"] == written["primary"]
+    # the ranking mode and, for a weighted one, the weights the spec gave
+    assert written["preference"] == spec.preference
+    weights = [o.get("weight") for o in written["objectives"]]
+    if spec.preference == "weighted":
+        assert weights == [o.weight for o in spec.objectives]
+    else:
+        assert weights == [None] * len(spec.objectives)
     saved = load_result_dir(out)
     assert saved["plan.json"] == written
 

@@ -6,7 +6,7 @@ least as strict as the schema (every plan it accepts passes the schema) and also
 checks what a schema cannot: every number is finite, ranks equal list
 positions, ids are unique, ``parts`` follow ``tasks``, every referenced design
 id exists, the primary is the rank-0 design, the fallback runs on the CPU only,
-an objective's tolerance is not negative, latencies are positive and memory is not negative. Whether the plan's precomputed
+an objective's tolerance is not negative and its weight positive, latencies are positive and memory is not negative. Whether the plan's precomputed
 ``conditions`` agree with the switcher is checked by
 :func:`carin.runtime.validate_plan`, which builds a switcher.
 """
@@ -22,6 +22,7 @@ from ._errors import PlanError
 PLAN_FORMAT = "carin-plan/1"
 GOALS = ("min", "max")
 OPS = ("<=", ">=")
+PREFERENCES = ("lexicographic", "weighted")
 AGGREGATES = ("max", "sum", "mean", "min")
 CONTENTIONS = ("time-share", "none")
 CONDITION_KEYS = ("unavailable", "memory_budget_mb", "slowdown", "latency_budget_ms", "power_mw")
@@ -243,6 +244,11 @@ def check_plan_structure(obj: Any) -> None:
         _choice(_required(objective, "goal", where), f"{where}.goal", GOALS)
         # optional: the ranking's tolerance (absent or null = none, as in plans before it)
         _num(objective.get("tolerance"), f"{where}.tolerance", nullable=True, minimum=0.0)
+        # optional: the weight of a weighted ranking (absent or null = none given)
+        _num(objective.get("weight"), f"{where}.weight", nullable=True, positive=True)
+    # optional: how the designs were ranked (absent or null = not recorded, as in older plans)
+    if plan.get("preference") is not None:
+        _choice(plan["preference"], "preference", PREFERENCES)
     for i, constraint in enumerate(_list(_required(plan, "constraints", ""), "constraints")):
         where = f"constraints[{i}]"
         constraint = _obj(constraint, where)

@@ -13,11 +13,13 @@ public final class Objective {
     private final String metric;
     private final boolean maximise;
     private final Double tolerance;
+    private final Double weight;
 
-    Objective(String metric, boolean maximise, Double tolerance) {
+    Objective(String metric, boolean maximise, Double tolerance, Double weight) {
         this.metric = metric;
         this.maximise = maximise;
         this.tolerance = tolerance;
+        this.weight = weight;
     }
 
     /** The app-level metric, e.g. {@code accuracy} or a task's own {@code detect.accuracy}. */
@@ -38,6 +40,14 @@ public final class Objective {
     /** The ranking tolerance in the metric's units (finite, {@code >= 0}), or null when none. */
     public Double tolerance() {
         return tolerance;
+    }
+
+    /**
+     * The weight of a weighted ranking ({@link Plan#preference()} {@code "weighted"}; finite,
+     * {@code > 0}), or null when the plan gives none.
+     */
+    public Double weight() {
+        return weight;
     }
 
     /** The objective as the reports say it: {@code max accuracy (tolerance 0.5)}. */

@@ -47,6 +47,7 @@ public final class Plan {
 
     private final String name;
     private final List<Objective> objectives;
+    private final String preference;
     private final List<String> tasks;
     private final List<Design> designs;
     private final Map<String, Integer> ids;
@@ -79,9 +80,15 @@ public final class Plan {
             String goal = Json.choice(Json.required(o, "goal", where), where + ".goal", "min", "max");
             // optional: the ranking's tolerance (absent or null = none, as in plans before it)
             Double tolerance = Json.num(o.opt("tolerance"), where + ".tolerance", true, true, 0.0, false);
-            goals.add(new Objective(metric, goal.equals("max"), tolerance));
+            // optional: the weight of a weighted ranking (absent or null = none given)
+            Double weight = Json.num(o.opt("weight"), where + ".weight", true, true, Double.NaN, true);
+            goals.add(new Objective(metric, goal.equals("max"), tolerance, weight));
         }
         objectives = Collections.unmodifiableList(goals);
+        // optional: how the designs were ranked (absent or null = not recorded, as in older plans)
+        Object ranking = plan.opt("preference");
+        preference = Json.isNull(ranking) ? null
+                : Json.choice(ranking, "preference", "lexicographic", "weighted");
         JSONArray constraints = Json.list(Json.required(plan, "constraints", ""), "constraints", false);
         int nc = constraints.length();
         constraintMetric = new String[nc];
@@ -375,6 +382,16 @@ public final class Plan {
      */
     public List<Objective> objectives() {
         return objectives;
+    }
+
+    /**
+     * How the designs were ranked: {@code "lexicographic"} (by the first objective, ties by the
+     * next, with the objectives' tolerances) or {@code "weighted"} (a weighted sum of the
+     * objectives' normalised costs, {@link Objective#weight()}); null when the plan does not
+     * record it (plans written before the field).
+     */
+    public String preference() {
+        return preference;
     }
 
     /** Task names; one ({@code main}) for a single-DNN plan. Unmodifiable. */

@@ -73,6 +73,22 @@ class ApiTest {
     }
 
     @Test
+    void theRankingModeAndWeightsAreReadWhenThePlanRecordsThem() throws Exception {
+        assertNull(phone().preference());
+        assertNull(phone().objectives().get(0).weight());
+        JSONObject vector = TestFiles.json(new File(TestFiles.conformanceDir(), "preference_weighted.json"));
+        JSONObject json = vector.getJSONObject("plan");
+        Plan plan = Plan.fromJson(json);
+        assertEquals("weighted", plan.preference());
+        assertEquals(json.getJSONArray("objectives").getJSONObject(0).getDouble("weight"),
+                plan.objectives().get(0).weight(), 0.0);
+        json.put("preference", JSONObject.NULL);
+        assertNull(Plan.fromJson(json).preference());
+        json.put("preference", "lexicographic");
+        assertEquals("lexicographic", Plan.fromJson(json).preference());
+    }
+
+    @Test
     void assetAndThreadsFlowFromTheConfig() throws Exception {
         JSONObject json = TestFiles.json(new File(TestFiles.conformanceDir(), "single_unavailable.json"))
                 .getJSONObject("plan");
