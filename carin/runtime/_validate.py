@@ -247,8 +247,22 @@ def check_plan_structure(obj: Any) -> None:
         # optional: the weight of a weighted ranking (absent or null = none given)
         _num(objective.get("weight"), f"{where}.weight", nullable=True, positive=True)
     # optional: how the designs were ranked (absent or null = not recorded, as in older plans)
-    if plan.get("preference") is not None:
-        _choice(plan["preference"], "preference", PREFERENCES)
+    preference = plan.get("preference")
+    if preference is not None:
+        _choice(preference, "preference", PREFERENCES)
+    # weights belong to a weighted ranking, and a weighted ranking has one per objective
+    for i, objective in enumerate(plan["objectives"]):
+        weight = objective.get("weight")
+        if weight is not None and preference != "weighted":
+            raise _fail(
+                f"objectives[{i}].weight",
+                f"a weight belongs to a weighted ranking; the plan's preference is {preference!r}",
+            )
+        if weight is None and preference == "weighted":
+            raise _fail(
+                f"objectives[{i}].weight",
+                "missing; a weighted ranking gives every objective a weight",
+            )
     for i, constraint in enumerate(_list(_required(plan, "constraints", ""), "constraints")):
         where = f"constraints[{i}]"
         constraint = _obj(constraint, where)

@@ -89,6 +89,20 @@ public final class Plan {
         Object ranking = plan.opt("preference");
         preference = Json.isNull(ranking) ? null
                 : Json.choice(ranking, "preference", "lexicographic", "weighted");
+        // weights belong to a weighted ranking, and a weighted ranking has one per objective
+        for (int i = 0; i < goals.size(); i++) {
+            boolean weighted = "weighted".equals(preference);
+            boolean hasWeight = goals.get(i).weight() != null;
+            if (hasWeight && !weighted) {
+                throw Json.fail("objectives[" + i + "].weight",
+                        "a weight belongs to a weighted ranking; the plan's preference is "
+                                + (preference == null ? "None" : "'" + preference + "'"));
+            }
+            if (!hasWeight && weighted) {
+                throw Json.fail("objectives[" + i + "].weight",
+                        "missing; a weighted ranking gives every objective a weight");
+            }
+        }
         JSONArray constraints = Json.list(Json.required(plan, "constraints", ""), "constraints", false);
         int nc = constraints.length();
         constraintMetric = new String[nc];

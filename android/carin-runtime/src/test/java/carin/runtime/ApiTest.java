@@ -82,10 +82,16 @@ class ApiTest {
         assertEquals("weighted", plan.preference());
         assertEquals(json.getJSONArray("objectives").getJSONObject(0).getDouble("weight"),
                 plan.objectives().get(0).weight(), 0.0);
+        json.put("preference", "lexicographic");  // weights belong to a weighted ranking only
+        final JSONObject weighted = json;
+        PlanException refused = assertThrows(PlanException.class, () -> Plan.fromJson(weighted));
+        assertEquals("objectives[0].weight", refused.getMessage().split(":")[0]);
+        for (int i = 0; i < json.getJSONArray("objectives").length(); i++) {
+            json.getJSONArray("objectives").getJSONObject(i).remove("weight");
+        }
+        assertEquals("lexicographic", Plan.fromJson(json).preference());
         json.put("preference", JSONObject.NULL);
         assertNull(Plan.fromJson(json).preference());
-        json.put("preference", "lexicographic");
-        assertEquals("lexicographic", Plan.fromJson(json).preference());
     }
 
     @Test
