@@ -344,3 +344,28 @@ def test_vector_expectations_match_reference(path):
         assert ref_select(plan, entry["when"])[0] == entry["design"] or (
             entry["design"] is None and not ref_select(plan, entry["when"])[1]
         )
+
+
+def test_reason_script_checks_and_rewrites(tmp_path, monkeypatch, capsys):
+    """tests/conformance_reasons.py finds a stale reason and restores the file exactly."""
+    import shutil
+
+    import conformance_reasons
+
+    vector = next(p for p in DECISIONS if '"reason"' in p.read_text())
+    folder = tmp_path / "conformance"
+    folder.mkdir()
+    copy = folder / vector.name
+    shutil.copy(vector, copy)
+    monkeypatch.setattr(conformance_reasons, "HERE", tmp_path)
+    assert conformance_reasons.main(["--check"]) == 0
+    data = json.loads(copy.read_text())
+    data["expected"][0]["reason"] = "stale wording"
+    copy.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    assert conformance_reasons.main(["--check"]) == 1
+    assert conformance_reasons.main([]) == 0
+    assert copy.read_bytes() == vector.read_bytes()
+    data["expected"][0]["design"] = "no-such-design"
+    copy.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    assert conformance_reasons.main([]) == 2  # a hand-made answer is never overwritten
+    assert "step 0" in capsys.readouterr().out
