@@ -27,14 +27,16 @@ sys.path.insert(0, str(HERE.parent))
 from carin.runtime import MonitorConfig, Switcher  # noqa: E402
 
 
-def reasons(vector: dict) -> list[dict]:
-    """The Python switcher's decision after each step of ``vector``."""
+def run_vector(vector: dict, *, cached: bool = False) -> tuple[Switcher, list[dict]]:
+    """A fresh switcher on ``vector``'s plan and its ``{design, meets_slo, reason}`` after
+    each step (condition steps through ``select_cached`` when ``cached``)."""
     monitor = MonitorConfig.from_dict(vector["monitor"]) if "monitor" in vector else None
     switcher = Switcher.from_dict(vector["plan"], monitor=monitor)
+    select = switcher.select_cached if cached else switcher.select
     out = []
     for step in vector["steps"]:
         if "conditions" in step:
-            decision = switcher.select(step["conditions"])
+            decision = select(step["conditions"])
         else:
             obs = step["observe"]
             decision = switcher.observe(obs.get("design"), obs["latency_ms"])
@@ -45,7 +47,7 @@ def reasons(vector: dict) -> list[dict]:
                 "reason": decision.reason,
             }
         )
-    return out
+    return switcher, out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         vector = json.loads(path.read_text(encoding="utf-8"))
         if "error" in vector:
             continue
-        got = reasons(vector)
+        got = run_vector(vector)[1]
         for i, (want, have) in enumerate(zip(vector["expected"], got, strict=True)):
             if (want["design"], want["meets_slo"]) != (have["design"], have["meets_slo"]):
                 print(f"{path.name}: step {i}: expected {want}, the switcher gives {have}")

@@ -53,6 +53,17 @@ def test_load_good_table(tmp_path):
     assert frame.loc[1, "my_score"] == -3.0  # unknown metrics may be negative
 
 
+def test_byte_order_mark_and_crlf_read_as_plain_utf8(tmp_path):
+    """Tables are parsed from their bytes: a UTF-8 byte-order mark (as spreadsheets
+    save it) and CRLF line ends give the same frame as the plain file."""
+    plain = load_profiles(write_text(tmp_path / "plain.csv", GOOD)).frame
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode("utf-8"))
+    frame = load_profiles(path).frame
+    assert list(frame.columns) == list(plain.columns)  # no "\ufeffmodel"
+    pd.testing.assert_frame_equal(frame, plain)
+
+
 def test_threads_with_gaps_stays_text(tmp_path):
     text = "model,precision,processor,threads,latency_ms\na,f,cpu,4,1\na,f,npu,,2\n"
     frame = load_profiles(write_text(tmp_path / "t.csv", text)).frame

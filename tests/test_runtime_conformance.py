@@ -15,9 +15,10 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
+import conformance_reasons
 import pytest
 
-from carin.runtime import MonitorConfig, PlanError, Switcher
+from carin.runtime import PlanError
 
 VECTORS = sorted((Path(__file__).parent / "conformance").glob("*.json"))
 DECISIONS = [p for p in VECTORS if "error" not in json.loads(p.read_text())]
@@ -246,27 +247,7 @@ def ref_select(plan, conditions):
     return plan["fallback"], False
 
 
-def _run(vector, *, cached=False):
-    """Run a vector's steps: ``{design, meets_slo, reason}`` after each (condition steps through
-    ``select_cached`` when ``cached``)."""
-    monitor = MonitorConfig.from_dict(vector["monitor"]) if "monitor" in vector else None
-    switcher = Switcher.from_dict(vector["plan"], monitor=monitor)
-    select = switcher.select_cached if cached else switcher.select
-    got = []
-    for step in vector["steps"]:
-        if "conditions" in step:
-            decision = select(step["conditions"])
-        else:
-            obs = step["observe"]
-            decision = switcher.observe(obs.get("design"), obs["latency_ms"])
-        got.append(
-            {
-                "design": decision.design_id,
-                "meets_slo": decision.meets_slo,
-                "reason": decision.reason,
-            }
-        )
-    return switcher, got
+_run = conformance_reasons.run_vector
 
 
 def _decision(expected):
@@ -349,8 +330,6 @@ def test_vector_expectations_match_reference(path):
 def test_reason_script_checks_and_rewrites(tmp_path, monkeypatch, capsys):
     """tests/conformance_reasons.py finds a stale reason and restores the file exactly."""
     import shutil
-
-    import conformance_reasons
 
     vector = next(p for p in DECISIONS if '"reason"' in p.read_text())
     folder = tmp_path / "conformance"

@@ -129,7 +129,7 @@ def _read_csv(path: Path, suffix: str) -> pd.DataFrame:
     dtype = {c: "category" for c in header if c in keys}
     return pd.read_csv(
         io.BytesIO(data),
-        encoding="utf-8-sig",
+        encoding="utf-8",  # pandas drops a byte-order mark itself (tested)
         dtype=dtype,
         keep_default_na=False,
         na_values=na_values,
