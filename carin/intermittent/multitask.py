@@ -48,7 +48,7 @@ import numpy as np
 from carin.intermittent.analytical import _grouped
 from carin.intermittent.cm import Atoms
 from carin.intermittent.device import Device
-from carin.intermittent.policies import Decision, DeviceState, Policy
+from carin.intermittent.policies import Decision, DeviceState, Policy, TaskView
 from carin.intermittent.simulator import (
     _DONE,
     _EPS,
@@ -447,6 +447,7 @@ class MultiSimulator(Simulator):
         policy = policies[0]
         version = 0
         cached: tuple[int, Job | None] | None = None
+        views: tuple[TaskView, ...] | None = None  # the tasks' coming jobs (see DeviceState)
         log_stretch = self.stretches is not None
 
         def finish(job: Job, how: int, when: float) -> None:
@@ -499,6 +500,7 @@ class MultiSimulator(Simulator):
                     r2 = tk.offset_s + seqs[k] * tk.period_s
                     nxt[k] = r2 if r2 + tk.deadline_s <= end and r2 < end else inf
                 nr = min(nxt)
+                views = None
             # deadlines passed
             for job in ready:
                 if job.deadline_s <= t:
@@ -549,6 +551,19 @@ class MultiSimulator(Simulator):
                 if cached is not None and cached[0] == version and not policy.uses_energy:
                     job = cached[1]
                 else:
+                    if views is None:
+                        views = tuple(
+                            TaskView(
+                                period_s=tk.period_s,
+                                deadline_s=tk.deadline_s,
+                                next_release_s=nxt[k],
+                                job_j=progs[cfg][k].total_e,
+                                job_s=progs[cfg][k].total_t,
+                                weight=tk.weight,
+                                priority=tk.priority,
+                            )
+                            for k, tk in enumerate(tasks)
+                        )
                     state = DeviceState(
                         now_s=t,
                         energy_j=e,
@@ -557,6 +572,8 @@ class MultiSimulator(Simulator):
                         device=dev,
                         harvest=lambda w, t=t: self.harvest_w(t, w),
                         harvested=self.harvest,
+                        tasks=views,
+                        end_s=end,
                     )
                     dec: Decision = policy.pick(ready, state)
                     job = ready[dec.run] if dec.run is not None else None

@@ -8,7 +8,9 @@ run (and whether it pauses, asleep, instead of letting the power fail), which jo
 abandon, or to sleep until the capacitor holds some energy. The
 simulator enforces the rest: a job never runs past its deadline, preemption happens
 only at commit points, and a job with a pending just-in-time checkpoint resumes first
-after a reboot (its volatile state is in the one JIT buffer).
+after a reboot (its volatile state is in the one JIT buffer). Besides the ready jobs, the
+state tells what each task will release next (:class:`TaskView`), so that a policy can
+count the work still to come.
 
 * :class:`FixedPriority` -- the ready job of the most urgent task (``priority`` 1 first).
 * :class:`EDF` -- the ready job with the earliest absolute deadline (``edf-pause``: the
@@ -34,6 +36,7 @@ from carin.intermittent.device import Device
 
 __all__ = [
     "JobView",
+    "TaskView",
     "DeviceState",
     "Decision",
     "Policy",
@@ -81,6 +84,29 @@ class JobView(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class TaskView:
+    """What a policy knows about a task's coming jobs (times in s, energies in J).
+
+    Attributes:
+        period_s: Seconds between releases.
+        deadline_s: Relative deadline.
+        next_release_s: Release time of its next job (``inf``: no more jobs).
+        job_j, job_s: Failure-free energy and time of one whole job under the plan its
+            next job will run.
+        weight: Value of one successful job.
+        priority: Fixed-priority rank (1 = most urgent).
+    """
+
+    period_s: float
+    deadline_s: float
+    next_release_s: float
+    job_j: float
+    job_s: float
+    weight: float = 1.0
+    priority: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceState:
     """The device as a policy sees it when it decides.
 
@@ -96,6 +122,10 @@ class DeviceState:
         harvested: ``harvested(t)`` is the net energy harvested from the start to time
             ``t <= now_s`` (J), the same measurement as a running total (None: derived
             from ``harvest``).
+        tasks: The tasks' coming jobs, indexed like :attr:`JobView.task` (empty: not
+            known; a policy then sees only the ready jobs).
+        end_s: End of the simulated span: a job is released only if its deadline falls
+            at or before it.
     """
 
     now_s: float
@@ -105,6 +135,8 @@ class DeviceState:
     device: Device
     harvest: Callable[[float], float]
     harvested: Callable[[float], float] | None = None
+    tasks: tuple[TaskView, ...] = ()
+    end_s: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,17 +257,32 @@ class IntermittenceAware(Policy):
        shutdown time ``S(p) = E_c / p`` and a reboot. ``p`` is a recent *peak* rather
        than a mean so that on fluctuating power a job is skipped only when even the
        recent strong spells could not finish it.
-    3. **Overload**: in EDF order, accumulate remaining work and estimate each job's
-       finish; while one misses its deadline, defer the job of least value density
-       (``weight / remaining_j``) among it and those before it. Deferred jobs run only
-       when nothing else can.
-    4. **Segment fitting**: run the first job in that order if its next segment fits in
+    3. **Demand-bound admission**: take the remaining jobs in EDF order together with
+       every job the tasks will release before the latest of their deadlines
+       (:attr:`DeviceState.tasks`: period, relative deadline, next release and a whole
+       job's failure-free energy and time under its plan; a task whose job cannot
+       finish in its own window even from a full capacitor is left out, it takes
+       nothing from the others). At each of those deadlines ``d``, the work of all the
+       jobs due by ``d`` must be done by ``d`` at the harvest ``p_dem`` (``p``, or the
+       highest 1 s mean over the last ``memory_s`` seconds if higher, so that a spell
+       that has just begun does not defer a job the next seconds finish): when the
+       policy pauses, by energy balance (the energy above the pause level plus
+       ``p_dem`` per second, less ``sleep_w`` while it waits, must cover the work, and
+       the work's own time counts); when it does not, by the MII estimate of step 2.
+       While some deadline is missed, drop the job of least value density (``weight /
+       energy``; ties: the later deadline) among the jobs due by it: a ready job is
+       **deferred**, a job not yet released is only left out of the estimate. Without
+       :attr:`DeviceState.tasks` only the ready jobs count.
+    4. **Segment fitting**: run the first admitted job if its next segment fits in
        ``e`` plus the harvest during it at ``p_now`` (or is JIT-protected). Otherwise,
        when the segment fits in a full capacitor and the wait leaves the job on time,
        sleep until the capacitor holds it (a segment started now would certainly be
        lost); otherwise run it anyway.
-    5. With nothing worth running, sleep; but once the capacitor is full (more harvest
-       would be lost) run the most urgent skipped or deferred job anyway.
+    5. With no admitted job, sleep; but once the capacitor is full (more harvest would
+       be lost) run the most urgent skipped or deferred job that step 3 admits among
+       them. A job that would miss anyway is not started: a started segment holds the
+       device until its next commit, and its energy would be lost to the jobs that can
+       finish.
 
     Every job it runs **pauses** at ``pause`` (fraction of the energy at ``v_max``)
     and sleeps until ``refill`` instead of browning out (:attr:`Decision.pause_j`):
@@ -243,11 +290,12 @@ class IntermittenceAware(Policy):
     cycle, and a pause loses no work.
 
     Args:
-        window_s: Window of the admission harvest (step 2-3).
+        window_s: Window of the admission harvest (steps 2-3).
         optimism: Factor on the admission harvest (1 = take it as it is; larger drops
             fewer jobs).
         margin: Relative energy margin of the fit test in step 4.
         fit_window_s: Window of the current harvest ``p_now`` (steps 2 and 4).
+        memory_s: Window of the harvest peak ``p_dem`` of steps 3 and 5.
         pause, refill: Pause and refill levels (0 < pause < refill <= 1; ``pause=0``
             runs until the power fails).
     """
@@ -262,27 +310,48 @@ class IntermittenceAware(Policy):
         optimism: float = 1.0,
         margin: float = 0.05,
         fit_window_s: float = 0.5,
+        memory_s: float = 20.0,
         pause: float = 0.02,
         refill: float = 0.9,
     ):
-        if not window_s > 0 or not optimism > 0 or not margin >= 0 or not fit_window_s > 0:
+        if (
+            not window_s > 0
+            or not optimism > 0
+            or not margin >= 0
+            or not fit_window_s > 0
+            or not memory_s > 0
+        ):
             raise CarinError(
-                "ia policy: window_s, fit_window_s and optimism must be > 0, margin >= 0"
+                "ia policy: window_s, fit_window_s, memory_s and optimism must be > 0, margin >= 0"
             )
         self.window_s = window_s
         self.optimism = optimism
         self.margin = margin
         self.fit_window_s = fit_window_s
+        self.memory_s = memory_s
         self._set_pause(pause, refill)
 
     # -- estimates -------------------------------------------------------------
-    def admission_harvest(self, state: DeviceState) -> tuple[float, float]:
+    def admission_harvest(
+        self, state: DeviceState, window_s: float | None = None
+    ) -> tuple[float, float]:
         """``(p, p_now)``: the admission harvest (before ``optimism``) and the current one.
 
         ``p`` is the highest mean over the 1 s slices of the last ``window_s`` seconds
-        (``state.harvest`` gives means up to now; a slice's mean is the difference of two
-        cumulative ones), or ``p_now`` when that is higher.
+        (default: the policy's ``window_s``; ``state.harvest`` gives means up to now; a
+        slice's mean is the difference of two cumulative ones), or ``p_now`` when that is
+        higher.
         """
+        window = self.window_s if window_s is None else window_s
+        n = max(int(round(window)), 1)
+        (best,), now = self._peaks(state, window / n, (n,))
+        return best, now
+
+    def _peaks(
+        self, state: DeviceState, step: float, counts: Sequence[int]
+    ) -> tuple[list[float], float]:
+        """Highest slice means (or ``p_now`` if higher) over the last ``counts[i]``
+        slices of ``step`` seconds, in one pass, and ``p_now``."""
         t = state.now_s
         h = state.harvested
         if h is None:
@@ -291,20 +360,20 @@ class IntermittenceAware(Policy):
             def h(x: float) -> float:
                 return h0 - (t - x) * state.harvest(t - x) if x < t else h0
 
-        n = max(int(round(self.window_s)), 1)
-        step = self.window_s / n
         top = h(t)
         fw = self.fit_window_s
         now = max((top - h(t - fw)) / fw, 0.0) if t >= fw else max(state.harvest(fw), 0.0)
-        best = 0.0
-        for k in range(1, n + 1):
+        best = now
+        upto = {0: best}  # highest mean over the last k slices
+        for k in range(1, max(counts) + 1):
             a = t - k * step
             if a < 0:
                 break
             low = h(a)
             best = max(best, (top - low) / step)
             top = low
-        return max(best, now), now
+            upto[k] = best
+        return [upto.get(n, best) for n in counts], now
 
     @staticmethod
     def work_budget(dev: Device, p: float, big_p: float) -> float:
@@ -321,15 +390,24 @@ class IntermittenceAware(Policy):
         """Scalar :func:`~carin.intermittent.analytical.shutdown_time`: recharge time."""
         return dev.cycle_energy_j / p if p > 0 else math.inf
 
-    def finish(self, state: DeviceState, rem_j: float, rem_s: float, p: float) -> float:
-        """Estimated completion time of ``rem_j`` of work taking ``rem_s`` failure-free."""
+    def finish(
+        self,
+        state: DeviceState,
+        rem_j: float,
+        rem_s: float,
+        p: float,
+        stored_j: float | None = None,
+    ) -> float:
+        """Estimated completion time of ``rem_j`` of work taking ``rem_s`` failure-free,
+        starting with ``stored_j`` in the capacitor (default: ``state.energy_j``)."""
         if rem_j <= 0:
             return state.now_s
         dev = state.device
         big_p = rem_j / rem_s if rem_s > 0 else dev.active_w
         if p >= big_p:
             return state.now_s + rem_s
-        w0 = state.energy_j * big_p / (big_p - p)  # what the stored energy buys
+        e = state.energy_j if stored_j is None else stored_j
+        w0 = e * big_p / (big_p - p)  # what the stored energy buys
         if rem_j <= w0:
             return state.now_s + rem_s
         per = self.work_budget(dev, p, big_p)
@@ -338,12 +416,109 @@ class IntermittenceAware(Policy):
         n = (rem_j - w0) / per
         return state.now_s + rem_s + n * (self.shutdown_time(dev, p) + dev.reboot_s)
 
+    def demand(
+        self, jobs: Sequence[JobView], ready: Sequence[int], state: DeviceState, p: float
+    ) -> list[tuple[float, int, float, float, float, float, int]]:
+        """The jobs EDF would run up to the latest deadline of the ``ready`` jobs.
+
+        Returns, in EDF order (deadline, priority, release), one row per job: the ready
+        jobs ``ready`` (indices into ``jobs``) with their remaining work, and every job
+        of every task (:attr:`DeviceState.tasks`) released after now with its deadline
+        at or before that horizon (and the trace's end), with a whole job's failure-free
+        work, except the tasks whose job cannot finish in its own window at harvest
+        ``p`` even from a full capacitor. A row is ``(deadline, priority, release, energy_j, time_s, weight, index)``
+        with ``index = -1`` for a job not yet released.
+        """
+        rows = [
+            (
+                jobs[i].deadline_s,
+                jobs[i].priority,
+                jobs[i].release_s,
+                jobs[i].remaining_j,
+                jobs[i].remaining_s,
+                jobs[i].weight,
+                i,
+            )
+            for i in ready
+        ]
+        if not rows:
+            return rows
+        horizon = min(max(r[0] for r in rows), state.end_s)
+        full = max(state.max_j - self.pause * state.max_j, 0.0)
+        est = self.drain_finish if self.pause > 0 else self.finish
+        for tv in state.tasks:
+            # a job that cannot finish in its own window even from a full capacitor
+            # will be skipped when it comes: it takes nothing from the others
+            if est(state, tv.job_j, tv.job_s, p, full) - state.now_s > tv.deadline_s:
+                continue
+            r = tv.next_release_s
+            while r + tv.deadline_s <= horizon and r < state.end_s:
+                if r > state.now_s:
+                    rows.append(
+                        (r + tv.deadline_s, tv.priority, r, tv.job_j, tv.job_s, tv.weight, -1)
+                    )
+                r += tv.period_s
+        rows.sort(key=lambda r: r[:3])
+        return rows
+
+    def admit(
+        self, jobs: Sequence[JobView], ready: Sequence[int], state: DeviceState, p: float
+    ) -> tuple[list[int], list[int]]:
+        """Step 3 of the policy: ``(admitted, deferred)``, both lists of job indices.
+
+        Takes the :meth:`demand` rows in EDF order and, at each row's deadline ``d``,
+        estimates when the work of the rows up to it would be done (harvest ``p``, from
+        the energy above the pause level: :meth:`drain_finish` when the policy pauses,
+        else :meth:`finish`); while some row finishes after ``d``, it drops the row of
+        least value density (``weight / energy``; ties: the later deadline) among that
+        row and those before it. Dropped ready jobs are deferred; a dropped job not yet
+        released is only left out of the estimate.
+        """
+        rows = self.demand(jobs, ready, state, p)
+        stored = max(state.energy_j - self.pause * state.max_j, 0.0)
+        est = self.drain_finish if self.pause > 0 else self.finish
+        deferred: list[int] = []
+        while rows:
+            cum_j = cum_s = 0.0
+            bad = -1
+            for k, r in enumerate(rows):
+                cum_j += r[3]
+                cum_s += r[4]
+                if est(state, cum_j, cum_s, p, stored) > r[0]:
+                    bad = k
+                    break
+            if bad < 0:
+                break
+            victim = min(rows[: bad + 1], key=lambda r: (r[5] / max(r[3], 1e-15), -r[0]))
+            rows.remove(victim)
+            if victim[6] >= 0:
+                deferred.append(victim[6])
+        return [r[6] for r in rows if r[6] >= 0], deferred
+
+    def drain_finish(
+        self, state: DeviceState, rem_j: float, rem_s: float, p: float, stored_j: float
+    ) -> float:
+        """Estimated completion time of ``rem_j`` of work taking ``rem_s`` failure-free when
+        the device pauses instead of browning out: it never reboots, so it runs while the
+        stored energy ``stored_j`` and the harvest ``p`` last and sleeps (drawing
+        ``sleep_w``) for the rest (energy balance, the time of the work included)."""
+        if rem_j <= 0:
+            return state.now_s
+        short = rem_j - stored_j - p * rem_s
+        if short <= 0:
+            return state.now_s + rem_s
+        net = p - state.device.sleep_w
+        return state.now_s + rem_s + short / net if net > 0 else math.inf
+
     def _fits(self, j: JobView, state: DeviceState, p: float) -> bool:
         return j.next_jit or j.next_j * (1.0 + self.margin) <= state.energy_j + p * j.next_s
 
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
         now = state.now_s
-        p_adm, p_raw = self.admission_harvest(state)
+        n = max(int(round(self.window_s)), 1)
+        step = self.window_s / n
+        m = max(int(math.ceil(self.memory_s / step - 1e-9)), 1)
+        (p_adm, p_mem), p_raw = self._peaks(state, step, (n, m))
         p = p_adm * self.optimism
         abandon = tuple(i for i, j in enumerate(jobs) if now + j.remaining_s > j.deadline_s)
         live = [i for i in range(len(jobs)) if i not in abandon]
@@ -364,28 +539,10 @@ class IntermittenceAware(Policy):
                 skipped.append(i)
             else:
                 ok.append(i)
-        order = sorted(ok, key=lambda i: (jobs[i].deadline_s, jobs[i].priority, jobs[i].release_s))
-        deferred: list[int] = []
-        while order:
-            cum_j = cum_s = 0.0
-            bad = -1
-            for k, i in enumerate(order):
-                cum_j += jobs[i].remaining_j
-                cum_s += jobs[i].remaining_s
-                if self.finish(state, cum_j, cum_s, p) > jobs[i].deadline_s:
-                    bad = k
-                    break
-            if bad < 0:
-                break
-            victim = min(
-                order[: bad + 1],
-                key=lambda i: (
-                    jobs[i].weight / max(jobs[i].remaining_j, 1e-15),
-                    -jobs[i].deadline_s,
-                ),
-            )
-            order.remove(victim)
-            deferred.append(victim)
+        # the demand bound at a longer memory's peak: a spell that has just begun (or
+        # a lull inside a strong one) must not defer a job that the next seconds finish
+        p_dem = max(p_adm, p_mem) * self.optimism
+        order, deferred = self.admit(jobs, ok, state, p_dem)
         if order:
             first = order[0]
             if self._fits(jobs[first], state, p_raw):
@@ -402,8 +559,11 @@ class IntermittenceAware(Policy):
             return self.run(first, abandon, state)
         rest = deferred + skipped
         if rest and state.energy_j >= state.max_j * 0.999:
-            best = min(rest, key=lambda i: (jobs[i].deadline_s, jobs[i].priority))
-            return self.run(best, abandon, state)
+            # more harvest would be lost: run a job that can still finish
+            can = self.admit(jobs, rest, state, p_dem)[0]
+            if can:
+                best = min(can, key=lambda i: (jobs[i].deadline_s, jobs[i].priority))
+                return self.run(best, abandon, state)
         return Decision(None, abandon, wait_j=state.max_j)
 
 
