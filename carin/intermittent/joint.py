@@ -15,8 +15,13 @@ the lower mean latency) and proceeds in four steps:
    ended otherwise are budgets it did not exhaust (counted with the energy used). They
    form the task's :class:`~carin.intermittent.analytical.CycleStats`, and the exact DP
    (:func:`~carin.intermittent.search.best_plan`) gives the plan of least expected energy
-   for them, overall and per harvested-power band.
-3. **Coordinate descent** -- per policy, from that configuration, replace one task's plan at a time by each of its candidates (uniform and DP plans) and keep a
+   for them, overall and per harvested-power band. A policy that pauses instead of
+   browning out rarely sees a power failure, so its plans' commits are mostly
+   preemption points: for those policies each task also gets the cheapest plans under
+   a ladder of bounds on the time between commits (:func:`bounded_candidates`, exact
+   per bound).
+3. **Coordinate descent** -- per policy, from that configuration, replace one task's
+   plan at a time by each of its candidates (uniform, DP and bounded plans) and keep a
    change when the simulated score improves; repeat until no change (at most
    ``rounds`` passes).
 4. **Cross-check** -- the plans each descent ended with are simulated under every
@@ -52,7 +57,7 @@ from carin.intermittent.cm import CODES, CMError, compile_plan
 from carin.intermittent.multitask import MultiSimulator, Stretch, TaskProgram, TaskSetResults
 from carin.intermittent.policies import Policy, make_policy
 from carin.intermittent.profile import BANDS_MW, PlanRun, choose_by_band
-from carin.intermittent.search import best_plan
+from carin.intermittent.search import best_plan, bounded_plan
 from carin.intermittent.tasks import TaskSet
 from carin.intermittent.traces import Trace
 
@@ -64,6 +69,7 @@ __all__ = [
     "uniform_baseline",
     "reachable",
     "schedule_stats",
+    "bounded_candidates",
     "joint_search",
     "choose_bands",
     "band_chooser",
@@ -260,6 +266,30 @@ def _dp_candidates(ev: Evaluator, start: Config, bands_mw: Sequence[float]) -> l
     return out
 
 
+def bounded_candidates(taskset: TaskSet, *, steps: int = 12) -> list[dict[str, str]]:
+    """Per task, the cheapest plans for a ladder of bounds on the blocking time.
+
+    Under a pausing policy a plan's commits are mostly preemption points
+    (:func:`~carin.intermittent.search.bounded_plan`). The bounds double from the
+    task's shortest layer time to its whole failure-free time (``steps`` of them, plus
+    no bound); each distinct plan is a candidate, labelled ``seg<=<bound>s``.
+    """
+    out: list[dict[str, str]] = []
+    for t in taskset.tasks:
+        cands: dict[str, str] = {}
+        if t.plan is None:
+            costs = t.model.costs(taskset.device)
+            lo = float(np.min(costs.time_s)) / 4
+            hi = float(np.sum(costs.time_s)) * 2
+            bounds = [*np.geomspace(lo, hi, steps), np.inf]
+            for b in bounds:
+                plan, e = bounded_plan(costs, taskset.device, float(b))
+                if np.isfinite(e):
+                    cands.setdefault(plan, f"seg<={b:.3g}s")
+        out.append(cands)
+    return out
+
+
 @dataclass
 class JointResult:
     """What :func:`joint_search` found on one trace.
@@ -333,12 +363,18 @@ def joint_search(
     ev = Evaluator(taskset, trace)
     baseline = {pol: uniform_baseline(ev, pol) for pol in baselines}
     uniform = _uniform_codes(taskset)
+    bounded = bounded_candidates(taskset)
     per_policy: dict[str, Config] = {}
     cand_union: list[dict[str, str]] = [{p: "uniform" for p in u} for u in uniform]
     for pol in policies:
         starts = [Config(b.plans, pol) for b in baseline.values()]
         cur = ev.best(list(dict.fromkeys(starts)))
         dp = _dp_candidates(ev, cur, bands_mw)
+        if make_policy(pol).pause > 0:  # commits are mostly preemption points
+            dp = [
+                {**d, **{p: o for p, o in b.items() if p not in d}}
+                for d, b in zip(dp, bounded, strict=True)
+            ]
         options = []
         for k in range(len(taskset)):
             for p, o in dp[k].items():
