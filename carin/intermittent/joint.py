@@ -25,7 +25,7 @@ the lower mean latency) and proceeds in four steps:
    change when the simulated score improves; repeat until no change (at most
    ``rounds`` passes).
 4. **Cross-check** -- the plans each descent ended with are simulated under every
-   policy (those searched and ``cross``, by default ``edf-pause``); the joint choice is
+   policy (those searched and ``cross``, by default ``edf-pause``, also searched); the joint choice is
    the best configuration simulated in any step, so it is never below a baseline on the
    trace it is chosen on.
 
@@ -342,7 +342,7 @@ def joint_search(
     taskset: TaskSet,
     trace: Trace,
     *,
-    policies: Sequence[str] = ("fp", "edf", "ia"),
+    policies: Sequence[str] = ("fp", "edf", "ia", "edf-pause"),
     baselines: Sequence[str] = ("fp", "edf"),
     rounds: int = 2,
     bands_mw: Sequence[float] = BANDS_MW,
