@@ -206,3 +206,25 @@ def test_no_simulated_configuration_beats_the_bound(trace) -> None:
     assert best <= b.bound
     # the bound is informative: not just the number of jobs released
     assert b.bound < b.jobs
+
+
+def test_cli_reports_the_bound_beside_carins_choice(tmp_path, capsys) -> None:
+    import re
+
+    from carin.cli import main
+    from carin.intermittent.sources import parse_source
+
+    src = "square:high_mw=4,period_s=20,duration_s=120"
+    rc = main(
+        ["intermittent", "--taskset", str(TRIO), "--source", src, "-o", str(tmp_path / "r.csv")]
+    )
+    assert rc == 0
+    out = capsys.readouterr().out
+    m = re.search(
+        r"(\d+)/(\d+) jobs done by their deadline \(no choice can do more than (\d+)\)", out
+    )
+    assert m, out
+    done, jobs, bound = map(int, m.groups())
+    expected = success_bound(load_taskset(TRIO), parse_source(src))
+    assert bound == expected.bound and jobs == expected.jobs
+    assert done <= bound

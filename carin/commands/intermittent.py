@@ -135,6 +135,7 @@ def _run_taskset(args: argparse.Namespace) -> int:
 
     from carin.errors import CarinError
     from carin.intermittent import Device
+    from carin.intermittent.bounds import success_bound
     from carin.intermittent.joint import joint_search, score, taskset_rows
     from carin.intermittent.tasks import load_taskset
     from carin.profiles import write_profiles
@@ -154,9 +155,11 @@ def _run_taskset(args: argparse.Namespace) -> int:
         keep = list(dict.fromkeys([*ranked[: args.keep], *jr.baseline.values(), jr.best]))
         frames.append(taskset_rows(ts, tr, {c: ev.run(c) for c in keep}))
         best = ev.run(jr.best).summary()
+        bound = success_bound(ts, tr).bound
         print(
             f"{tr.name}: {jr.best.policy} {jr.best.label(ts.names)}: "
-            f"{best['succeeded']}/{best['jobs']} jobs done by their deadline"
+            f"{best['succeeded']}/{best['jobs']} jobs done by their deadline "
+            f"(no choice can do more than {bound})"
         )
     frame = pd.concat(frames, ignore_index=True)
     out = write_profiles(frame, args.out)
