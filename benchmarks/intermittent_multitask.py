@@ -296,8 +296,10 @@ def write(rows: list[dict], speed_lines: list[str], out: Path, wall: float) -> N
         "- **bound**: the most jobs any plans and policy can complete on the second half "
         "(`carin.intermittent.bounds.success_bound`: a job needs its task's least "
         "failure-free time within its deadline and its least failure-free energy within a "
-        "full capacitor plus its window's harvest, and all completed jobs together fit in "
-        "the half's harvest plus a full capacitor; a bound, not necessarily reachable).",
+        "full capacitor plus its window's harvest, all completed jobs together fit in "
+        "the half's harvest plus a full capacitor, and an LP over time slots keeps the "
+        "capacitor within its size and the device below its highest power; a bound, not "
+        "necessarily reachable).",
         "",
         "| set | source | class | mean mW | jobs | bound | "
         + " | ".join(COLUMNS)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from carin.intermittent import Device, load_layers
-from carin.intermittent.bounds import job_floors, success_bound
+from carin.intermittent.bounds import flow_bound, job_floors, max_power_w, success_bound
 from carin.intermittent.cm import CODES, CMError, compile_plan
 from carin.intermittent.joint import Config, Evaluator, bounded_candidates, joint_search
 from carin.intermittent.layers import LayerTable
@@ -204,8 +204,43 @@ def test_no_simulated_configuration_beats_the_bound(trace) -> None:
         assert all(x <= f for x, f in zip(per_task, b.feasible, strict=True))
         best = max(best, res.succeeded)
     assert best <= b.bound
+    assert b.flow is not None and best <= b.flow and b.bound == min(b.knapsack, b.flow)
     # the bound is informative: not just the number of jobs released
     assert b.bound < b.jobs
+
+
+def test_max_power_bounds_every_atom_of_every_plan() -> None:
+    ts = load_taskset(TRIO)
+    p = max_power_w(ts)
+    rng = np.random.default_rng(0)
+    for t in ts.tasks:
+        costs = t.model.costs(DEV)
+        for _ in range(60):
+            plan = "".join(rng.choice(list(CODES), size=len(t.model)))
+            try:
+                a = compile_plan(plan, costs, DEV)
+            except CMError:
+                continue
+            ok = a.time_s > 0
+            assert np.all(a.energy_j[ok] <= p * a.time_s[ok] * (1 + 1e-12))
+            assert not np.any(a.energy_j[~ok] > 0)
+
+
+def test_flow_bound_counts_the_harvest_the_device_cannot_draw() -> None:
+    # 20 mW, far above what the device can draw: the trace's energy would pay for every
+    # job, but at most P_max * T of it can be used
+    ts = _one_task(0.2, 2.0)
+    ((e_k, _s),) = job_floors(ts)
+    p_max = max_power_w(ts)
+    assert p_max < 20e-3
+    tr = constant(20e-3, 100.0)
+    b = success_bound(ts, tr)
+    assert b.knapsack == b.jobs  # energy alone does not bind
+    assert b.flow == flow_bound(ts, tr)
+    assert b.flow <= math.floor((DEV.max_energy_j + p_max * 100.0) / e_k) < b.knapsack
+    assert b.bound == b.flow
+    res = Evaluator(ts, tr).run(Config(("DD",), "edf-pause"))
+    assert 0 < res.succeeded <= b.bound
 
 
 def test_cli_reports_the_bound_beside_carins_choice(tmp_path, capsys) -> None:

@@ -13,13 +13,26 @@ A job of task ``k`` released at ``r`` with absolute deadline ``d`` needs at leas
 Every set of completed jobs also fits in the energy of the whole trace:
 ``sum E_k <= E_max + H(0, end)``. Among the jobs that pass the first two tests, the
 largest set within that budget takes the cheapest jobs first (a knapsack with unit
-values is solved exactly by sorting), which gives :func:`success_bound`. It is a bound,
-not a schedule: it ignores that jobs compete for time and for the harvest of the same
-windows, so it may not be reachable.
+values is solved exactly by sorting).
+
+A linear program then tightens it (:func:`flow_bound`). Time is cut into slots at every
+release and deadline (and at least every ``slot_s``); in slot ``k`` job ``j`` may draw
+energy ``u_jk >= 0`` only inside its window, at most the device's highest power
+``P_max`` (:func:`max_power_w`: no atom of any plan draws more) times the slot length,
+and all jobs together at most ``P_max`` times the slot; the capacitor level ``S_k``
+between slots stays within ``[0, E_max]`` and ``S_k+1 <= S_k + H_k - sum_j u_jk`` (what
+is not used or stored is lost); a job counts as ``x_j = sum_k u_jk / E_k`` in ``[0,
+1]``. Every run of the simulator gives a feasible point (its completed jobs with
+``x_j = 1``), so the LP's optimum, rounded down, bounds the successes too; it captures
+harvest lost while the capacitor is full or faster than the device can draw it.
+:func:`success_bound` is the smaller of the two. It is a bound, not a schedule (the LP
+lets a job use any part of a slot's harvest and splits jobs fractionally), so it may not
+be reachable.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +42,14 @@ from carin.intermittent.search import _block_dp
 from carin.intermittent.tasks import TaskSet
 from carin.intermittent.traces import Trace
 
-__all__ = ["SuccessBound", "job_floors", "success_bound", "net_harvest"]
+__all__ = [
+    "SuccessBound",
+    "flow_bound",
+    "job_floors",
+    "max_power_w",
+    "net_harvest",
+    "success_bound",
+]
 
 
 @dataclass(frozen=True)
@@ -40,14 +60,19 @@ class SuccessBound:
         jobs: Jobs released (the simulator's rule: deadline within the trace).
         feasible: Per task, jobs that could finish alone (time and energy in their
             window).
-        bound: Most jobs any plans and policy can complete.
+        bound: Most jobs any plans and policy can complete (the smaller of the
+            knapsack and the LP bounds).
         energy_j: The trace's net harvest plus a full capacitor.
+        knapsack: The bound from the per-job tests and the trace's energy alone.
+        flow: The LP bound (:func:`flow_bound`), or None when it was not computed.
     """
 
     jobs: int
     feasible: tuple[int, ...]
     bound: int
     energy_j: float
+    knapsack: int = 0
+    flow: int | None = None
 
 
 def net_harvest(trace: Trace, device: object) -> tuple[np.ndarray, np.ndarray]:
@@ -85,32 +110,152 @@ def job_floors(taskset: TaskSet) -> list[tuple[float, float]]:
     return out
 
 
-def success_bound(taskset: TaskSet, trace: Trace) -> SuccessBound:
-    """The most jobs of ``taskset`` that any plans and policy can complete on ``trace``.
+def max_power_w(taskset: TaskSet) -> float:
+    """The highest power any atom of any plan of the task set can draw (W).
 
-    See the module docstring for the argument; every test is exact for the simulator's
-    model, so no simulation can exceed the bound.
+    An atom's energy and time are sums of its layers' computation (scaled alike by a
+    depth-first slice's recomputation) and of FRAM DMA transfers, so no atom draws more
+    than the largest of those parts: the layers' computation powers and the device's
+    per-element and per-transfer DMA, MAC and CPU powers.
     """
+    d = taskset.device
+    parts = [
+        (d.dma_write_j, d.dma_write_cycles),
+        (d.dma_write_fixed_j, d.dma_write_fixed_cycles),
+        (d.dma_read_j, d.dma_read_cycles),
+        (d.dma_read_fixed_j, d.dma_read_fixed_cycles),
+        (d.mac_j, d.mac_cycles),
+        (d.mac_fixed_j, d.mac_fixed_cycles),
+        (d.add_j, d.add_cycles),
+    ]
+    p = max(e / c * d.clock_hz for e, c in parts if c > 0)
+    for t in taskset.tasks:
+        c = t.model.costs(d)
+        ok = c.time_s > 0
+        if ok.any():
+            p = max(p, float(np.max(c.energy_j[ok] / c.time_s[ok])))
+    return float(p)
+
+
+def _windows(taskset: TaskSet, trace: Trace) -> tuple[list[tuple[np.ndarray, ...]], int, float]:
+    """Per task ``(release, deadline, feasible mask, E_k)``, jobs released, capacitor."""
     dev = taskset.device
     grid, h = net_harvest(trace, dev)
     end = float(trace.duration)
     cap = float(dev.max_energy_j)
-    costs: list[np.ndarray] = []
-    feasible = []
+    out = []
     released = 0
     for t, (e_k, s_k) in zip(taskset.tasks, job_floors(taskset), strict=True):
         n = int(np.floor((end - t.deadline_s - t.offset_s) / t.period_s + 1e-9)) + 1
         if t.offset_s + t.deadline_s > end or n <= 0:
-            feasible.append(0)
+            z = np.zeros(0)
+            out.append((z, z, np.zeros(0, bool), np.full(0, e_k)))
             continue
         r = t.offset_s + t.period_s * np.arange(n)
         d = r + t.deadline_s
         released += n
         window = np.interp(d, grid, h) - np.interp(r, grid, h)
         ok = (s_k <= t.deadline_s) & (e_k <= cap + window)
-        feasible.append(int(ok.sum()))
-        costs.append(np.full(int(ok.sum()), e_k))
+        out.append((r, d, ok, np.full(n, e_k)))
+    return out, released, cap
+
+
+def flow_bound(taskset: TaskSet, trace: Trace, *, slot_s: float = 1.0) -> int | None:
+    """The LP bound of the module docstring (None if the solver does not finish).
+
+    Args:
+        taskset: The task set.
+        trace: The harvesting trace.
+        slot_s: Longest slot, in seconds (slots also end at every release and deadline).
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    per_task, _released, cap = _windows(taskset, trace)
+    r = np.concatenate([w[0][w[2]] for w in per_task])
+    d = np.concatenate([w[1][w[2]] for w in per_task])
+    e = np.concatenate([w[3][w[2]] for w in per_task])
+    n = int(r.size)
+    if n == 0:
+        return 0
+    grid, h = net_harvest(trace, taskset.device)
+    end = float(trace.duration)
+    pts = np.unique(np.concatenate([[0.0, end], r, d, np.arange(0.0, end, slot_s)]))
+    k_n = pts.size - 1
+    harvest = np.diff(np.interp(pts, grid, h))
+    length = np.diff(pts)
+    p_max = max_power_w(taskset)
+    k0 = np.searchsorted(pts, r)
+    k1 = np.searchsorted(pts, d)
+    span = k1 - k0
+    job = np.repeat(np.arange(n), span)
+    slot = np.concatenate([np.arange(a, b) for a, b in zip(k0, k1, strict=True)])
+    m = int(job.size)
+    # variables: x (n), S (k_n + 1), u (m)
+    o_s, o_u = n, n + k_n + 1
+    nv = o_u + m
+    ks = np.arange(k_n)
+    ones = np.ones(k_n)
+    rows = np.concatenate([ks, ks, slot, k_n + slot])
+    cols = np.concatenate([o_s + ks + 1, o_s + ks, o_u + np.arange(m), o_u + np.arange(m)])
+    vals = np.concatenate([ones, -ones, np.ones(m), np.full(m, 1.0 / p_max)])
+    a_ub = coo_matrix((vals, (rows, cols)), shape=(2 * k_n, nv)).tocsr()
+    b_ub = np.concatenate([harvest, length])
+    a_eq = coo_matrix(
+        (
+            np.concatenate([np.ones(m), -e]),
+            (
+                np.concatenate([job, np.arange(n)]),
+                np.concatenate([o_u + np.arange(m), np.arange(n)]),
+            ),
+        ),
+        shape=(n, nv),
+    ).tocsr()
+    lo = np.zeros(nv)
+    hi = np.empty(nv)
+    hi[:n] = 1.0
+    hi[o_s:o_u] = cap
+    hi[o_u:] = p_max * length[slot]
+    c = np.zeros(nv)
+    c[:n] = -1.0
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=np.zeros(n),
+        bounds=np.column_stack([lo, hi]),
+        method="highs",
+    )
+    if res.status != 0:
+        return None
+    return int(math.floor(-res.fun * (1 + 1e-9) + 1e-6))
+
+
+def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> SuccessBound:
+    """The most jobs of ``taskset`` that any plans and policy can complete on ``trace``.
+
+    See the module docstring for the argument; every test holds for the simulator's
+    model, so no simulation can exceed the bound.
+
+    Args:
+        taskset: The task set.
+        trace: The harvesting trace.
+        flow: Also solve the LP (:func:`flow_bound`) and keep the smaller bound.
+    """
+    per_task, released, cap = _windows(taskset, trace)
+    _grid, h = net_harvest(trace, taskset.device)
     energy = cap + float(h[-1])
+    costs = [w[3][w[2]] for w in per_task]
     every = np.sort(np.concatenate(costs)) if costs else np.zeros(0)
-    bound = int(np.searchsorted(np.cumsum(every), energy, side="right"))
-    return SuccessBound(jobs=released, feasible=tuple(feasible), bound=bound, energy_j=energy)
+    knapsack = int(np.searchsorted(np.cumsum(every), energy, side="right"))
+    lp = flow_bound(taskset, trace) if flow and knapsack > 0 else None
+    bound = knapsack if lp is None else min(knapsack, lp)
+    return SuccessBound(
+        jobs=released,
+        feasible=tuple(int(w[2].sum()) for w in per_task),
+        bound=bound,
+        energy_j=energy,
+        knapsack=knapsack,
+        flow=lp,
+    )
