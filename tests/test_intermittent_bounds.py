@@ -119,6 +119,9 @@ def test_joint_search_offers_bounded_plans_to_pausing_policies() -> None:
     jr = joint_search(ts, constant(1e-3, 120.0), policies=("edf", "ia"))
     origins = {o for c in jr.candidates for o in c.values()}
     assert any(o.startswith("seg<=") for o in origins)
+    # edf-pause is searched by default with a descent of its own (not only cross-checked)
+    jr = joint_search(ts, constant(1e-3, 120.0))
+    assert set(jr.per_policy) == {"fp", "edf", "ia", "edf-pause"}
     # and without a pausing policy none is offered
     jr = joint_search(ts, constant(1e-3, 120.0), policies=("edf",), cross=())
     assert not any(o.startswith("seg<=") for c in jr.candidates for o in c.values())

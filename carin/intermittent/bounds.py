@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from carin.intermittent.cm import CODES
+from carin.intermittent.cm import CODES, compile_plan
 from carin.intermittent.search import _block_dp
 from carin.intermittent.tasks import TaskSet
 from carin.intermittent.traces import Trace
@@ -94,8 +95,6 @@ def job_floors(taskset: TaskSet) -> list[tuple[float, float]]:
     Exact over all plans (the block DP of :mod:`carin.intermittent.search`, once with
     energy and once with time as the cost); a task with a fixed plan has that plan's.
     """
-    from carin.intermittent.cm import compile_plan
-
     out = []
     dev = taskset.device
     for t in taskset.tasks:
@@ -137,8 +136,18 @@ def max_power_w(taskset: TaskSet) -> float:
     return float(p)
 
 
-def _windows(taskset: TaskSet, trace: Trace) -> tuple[list[tuple[np.ndarray, ...]], int, float]:
-    """Per task ``(release, deadline, feasible mask, E_k)``, jobs released, capacitor."""
+class _Jobs(NamedTuple):
+    """Every job of a task set on a trace, as the bounds see it."""
+
+    per_task: list[tuple[np.ndarray, ...]]  # (release, deadline, feasible mask, E_k)
+    released: int
+    cap: float  # a full capacitor (v_off to v_max), J
+    grid: np.ndarray  # net_harvest's grid and cumulative harvest
+    h: np.ndarray
+
+
+def _windows(taskset: TaskSet, trace: Trace) -> _Jobs:
+    """The jobs released on ``trace``, which of them pass the per-job tests, the harvest."""
     dev = taskset.device
     grid, h = net_harvest(trace, dev)
     end = float(trace.duration)
@@ -157,7 +166,7 @@ def _windows(taskset: TaskSet, trace: Trace) -> tuple[list[tuple[np.ndarray, ...
         window = np.interp(d, grid, h) - np.interp(r, grid, h)
         ok = (s_k <= t.deadline_s) & (e_k <= cap + window)
         out.append((r, d, ok, np.full(n, e_k)))
-    return out, released, cap
+    return _Jobs(out, released, cap, grid, h)
 
 
 def flow_bound(taskset: TaskSet, trace: Trace, *, slot_s: float = 1.0) -> int | None:
@@ -168,18 +177,21 @@ def flow_bound(taskset: TaskSet, trace: Trace, *, slot_s: float = 1.0) -> int | 
         trace: The harvesting trace.
         slot_s: Longest slot, in seconds (slots also end at every release and deadline).
     """
+    return _flow(taskset, _windows(taskset, trace), float(trace.duration), slot_s)
+
+
+def _flow(taskset: TaskSet, jobs: _Jobs, end: float, slot_s: float) -> int | None:
+    """:func:`flow_bound` on jobs already derived by :func:`_windows`."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 
-    per_task, _released, cap = _windows(taskset, trace)
+    per_task, cap, grid, h = jobs.per_task, jobs.cap, jobs.grid, jobs.h
     r = np.concatenate([w[0][w[2]] for w in per_task])
     d = np.concatenate([w[1][w[2]] for w in per_task])
     e = np.concatenate([w[3][w[2]] for w in per_task])
     n = int(r.size)
     if n == 0:
         return 0
-    grid, h = net_harvest(trace, taskset.device)
-    end = float(trace.duration)
     pts = np.unique(np.concatenate([[0.0, end], r, d, np.arange(0.0, end, slot_s)]))
     k_n = pts.size - 1
     harvest = np.diff(np.interp(pts, grid, h))
@@ -243,13 +255,13 @@ def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> Succe
         trace: The harvesting trace.
         flow: Also solve the LP (:func:`flow_bound`) and keep the smaller bound.
     """
-    per_task, released, cap = _windows(taskset, trace)
-    _grid, h = net_harvest(trace, taskset.device)
-    energy = cap + float(h[-1])
+    jobs = _windows(taskset, trace)
+    per_task, released = jobs.per_task, jobs.released
+    energy = jobs.cap + float(jobs.h[-1])
     costs = [w[3][w[2]] for w in per_task]
     every = np.sort(np.concatenate(costs)) if costs else np.zeros(0)
     knapsack = int(np.searchsorted(np.cumsum(every), energy, side="right"))
-    lp = flow_bound(taskset, trace) if flow and knapsack > 0 else None
+    lp = _flow(taskset, jobs, float(trace.duration), 1.0) if flow and knapsack > 0 else None
     bound = knapsack if lp is None else min(knapsack, lp)
     return SuccessBound(
         jobs=released,

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from carin.intermittent.analytical import CycleStats
+from carin.intermittent.bounds import net_harvest
 from carin.intermittent.cm import CODES, CMError, compile_plan
 from carin.intermittent.multitask import MultiSimulator, Stretch, TaskProgram, TaskSetResults
 from carin.intermittent.policies import Policy, make_policy
@@ -164,9 +165,7 @@ def reachable(taskset: TaskSet, trace: Trace) -> list[bool]:
     no job under any plan or policy (an exact bound, no simulation).
     """
     dev = taskset.device
-    p = np.maximum(trace.power_w * dev.harvester_efficiency - dev.leakage_w, 0.0)
-    h = np.concatenate([[0.0], np.cumsum(p * trace.dt)])
-    grid = np.arange(h.size) * trace.dt
+    grid, h = net_harvest(trace, dev)
     out = []
     for t in taskset.tasks:
         need = float(t.model.costs(dev).energy_j.sum())
