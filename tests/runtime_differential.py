@@ -16,7 +16,9 @@ a condition set of the plan's table. For each step it records the Python
 switcher's decision (design id, meets-SLO flag, fallback flag, and its
 ``reason`` text), and after the last step the monitor's estimates as exact
 decimal strings (``repr``), so a port can check every decision, every reason
-and every bit of its filters.
+and every bit of its filters, and each design's ``miss_probability`` (a port computes
+its own normal distribution function: equal to within 1e-12). A grid of Python's
+normal distribution function (``normal_cdf``) checks a port's at 3,000 points.
 
 Run ``python tests/runtime_differential.py --out FILE [--cases 1000] [--seed 15]``;
 the same seed writes byte-identical output. The Java tests in
@@ -35,6 +37,7 @@ import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -389,7 +392,22 @@ def random_case(rng: random.Random, index: int) -> dict[str, Any]:
     case["expected"] = expected
     case["estimates"] = {p: [repr(x), repr(v)] for p, (x, v) in switcher.estimates().items()}
     case["monitor_slowdown"] = {p: repr(f) for p, f in sorted(switcher.monitor_slowdown.items())}
+    case["miss_probabilities"] = [
+        repr(switcher.miss_probability(rank)) for rank in range(len(plan["designs"]))
+    ]
     return case
+
+
+def normal_cdf_grid() -> list[list[str]]:
+    """``[repr(x), repr(NormalDist().cdf(x)), repr(0.5 * erfc(-x / sqrt(2)))]`` from -37.5 to 9:
+    the normal distribution function a port's miss probabilities use. The first value is what
+    the switcher computes (absolute precision only: its lower tail cancels), the second keeps
+    its relative precision in the lower tail (to the rounding of ``x / sqrt(2)``)."""
+    normal = NormalDist()
+    xs = [k / 64 for k in range(-2400, 577)]  # -37.5 .. 9 in steps of 1/64
+    xs += [-37.519, -8.3, -5.656854249492381, -0.66291, -1e-17, 0.0, 1e-17, 0.66291, 5.7, 8.572]
+    xs += [-(10.0**-k) for k in range(1, 16)] + [10.0**-k for k in range(1, 16)]
+    return [[repr(x), repr(normal.cdf(x)), repr(0.5 * math.erfc(-x / math.sqrt(2.0)))] for x in xs]
 
 
 def formats(rng: random.Random, count: int = 400) -> list[list[str]]:
@@ -414,6 +432,15 @@ def formats(rng: random.Random, count: int = 400) -> list[list[str]]:
     return [[repr(x), format(x, "g"), format(x, ".4g"), format(x, ".3g")] for x in values]
 
 
+def reprs() -> list[list[str]]:
+    """``[text, repr(text)]`` for design ids of every kind: how a port quotes ids in messages
+    (``cache_mismatches``, the validator's)."""
+    texts = ["d0", "it's", 'say "hi"', "both ' and \"", "back\\slash", "tab\tnl\ncr\r", "\x00\x1f\x7f",
+             "\x85\xa0\xad", "caf\u00e9 \u03bb \u4e2d", "\u2028\u2029\u200b\ufeff", "\ue000",
+             "\U0001f600", "\U0010ffff", "a long design id with more than twenty-four characters"]  # fmt: skip
+    return [[t, repr(t)] for t in texts]
+
+
 def generate(cases: int, seed: int) -> dict[str, Any]:
     """The differential file's content for ``cases`` cases drawn with ``seed``."""
     rng = random.Random(seed)
@@ -426,6 +453,8 @@ def generate(cases: int, seed: int) -> dict[str, Any]:
         "for bit (numbers as Python repr strings)",
         "quantiles": {repr(level): repr(MonitorConfig().z(level)) for level in levels},
         "formats": formats(random.Random(f"formats-{seed}")),
+        "normal_cdf": normal_cdf_grid(),
+        "reprs": reprs(),
         "cases": [random_case(rng, i) for i in range(cases)],
     }
 

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.json.JSONArray;
 import org.json.JSONObject;
@@ -25,13 +26,70 @@ final class Json {
         return v == null || v == JSONObject.NULL;
     }
 
-    /** Python-like rendering of a value in messages: 'text', None, True, 1.5. */
+    /**
+     * Python's {@code repr} of a string or null, as messages quote design ids: {@code 'd1'},
+     * {@code "it's"}, {@code None}. Quotes as Python does (single, or double when the text holds
+     * a single quote and no double one), escapes the backslash, that quote, tab, line feed and
+     * carriage return, and writes characters that are not printable as a backslash then {@code
+     * xNN}, {@code uNNNN} or {@code UNNNNNNNN}; printable non-ASCII characters stay as they are.
+     * Printable is decided from
+     * Java's Unicode tables (categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs other than the space are
+     * not), which may be of another Unicode version than Python's for recent characters.
+     */
+    static String repr(String v) {
+        if (v == null) {
+            return "None";
+        }
+        char quote = v.indexOf('\'') >= 0 && v.indexOf('"') < 0 ? '"' : '\'';
+        StringBuilder out = new StringBuilder(v.length() + 2).append(quote);
+        for (int i = 0; i < v.length(); ) {
+            int c = v.codePointAt(i);
+            i += Character.charCount(c);
+            if (c == quote || c == '\\') {
+                out.append('\\').appendCodePoint(c);
+            } else if (c == '\t') {
+                out.append("\\t");
+            } else if (c == '\n') {
+                out.append("\\n");
+            } else if (c == '\r') {
+                out.append("\\r");
+            } else if (c >= 0x20 && c < 0x7f || c >= 0x7f && printable(c)) {
+                out.appendCodePoint(c);
+            } else if (c <= 0xff) {
+                out.append(String.format(Locale.ROOT, "\\x%02x", c));
+            } else if (c <= 0xffff) {
+                out.append(String.format(Locale.ROOT, "\\u%04x", c));
+            } else {
+                out.append(String.format(Locale.ROOT, "\\U%08x", c));
+            }
+        }
+        return out.append(quote).toString();
+    }
+
+    /** Python's {@code str.isprintable} for one code point above ASCII. */
+    private static boolean printable(int c) {
+        switch (Character.getType(c)) {
+            case Character.CONTROL:
+            case Character.FORMAT:
+            case Character.SURROGATE:
+            case Character.PRIVATE_USE:
+            case Character.UNASSIGNED:
+            case Character.LINE_SEPARATOR:
+            case Character.PARAGRAPH_SEPARATOR:
+            case Character.SPACE_SEPARATOR:
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    /** Python-like rendering of a value in messages: 'text', None, True, 1.5 (as Python's {@code _show}). */
     static String show(Object v) {
         String text;
         if (isNull(v)) {
             text = "None";
         } else if (v instanceof String) {
-            text = "'" + v + "'";
+            text = repr((String) v);
         } else if (v instanceof Boolean) {
             text = ((Boolean) v) ? "True" : "False";
         } else if (v instanceof Double) {

@@ -155,7 +155,7 @@ public final class Plan {
         for (int rank = 0; rank < designList.length(); rank++) {
             Design d = design(designList.opt(rank), "designs[" + rank + "]", rank);
             if (idMap.containsKey(d.id())) {
-                throw Json.fail("designs[" + rank + "].id", "duplicate id " + Json.show(d.id()));
+                throw Json.fail("designs[" + rank + "].id", "duplicate id " + Json.repr(d.id()));
             }
             idMap.put(d.id(), rank);
             out.add(d);
@@ -164,11 +164,11 @@ public final class Plan {
         ids = idMap;
         String primary = Json.str(Json.required(plan, "primary", ""), "primary");
         if (!ids.containsKey(primary)) {
-            throw Json.fail("primary", "unknown design id " + Json.show(primary));
+            throw Json.fail("primary", "unknown design id " + Json.repr(primary));
         }
         if (!primary.equals(designs.get(0).id())) {
-            throw Json.fail("primary", "expected " + Json.show(designs.get(0).id()) + ", the rank-0 design, got "
-                    + Json.show(primary));
+            throw Json.fail("primary", "expected " + Json.repr(designs.get(0).id()) + ", the rank-0 design, got "
+                    + Json.repr(primary));
         }
         Object fb = Json.required(plan, "fallback", "");
         if (Json.isNull(fb)) {
@@ -176,7 +176,7 @@ public final class Plan {
         } else {
             String id = Json.str(fb, "fallback");
             if (!ids.containsKey(id)) {
-                throw Json.fail("fallback", "unknown design id " + Json.show(id));
+                throw Json.fail("fallback", "unknown design id " + Json.repr(id));
             }
             fallback = ids.get(id);
             Set<String> others = new java.util.TreeSet<String>();
@@ -186,7 +186,7 @@ public final class Plan {
                 }
             }
             if (!others.isEmpty()) {
-                throw Json.fail("fallback", "design " + Json.show(id) + " runs on " + Json.joined(others.toArray(new String[0]))
+                throw Json.fail("fallback", "design " + Json.repr(id) + " runs on " + Json.joined(others.toArray(new String[0]))
                         + "; the fallback must run on the cpu only");
             }
         }
@@ -203,7 +203,7 @@ public final class Plan {
             } else {
                 String id = Json.str(d, where + ".design");
                 if (!ids.containsKey(id)) {
-                    throw Json.fail(where + ".design", "unknown design id " + Json.show(id));
+                    throw Json.fail(where + ".design", "unknown design id " + Json.repr(id));
                 }
                 wanted.add(id);
             }
@@ -265,7 +265,7 @@ public final class Plan {
         JSONObject p = Json.obj(value, where);
         String got = Json.str(Json.required(p, "task", where), where + ".task");
         if (!got.equals(task)) {
-            throw Json.fail(where + ".task", "expected " + Json.show(task) + " (parts follow the order of tasks)");
+            throw Json.fail(where + ".task", "expected " + Json.repr(task) + " (parts follow the order of tasks)");
         }
         String processor = Json.str(Json.required(p, "processor", where), where + ".processor");
         Double latency = Json.num(Json.required(p, "latency_ms", where), where + ".latency_ms", true, true, Double.NaN, true);

@@ -89,6 +89,8 @@ public final class Switcher {
     private final double[] memDouble;
     // the plan's conditions table: key of the normalised conditions -> rank chosen (-1: none)
     private final HashMap<String, Integer> table = new HashMap<String, Integer>();
+    // entries of that table that disagree with the feasibility rule (Python's cache_mismatches)
+    private final List<String> cacheMismatches;
     private final CopyOnWriteArrayList<ChangeListener> listeners = new CopyOnWriteArrayList<ChangeListener>();
 
     // state
@@ -123,6 +125,22 @@ public final class Switcher {
      *     design than this switcher selects for its {@code when} ({@code conditions[i].design})
      */
     public Switcher(Plan plan, MonitorConfig config) throws PlanException {
+        this(plan, config, true);
+    }
+
+    /**
+     * Load a plan, as Python's {@code Switcher(plan=..., monitor=..., validate=...)}.
+     *
+     * <p>{@link Plan} has checked the plan's structure already; {@code validate} decides what an
+     * entry of the plan's {@code conditions} table that disagrees with the feasibility rule does:
+     * with {@code true} loading fails on it, with {@code false} the switcher loads and lists it in
+     * {@link #cacheMismatches()} ({@link #selectCached} answers by the rule either way).
+     *
+     * @throws PlanException when {@code validate} and some {@code conditions[i].design} is not
+     *     what {@link #select} gives for its {@code when}: the first such entry's message, then
+     *     {@code "; and N more such entries"} when there are more (Python's text)
+     */
+    public Switcher(Plan plan, MonitorConfig config, boolean validate) throws PlanException {
         this.plan = plan;
         this.config = config == null ? MonitorConfig.DEFAULTS : config;
         List<Design> designs = plan.designs();
@@ -327,7 +345,7 @@ public final class Switcher {
         }
         noLevel = anyUnbanded ? noBand : allMask();
         fallback = plan.fallbackRank();
-        checkTable();
+        cacheMismatches = checkTable(validate);
     }
 
     private static double number(Double v) {
@@ -893,14 +911,14 @@ public final class Switcher {
     }
 
     /**
-     * Fill the look-up table of {@link #selectCached} and check that every entry of the plan's
-     * {@code conditions} table names the design {@link #select} gives for its {@code when}, with
-     * the message of Python's {@code cache_mismatches} (the first, and how many more).
+     * Fill the look-up table of {@link #selectCached} and check every entry of the plan's
+     * {@code conditions} table against the design {@link #select} gives for its {@code when}: the
+     * messages of Python's {@code cache_mismatches}, thrown (the first, and how many more) when
+     * {@code validate}.
      */
-    private void checkTable() throws PlanException {
-        String first = null;
+    private List<String> checkTable(boolean validate) throws PlanException {
+        List<String> out = new ArrayList<String>();
         int firstAt = -1;
-        int mismatches = 0;
         for (int i = 0; i < plan.entryWhen.size(); i++) {
             Conditions when = plan.entryWhen.get(i);
             int rank = choose(when, null);
@@ -908,10 +926,6 @@ public final class Switcher {
             String got = rank < 0 ? null : plan.designs().get(rank).id();
             String want = plan.entryDesign.get(i);
             if (got == null ? want != null : !got.equals(want)) {
-                mismatches++;
-                if (first != null) {
-                    continue;
-                }
                 String why = want == null ? null : whyInfeasible(plan.rankOf(want), when);
                 if (why != null) {
                     why = want + " is infeasible: " + why;
@@ -920,16 +934,30 @@ public final class Switcher {
                 } else {
                     why = got + " holds under these conditions and is ranked higher";
                 }
-                first = "the plan says " + Json.show(want) + ", but the feasibility rule gives " + Json.show(got)
-                        + " (" + why + ")";
-                firstAt = i;
+                out.add("conditions[" + i + "].design: the plan says " + Json.repr(want)
+                        + ", but the feasibility rule gives " + Json.repr(got) + " (" + why + ")");
+                firstAt = firstAt < 0 ? i : firstAt;
             }
         }
-        if (first != null) {
-            int more = mismatches - 1;
-            throw Json.fail("conditions[" + firstAt + "].design", first
+        if (validate && !out.isEmpty()) {
+            String where = "conditions[" + firstAt + "].design";
+            int more = out.size() - 1;
+            throw Json.fail(where, out.get(0).substring(where.length() + 2)
                     + (more > 0 ? "; and " + more + " more such entr" + (more == 1 ? "y" : "ies") : ""));
         }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * The entries of the plan's {@code conditions} table whose {@code design} is not what the
+     * feasibility rule gives for their {@code when}, one message each (Python's {@code
+     * Switcher.cache_mismatches}, character for character), e.g. {@code conditions[0].design: the
+     * plan says 'd2', but the feasibility rule gives 'd1' (d2 is infeasible: npu unavailable)}.
+     * Empty unless the switcher was built with {@code validate} false (else such a plan does not
+     * load). Unmodifiable.
+     */
+    public List<String> cacheMismatches() {
+        return cacheMismatches;
     }
 
     /**
@@ -1258,20 +1286,49 @@ public final class Switcher {
         return out;
     }
 
-    /** Whether the miss probability of design {@code rank} is above the threshold. */
-    private boolean misses(int rank) {
+    /**
+     * Predicted probability that the next run of design {@code rank} misses its latency limit,
+     * as Python's {@code Switcher.miss_probability}: the latency limit is the plan's, or the
+     * latency budget of the last {@link #select} when lower (a NaN budget: none holds); the next
+     * app latency is Gaussian with the drift monitor's mean and variance (see the class comment).
+     * 0.0 when there is no limit, 1.0 when the design's latency is unknown, a step (0.0 or 1.0)
+     * when the variance is not positive, else {@code 1 - Phi((limit - mean) / sqrt(variance))},
+     * with {@code Phi} from {@link NormalCdf} (Python uses {@code statistics.NormalDist}; the two
+     * agree to within a few 1e-16).
+     *
+     * @throws IndexOutOfBoundsException when {@code rank} is not a rank of the plan
+     */
+    public synchronized double missProbability(int rank) {
+        if (rank < 0 || rank >= n) {
+            throw new IndexOutOfBoundsException("rank " + rank + " of a plan of " + n + " designs");
+        }
+        double lim = currentLimit();
+        if (lim == INF) {
+            return 0.0;
+        }
+        double mean = gradient(rank, means());
+        if (Double.isNaN(mean)) {
+            return 1.0;
+        }
+        double variance = predictiveVariance();
+        if (variance <= 0.0) {
+            return mean > lim ? 1.0 : 0.0;
+        }
+        return 1.0 - NormalCdf.cdf((lim - mean) / Math.sqrt(variance));
+    }
+
+    /** The latency limit of the monitor's prediction: the plan's, or a lower budget. */
+    private double currentLimit() {
         double lim = limit;
         if (conditions.hasLatencyBudget) {
             double budget = conditions.latencyBudgetMs;
             lim = Double.isNaN(budget) ? Double.NEGATIVE_INFINITY : budget < lim ? budget : lim;
         }
-        if (lim == INF) {
-            return false;
-        }
-        double mean = gradient(rank, means());
-        if (Double.isNaN(mean)) {
-            return true;
-        }
+        return lim;
+    }
+
+    /** Variance of the next app latency for the gradient {@link #gradient} left in scratch. */
+    private double predictiveVariance() {
         double variance = 0.0;
         for (int k = 0; k < gradCount; k++) {
             int p = gradProc[k];
@@ -1279,6 +1336,20 @@ public final class Switcher {
             double pv = hasFilter[p] ? fp[p] : config.p0;
             variance += g * g * (pv + config.q + config.r);
         }
+        return variance;
+    }
+
+    /** Whether the miss probability of design {@code rank} is above the threshold. */
+    private boolean misses(int rank) {
+        double lim = currentLimit();
+        if (lim == INF) {
+            return false;
+        }
+        double mean = gradient(rank, means());
+        if (Double.isNaN(mean)) {
+            return true;
+        }
+        double variance = predictiveVariance();
         if (variance <= 0.0) {
             return mean > lim;
         }

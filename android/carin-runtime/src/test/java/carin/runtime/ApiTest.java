@@ -48,6 +48,39 @@ class ApiTest {
     }
 
     @Test
+    void missProbabilityFollowsTheMonitorAndTheLimit() throws Exception {
+        Switcher switcher = new Switcher(phone());
+        assertThrows(IndexOutOfBoundsException.class, () -> switcher.missProbability(5));
+        assertThrows(IndexOutOfBoundsException.class, () -> switcher.missProbability(-1));
+        // limit 20 ms, d0 6 ms: sd 6 sqrt(p0 + q + r) = 0.70, so the miss is 1 - Phi(20), below 1e-15
+        assertTrue(switcher.missProbability(0) < 1e-15, "" + switcher.missProbability(0));
+        // a budget at d0's latency: mean on the limit, a miss one time in two
+        switcher.select(Conditions.builder().latencyBudgetMs(6).build());
+        assertEquals(0.5, switcher.missProbability(0), 1e-15);
+        double before = switcher.missProbability(0);
+        switcher.observe("d0", 7.0); // slower than profiled: the npu estimate rises
+        assertTrue(switcher.missProbability(0) > before, switcher.missProbability(0) + " after a slow run");
+        // a NaN budget holds nothing: every design misses
+        switcher.select(Conditions.builder().latencyBudgetMs(Double.NaN).build());
+        assertEquals(1.0, switcher.missProbability(3), 0.0);
+    }
+
+    @Test
+    void aTableThatDisagreesLoadsOnlyWithoutValidation() throws Exception {
+        JSONObject vector = TestFiles.json(new File(TestFiles.conformanceDir(), "malformed_table_mismatches.json"));
+        Plan plan = Plan.fromJson(vector.getJSONObject("plan"));
+        PlanException e = assertThrows(PlanException.class, () -> new Switcher(plan));
+        assertTrue(e.getMessage().endsWith("; and 3 more such entries"), e.getMessage());
+        Switcher lenient = new Switcher(plan, null, false);
+        assertEquals(4, lenient.cacheMismatches().size());
+        assertEquals(e.getMessage(), lenient.cacheMismatches().get(0) + "; and 3 more such entries");
+        // selectCached answers by the rule, not by the plan's wrong entry (conditions[1]: 50 MB -> d0)
+        Conditions memory = Conditions.builder().memoryBudgetMb(50).build();
+        assertEquals("d0", lenient.selectCached(memory).designId());
+        assertTrue(new Switcher(phone()).cacheMismatches().isEmpty());
+    }
+
+    @Test
     void reasonsNameWhatExcludedTheBetterDesigns() throws Exception {
         Switcher switcher = new Switcher(phone());
         Conditions noNpu = Conditions.builder().unavailable("npu").build();

@@ -41,15 +41,36 @@ class ConformanceTest {
                     () -> new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector)), file.getName());
             assertEquals(field, e.getField(), e.getMessage());
             assertTrue(e.getMessage().startsWith(field + ": "), e.getMessage());
-            if (vector.getJSONObject("error").has("message")) {
-                assertEquals(vector.getJSONObject("error").getString("message"), e.getMessage());
+            JSONObject error = vector.getJSONObject("error");
+            if (error.has("message")) {
+                assertEquals(error.getString("message"), e.getMessage());
+            }
+            if (error.has("cache_mismatches")) {
+                // loaded without validation, the switcher lists every disagreeing entry
+                JSONArray texts = error.getJSONArray("cache_mismatches");
+                List<String> want = new ArrayList<String>();
+                for (int i = 0; i < texts.length(); i++) {
+                    want.add(texts.getString(i));
+                }
+                Switcher lenient = new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector), false);
+                assertEquals(want, lenient.cacheMismatches());
+                assertThrows(UnsupportedOperationException.class, () -> lenient.cacheMismatches().clear());
             }
             return;
         }
         JSONArray expected = vector.getJSONArray("expected");
+        // a vector that observes carries the miss probabilities after every step
+        boolean observes = false;
+        for (int i = 0; i < vector.getJSONArray("steps").length(); i++) {
+            observes |= vector.getJSONArray("steps").getJSONObject(i).has("observe");
+        }
+        for (int i = 0; i < expected.length(); i++) {
+            assertEquals(observes, expected.getJSONObject(i).has("miss_probabilities"), "step " + i);
+        }
         // select, then selectCached: the same decisions and reasons (the Python test runs both too)
         for (boolean cached : new boolean[] {false, true}) {
             Switcher switcher = new Switcher(Plan.fromJson(planJson), TestFiles.monitor(vector));
+            assertTrue(switcher.cacheMismatches().isEmpty(), switcher.cacheMismatches().toString());
             List<Object[]> got = TestFiles.run(switcher, vector.getJSONArray("steps"), cached);
             assertEquals(expected.length(), got.size());
             for (int i = 0; i < got.size(); i++) {
@@ -59,6 +80,16 @@ class ConformanceTest {
                 assertEquals(design, got.get(i)[0], at + " design");
                 assertEquals(want.getBoolean("meets_slo"), got.get(i)[1], at + " meets_slo");
                 assertEquals(want.getString("reason"), got.get(i)[3], at + " reason");
+                if (want.has("miss_probabilities")) {
+                    // Python's Switcher.miss_probability of every rank, to 1e-12
+                    JSONArray miss = want.getJSONArray("miss_probabilities");
+                    double[] have = (double[]) got.get(i)[4];
+                    assertEquals(miss.length(), have.length, at + " miss probabilities");
+                    for (int r = 0; r < have.length; r++) {
+                        assertEquals(miss.getDouble(r), have[r], DifferentialTest.MISS_TOLERANCE,
+                                at + " miss probability of rank " + r);
+                    }
+                }
             }
         }
     }

@@ -45,11 +45,21 @@ class DifferentialTest {
             assertEquals(row.getString(2), PyFormat.g(x, 4), "format(" + text + ", '.4g')");
             assertEquals(row.getString(3), PyFormat.g(x, 3), "format(" + text + ", '.3g')");
         }
+        checkNormalCdf(content.getJSONArray("normal_cdf"));
+        // design ids in messages: Python's repr
+        JSONArray reprs = content.getJSONArray("reprs");
+        assertTrue(reprs.length() >= 10, reprs.length() + " texts");
+        for (int k = 0; k < reprs.length(); k++) {
+            assertEquals(reprs.getJSONArray(k).getString(1), Json.repr(reprs.getJSONArray(k).getString(0)));
+        }
         JSONArray cases = content.getJSONArray("cases");
         assertTrue(cases.length() >= 1000, cases.length() + " cases");
         int decisions = 0;
         int reasons = 0;
         int cachedSteps = 0;
+        double missDiff = 0.0;
+        int missChecked = 0;
+        int missBetween = 0;
         for (int c = 0; c < cases.length(); c++) {
             JSONObject kase = cases.getJSONObject(c);
             String name = kase.getString("name");
@@ -80,6 +90,18 @@ class DifferentialTest {
                 assertEquals(Double.parseDouble(pair.getString(0)), e.getValue()[0], 0.0, name + " x of " + e.getKey());
                 assertEquals(Double.parseDouble(pair.getString(1)), e.getValue()[1], 0.0, name + " P of " + e.getKey());
             }
+            // the predicted miss probability of every design after the last step (to 1e-12)
+            JSONArray wantMiss = kase.getJSONArray("miss_probabilities");
+            assertEquals(kase.getJSONObject("plan").getJSONArray("designs").length(), wantMiss.length(), name);
+            for (int r = 0; r < wantMiss.length(); r++) {
+                double py = Double.parseDouble(wantMiss.getString(r));
+                double java = switcher.missProbability(r);
+                assertTrue(Math.abs(java - py) <= MISS_TOLERANCE, name + " miss probability of rank " + r
+                        + ": Python " + py + ", Java " + java);
+                missDiff = Math.max(missDiff, Math.abs(java - py));
+                missBetween += py > 0.0 && py < 1.0 ? 1 : 0;
+                missChecked++;
+            }
             JSONObject wantSlow = kase.getJSONObject("monitor_slowdown");
             Map<String, Double> slow = switcher.monitorSlowdown();
             assertEquals(wantSlow.length(), slow.size(), name + " monitor slowdown");
@@ -89,8 +111,41 @@ class DifferentialTest {
         }
         assertTrue(reasons == decisions, reasons + " of " + decisions + " decisions carry Python's reason");
         assertTrue(cachedSteps >= 1000, cachedSteps + " steps through selectCached");
+        assertTrue(missBetween >= 1000, missBetween + " miss probabilities strictly between 0 and 1");
         System.out.println("differential: " + cases.length() + " cases, " + decisions + " decisions and reasons reproduced ("
-                + cachedSteps + " through selectCached)");
+                + cachedSteps + " through selectCached); " + missChecked + " miss probabilities, max |Java - Python| "
+                + missDiff);
+    }
+
+    /** Miss probabilities (Python's, from statistics.NormalDist, and Java's) agree to this. */
+    static final double MISS_TOLERANCE = 1e-12;
+
+    /**
+     * {@link NormalCdf} against Python's normal distribution function: within 1e-15 of {@code
+     * NormalDist().cdf} (what the switcher uses) and, where that value has no relative precision
+     * left (the lower tail), within a relative 1e-12 of {@code 0.5 * erfc(-x / sqrt(2))}.
+     */
+    private static void checkNormalCdf(JSONArray grid) throws Exception {
+        assertTrue(grid.length() >= 1000, grid.length() + " points");
+        double absolute = 0.0;
+        double relative = 0.0;
+        for (int k = 0; k < grid.length(); k++) {
+            JSONArray row = grid.getJSONArray(k);
+            double x = Double.parseDouble(row.getString(0));
+            double python = Double.parseDouble(row.getString(1));
+            double tail = Double.parseDouble(row.getString(2));
+            double got = NormalCdf.cdf(x);
+            assertTrue(Math.abs(got - python) <= 1e-15, "Phi(" + x + "): Python " + python + ", Java " + got);
+            absolute = Math.max(absolute, Math.abs(got - python));
+            if (tail >= Double.MIN_NORMAL) {
+                double err = Math.abs(got - tail) / tail;
+                assertTrue(err <= 1e-12, "Phi(" + x + "): 0.5 erfc(-x/sqrt 2) = " + tail + ", Java " + got);
+                relative = Math.max(relative, err);
+            }
+            assertEquals(1.0 - got, NormalCdf.upper(x), 2.3e-16, "1 - Phi(" + x + ")");
+        }
+        System.out.println("normal cdf: " + grid.length() + " points, max |Java - NormalDist.cdf| " + absolute
+                + ", max relative difference from 0.5 erfc(-x/sqrt 2) " + relative);
     }
 
     private static boolean eq(Object a, Object b) {

@@ -65,7 +65,10 @@ final class TestFiles {
         return out;
     }
 
-    /** Runs a vector's or a differential case's steps; one {design, meets_slo, fallback, reason} each. */
+    /**
+     * Runs a vector's or a differential case's steps; one {design, meets_slo, fallback, reason,
+     * miss probability of every rank} each.
+     */
     static List<Object[]> run(Switcher switcher, JSONArray steps) throws JSONException, PlanException {
         return run(switcher, steps, false);
     }
@@ -87,7 +90,15 @@ final class TestFiles {
                 String design = obs.isNull("design") ? null : obs.getString("design");
                 d = switcher.observe(design, obs.getDouble("latency_ms"));
             }
-            out.add(new Object[] {d.designId(), d.meetsSlo(), d.isFallback(), d.reason()});
+            out.add(new Object[] {d.designId(), d.meetsSlo(), d.isFallback(), d.reason(), missProbabilities(switcher)});
+        }
+        return out;
+    }
+
+    static double[] missProbabilities(Switcher switcher) {
+        double[] out = new double[switcher.plan().designs().size()];
+        for (int r = 0; r < out.length; r++) {
+            out[r] = switcher.missProbability(r);
         }
         return out;
     }
