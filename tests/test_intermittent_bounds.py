@@ -266,3 +266,34 @@ def test_cli_reports_the_bound_beside_carins_choice(tmp_path, capsys) -> None:
     expected = success_bound(load_taskset(TRIO), parse_source(src))
     assert bound == expected.bound and jobs == expected.jobs
     assert done <= bound
+
+
+def test_integer_bound_is_reached_where_the_lp_splits_jobs() -> None:
+    # trio at 0.5 mW: the fractional LP spreads the energy left after every KWS job over
+    # many LeNet-5 jobs (about 38 jobs' worth), but no single LeNet-5 window gathers a
+    # whole job's energy besides the KWS jobs it overlaps; with each job done or not the
+    # bound is what a schedule actually reaches
+    ts = load_taskset(TRIO)
+    tr = constant(0.5e-3, 600.0)
+    lp = flow_bound(ts, tr, integer=False)
+    b = success_bound(ts, tr)
+    assert b.flow == flow_bound(ts, tr) and b.bound == b.flow
+    assert b.bound < lp
+    plans = ("DD", "R" * len(ts.tasks[1].model), "R" * len(ts.tasks[2].model))
+    res = Evaluator(ts, tr).run(Config(plans, "ia"))
+    assert res.succeeded == b.bound
+
+
+def test_integer_bound_stopped_by_the_node_limit_still_holds() -> None:
+    # trio at 2 mW needs a few hundred nodes to prove its optimum; stopped at one node,
+    # the solver's dual bound is looser but never below the proven one
+    ts = load_taskset(TRIO)
+    tr = constant(2e-3, 600.0)
+    full = flow_bound(ts, tr, node_limit=5000)
+    root = flow_bound(ts, tr, node_limit=1)
+    lp = flow_bound(ts, tr, integer=False)
+    assert full is not None and root is not None
+    assert full < root <= lp
+    res = Evaluator(ts, tr).run(Config(("RR", "L" * 7, "DDDRDDLDDDR"), "ia"))
+    assert res.succeeded <= full
+    assert flow_bound(ts, tr, node_limit=1) == root  # a node limit is deterministic

@@ -15,18 +15,21 @@ Every set of completed jobs also fits in the energy of the whole trace:
 largest set within that budget takes the cheapest jobs first (a knapsack with unit
 values is solved exactly by sorting).
 
-A linear program then tightens it (:func:`flow_bound`). Time is cut into slots at every
-release and deadline (and at least every ``slot_s``); in slot ``k`` job ``j`` may draw
-energy ``u_jk >= 0`` only inside its window, at most the device's highest power
-``P_max`` (:func:`max_power_w`: no atom of any plan draws more) times the slot length,
-and all jobs together at most ``P_max`` times the slot; the capacitor level ``S_k``
-between slots stays within ``[0, E_max]`` and ``S_k+1 <= S_k + H_k - sum_j u_jk`` (what
-is not used or stored is lost); a job counts as ``x_j = sum_k u_jk / E_k`` in ``[0,
-1]``. Every run of the simulator gives a feasible point (its completed jobs with
-``x_j = 1``), so the LP's optimum, rounded down, bounds the successes too; it captures
-harvest lost while the capacitor is full or faster than the device can draw it.
-:func:`success_bound` is the smaller of the two. It is a bound, not a schedule (the LP
-lets a job use any part of a slot's harvest and splits jobs fractionally), so it may not
+A mixed-integer program then tightens it (:func:`flow_bound`, scipy's HiGHS). Time is
+cut into slots at every release and deadline (and at least every ``slot_s``); in slot
+``k`` job ``j`` may draw energy ``u_jk >= 0`` only inside its window, at most the
+device's highest power ``P_max`` (:func:`max_power_w`: no atom of any plan draws more)
+times the slot length, and all jobs together at most ``P_max`` times the slot; the
+capacitor level ``S_k`` between slots stays within ``[0, E_max]`` and ``S_k+1 <= S_k +
+H_k - sum_j u_jk`` (what is not used or stored is lost); a job is done (``x_j = 1``)
+only if ``sum_k u_jk >= E_k``. Every run of the simulator gives a feasible point (its
+completed jobs with ``x_j = 1`` and what they drew), so the program's optimum bounds the
+successes too; it captures harvest lost while the capacitor is full or faster than the
+device can draw it, and, because a job is done or not, energy spread over jobs none of
+which gathers enough by its deadline. When branch and bound stops at its node limit,
+the solver's proven dual bound is used: looser, still a bound. :func:`success_bound` is
+the smaller of the two. It is a bound, not a schedule (a job may use any part of a
+slot's harvest and the device's draw is not tied to one job at a time), so it may not
 be reachable.
 """
 
@@ -62,10 +65,11 @@ class SuccessBound:
         feasible: Per task, jobs that could finish alone (time and energy in their
             window).
         bound: Most jobs any plans and policy can complete (the smaller of the
-            knapsack and the LP bounds).
+            knapsack and the program's bounds).
         energy_j: The trace's net harvest plus a full capacitor.
         knapsack: The bound from the per-job tests and the trace's energy alone.
-        flow: The LP bound (:func:`flow_bound`), or None when it was not computed.
+        flow: The mixed-integer program's bound (:func:`flow_bound`), or None when it
+            was not computed.
     """
 
     jobs: int
@@ -169,79 +173,99 @@ def _windows(taskset: TaskSet, trace: Trace) -> _Jobs:
     return _Jobs(out, released, cap, grid, h)
 
 
-def flow_bound(taskset: TaskSet, trace: Trace, *, slot_s: float = 1.0) -> int | None:
-    """The LP bound of the module docstring (None if the solver does not finish).
+def flow_bound(
+    taskset: TaskSet,
+    trace: Trace,
+    *,
+    slot_s: float = 1.0,
+    integer: bool = True,
+    node_limit: int = 1000,
+) -> int | None:
+    """The bound of the module docstring's program (None if the solver gives none).
 
     Args:
         taskset: The task set.
         trace: The harvesting trace.
         slot_s: Longest slot, in seconds (slots also end at every release and deadline).
+        integer: Each job is done or not (``x_j`` in {0, 1}; a mixed-integer program).
+            False relaxes it to ``[0, 1]`` (a linear program; looser, faster).
+        node_limit: Branch-and-bound nodes the solver may explore. When it stops there,
+            the bound is the solver's proven dual bound, which still holds (only less
+            tight); a node limit rather than a time limit keeps the result independent
+            of the machine's speed.
     """
-    return _flow(taskset, _windows(taskset, trace), float(trace.duration), slot_s)
+    return _flow(
+        taskset, _windows(taskset, trace), float(trace.duration), slot_s, integer, node_limit
+    )
 
 
-def _flow(taskset: TaskSet, jobs: _Jobs, end: float, slot_s: float) -> int | None:
+def _flow(
+    taskset: TaskSet,
+    jobs: _Jobs,
+    end: float,
+    slot_s: float,
+    integer: bool = True,
+    node_limit: int = 1000,
+) -> int | None:
     """:func:`flow_bound` on jobs already derived by :func:`_windows`."""
-    from scipy.optimize import linprog
+    from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
-    per_task, cap, grid, h = jobs.per_task, jobs.cap, jobs.grid, jobs.h
+    per_task, grid, h = jobs.per_task, jobs.grid, jobs.h
+    # energies in mJ: coefficients near 1 keep HiGHS's integer repair step well scaled
     r = np.concatenate([w[0][w[2]] for w in per_task])
     d = np.concatenate([w[1][w[2]] for w in per_task])
-    e = np.concatenate([w[3][w[2]] for w in per_task])
+    e = np.concatenate([w[3][w[2]] for w in per_task]) * 1e3
+    cap = jobs.cap * 1e3
     n = int(r.size)
     if n == 0:
         return 0
     pts = np.unique(np.concatenate([[0.0, end], r, d, np.arange(0.0, end, slot_s)]))
     k_n = pts.size - 1
-    harvest = np.diff(np.interp(pts, grid, h))
+    harvest = np.diff(np.interp(pts, grid, h)) * 1e3
     length = np.diff(pts)
-    p_max = max_power_w(taskset)
+    p_max = max_power_w(taskset) * 1e3
     k0 = np.searchsorted(pts, r)
     k1 = np.searchsorted(pts, d)
     span = k1 - k0
     job = np.repeat(np.arange(n), span)
     slot = np.concatenate([np.arange(a, b) for a, b in zip(k0, k1, strict=True)])
     m = int(job.size)
-    # variables: x (n), S (k_n + 1), u (m)
+    # variables: x (n), S (k_n + 1), u (m); rows: storage (k_n), draw (k_n), jobs (n)
     o_s, o_u = n, n + k_n + 1
     nv = o_u + m
     ks = np.arange(k_n)
     ones = np.ones(k_n)
-    rows = np.concatenate([ks, ks, slot, k_n + slot])
-    cols = np.concatenate([o_s + ks + 1, o_s + ks, o_u + np.arange(m), o_u + np.arange(m)])
-    vals = np.concatenate([ones, -ones, np.ones(m), np.full(m, 1.0 / p_max)])
-    a_ub = coo_matrix((vals, (rows, cols)), shape=(2 * k_n, nv)).tocsr()
-    b_ub = np.concatenate([harvest, length])
-    a_eq = coo_matrix(
-        (
-            np.concatenate([np.ones(m), -e]),
-            (
-                np.concatenate([job, np.arange(n)]),
-                np.concatenate([o_u + np.arange(m), np.arange(n)]),
-            ),
-        ),
-        shape=(n, nv),
-    ).tocsr()
-    lo = np.zeros(nv)
+    rows = np.concatenate([ks, ks, slot, k_n + slot, 2 * k_n + job, 2 * k_n + np.arange(n)])
+    cols = np.concatenate(
+        [o_s + ks + 1, o_s + ks, o_u + np.arange(m), o_u + np.arange(m), o_u + np.arange(m)]
+        + [np.arange(n)]
+    )
+    vals = np.concatenate([ones, -ones, np.ones(m), np.full(m, 1.0 / p_max), -np.ones(m), e])
+    a = coo_matrix((vals, (rows, cols)), shape=(2 * k_n + n, nv)).tocsr()
+    upper = np.concatenate([harvest, length, np.zeros(n)])
     hi = np.empty(nv)
     hi[:n] = 1.0
     hi[o_s:o_u] = cap
     hi[o_u:] = p_max * length[slot]
     c = np.zeros(nv)
     c[:n] = -1.0
-    res = linprog(
+    kind = np.zeros(nv)
+    if integer:
+        kind[:n] = 1
+    res = milp(
         c,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=np.zeros(n),
-        bounds=np.column_stack([lo, hi]),
-        method="highs",
+        constraints=LinearConstraint(a, np.full(upper.size, -np.inf), upper),
+        bounds=Bounds(np.zeros(nv), hi),
+        integrality=kind,
+        options={"node_limit": int(node_limit)},
     )
-    if res.status != 0:
-        return None
-    return int(math.floor(-res.fun * (1 + 1e-9) + 1e-6))
+    best = getattr(res, "mip_dual_bound", None) if integer else None
+    if best is None or not math.isfinite(best):
+        if res.status != 0 or res.fun is None:
+            return None
+        best = res.fun
+    return int(math.floor(-best * (1 + 1e-9) + 1e-6))
 
 
 def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> SuccessBound:
@@ -253,7 +277,8 @@ def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> Succe
     Args:
         taskset: The task set.
         trace: The harvesting trace.
-        flow: Also solve the LP (:func:`flow_bound`) and keep the smaller bound.
+        flow: Also solve the mixed-integer program (:func:`flow_bound`) and keep the
+            smaller bound.
     """
     jobs = _windows(taskset, trace)
     per_task, released = jobs.per_task, jobs.released
@@ -261,7 +286,17 @@ def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> Succe
     costs = [w[3][w[2]] for w in per_task]
     every = np.sort(np.concatenate(costs)) if costs else np.zeros(0)
     knapsack = int(np.searchsorted(np.cumsum(every), energy, side="right"))
-    lp = _flow(taskset, jobs, float(trace.duration), 1.0) if flow and knapsack > 0 else None
+    # slots of at least 1 s, and of at least 1/4000 of the trace on long traces (a
+    # 6-hour trace: 5.4 s slots, 10-30 s of solving; coarser slots only loosen the bound),
+    # and branch and bound up to 1000 nodes, only the root node (its cuts) beyond 2000
+    # jobs, where more nodes cost minutes for a job or two
+    slot = max(1.0, float(trace.duration) / 4000.0)
+    nodes = 1000 if released <= 2000 else 1
+    lp = (
+        _flow(taskset, jobs, float(trace.duration), slot, True, nodes)
+        if flow and knapsack > 0
+        else None
+    )
     bound = knapsack if lp is None else min(knapsack, lp)
     return SuccessBound(
         jobs=released,
