@@ -724,10 +724,12 @@ def test_joint_search_is_never_below_its_baselines_and_tries_dp_plans() -> None:
     tr = parse_source("square:high_mw=4,period_s=20,duration_s=120")
     jr = joint_search(ts, tr)
     ev = jr.evaluator
-    best = score(ev.run(jr.best))
+    best = score(ev.run(jr.fitted))
     assert best == max(score(r) for r in ev.results.values())
+    mean = {c: np.mean(np.array(s), axis=0)[0] for c, s in jr.resampled.items()}
     for c in [*jr.baseline.values(), *jr.per_policy.values()]:
         assert best >= score(ev.run(c))
+        assert mean[jr.best] >= mean[c]  # the choice: not below a baseline on average
     assert {c.policy for c in ev.results} == {"fp", "edf", "ia", "edf-pause"}
     # the cross-check: every descent's plans under every policy
     for c in jr.per_policy.values():
@@ -889,3 +891,115 @@ def test_a_plan_fixed_in_the_task_set_is_kept(tmp_path: Path) -> None:
     jr = joint_search(ts, constant(3e-3, 60.0))
     assert {c.plans[0] for c in jr.evaluator.results} == {"DD"}
     assert len({c.plans[1] for c in jr.evaluator.results}) > 1
+
+
+# -- choosing among the finalists on block-bootstrap resamples ------------------------------
+
+
+def _circular_slice(piece: np.ndarray, tr: Trace) -> bool:
+    ring = np.concatenate([tr.power_w, tr.power_w])
+    starts = np.flatnonzero(tr.power_w == piece[0])
+    return any(np.array_equal(ring[s : s + piece.size], piece) for s in starts)
+
+
+def test_block_resample_is_deterministic_and_made_of_circular_blocks() -> None:
+    tr = markov_onoff(5e-3, 5.0, 10.0, 300.0, seed=3)
+    a = tr.block_resample(40.0, np.random.default_rng(7))
+    b = tr.block_resample(40.0, np.random.default_rng(7))
+    c = tr.block_resample(40.0, np.random.default_rng(8))
+    assert a.power_w.tobytes() == b.power_w.tobytes()
+    assert a.power_w.tobytes() != c.power_w.tobytes()
+    # same length, grid and start as the trace it resamples
+    assert (a.power_w.size, a.dt, a.t0) == (tr.power_w.size, tr.dt, tr.t0)
+    # every block of 40 s (2000 samples) is a contiguous (circular) slice of the trace
+    assert all(_circular_slice(a.power_w[i : i + 2000], tr) for i in range(0, a.power_w.size, 2000))
+    # a block as long as the trace: a rotation of it; a constant trace resamples to itself
+    assert _circular_slice(tr.block_resample(1e9, np.random.default_rng(1)).power_w, tr)
+    k = constant(1e-3, 50.0)
+    assert np.array_equal(k.block_resample(7.0, np.random.default_rng(0)).power_w, k.power_w)
+    with pytest.raises(CarinError, match="block_s"):
+        tr.block_resample(0.0, np.random.default_rng(0))
+
+
+def test_block_resamples_keep_the_energy_on_average() -> None:
+    tr = markov_onoff(5e-3, 5.0, 10.0, 600.0, seed=1)
+    rng = np.random.default_rng(0)
+    means = [tr.block_resample(60.0, rng).mean_power_w for _ in range(200)]
+    # unbiased for the mean (each sample equally likely at each position); seeded, exact
+    assert np.mean(means) == pytest.approx(tr.mean_power_w, rel=0.03)
+    assert np.std(means) > 0  # the energy does vary between resamples
+
+
+def test_correlation_time_of_the_synthetic_sources() -> None:
+    from carin.intermittent.joint import bootstrap_block_s, correlation_time
+
+    assert correlation_time(constant(2e-3, 100.0)) == 0.0
+    # a two-state Markov source's autocorrelation is exp(-t (1/on + 1/off)): 1/e at 10 s
+    tau = correlation_time(markov_onoff(5e-3, 20.0, 20.0, 20000.0, seed=5))
+    assert 7.0 < tau < 13.0
+    ts = load_taskset(SETS / "sensor-hub.yaml")  # longest deadline 60 s
+    assert bootstrap_block_s(ts, constant(1e-3, 600.0), mult=1.5) == pytest.approx(90.0)
+    assert bootstrap_block_s(ts, constant(1e-3, 120.0), mult=1.5) == pytest.approx(40.0)
+
+
+def test_the_choice_reads_only_the_choosing_trace(monkeypatch) -> None:
+    """Finalists are re-scored on resamples of the trace searched, never on anything else."""
+    import carin.intermittent.joint as joint
+
+    ts = load_taskset(SETS / "kws-lenet-dscnn.yaml")
+    first = markov_onoff(5e-3, 5.0, 10.0, 60.0, seed=1)
+    kw = {"policies": ("edf", "edf-pause"), "cross": (), "rounds": 1}
+    seen: list[Trace] = []
+    real = joint.Evaluator.__init__
+
+    def spy(self, taskset, trace):
+        seen.append(trace)
+        real(self, taskset, trace)
+
+    monkeypatch.setattr(joint.Evaluator, "__init__", spy)
+    jr = joint_search(ts, first, resamples=3, finalists_k=4, **kw)
+    assert len(seen) == 4  # the trace and its 3 resamples
+    for tr in seen:
+        assert tr.power_w.size == first.power_w.size
+        assert set(tr.power_w.tolist()) <= set(first.power_w.tolist())
+    # the same first half followed by two different second halves: the same choice
+    for second in (constant(0.0, 60.0), constant(9e-3, 60.0)):
+        whole = Trace(
+            name=first.name, power_w=np.concatenate([first.power_w, second.power_w]), dt=first.dt
+        )
+        again = joint_search(ts, whole.window(0.0, 60.0), resamples=3, finalists_k=4, **kw)
+        assert again.best == jr.best and again.resampled == jr.resampled
+
+
+def test_the_choice_is_the_best_mean_over_trace_and_resamples() -> None:
+    from carin.intermittent.joint import bootstrap_block_s, resampled_scores
+
+    ts = load_taskset(SETS / "sensor-hub.yaml")
+    tr = markov_onoff(5e-3, 5.0, 10.0, 120.0, seed=1)
+    jr = joint_search(ts, tr, resamples=3, finalists_k=3, policies=("edf", "ia", "edf-pause"))
+    ev = jr.evaluator
+    assert jr.fitted == max(ev.results, key=lambda c: score(ev.run(c)))
+    fin = list(jr.resampled)
+    # the finalists: the 3 best on the trace, then the baselines and each policy's best
+    assert fin[0] == jr.fitted
+    assert set(jr.baseline.values()) <= set(fin) and set(jr.per_policy.values()) <= set(fin)
+    for c, s in jr.resampled.items():
+        assert len(s) == 4 and s[0] == score(ev.run(c))
+    means = {c: tuple(np.mean(np.array(s), axis=0)) for c, s in jr.resampled.items()}
+    assert jr.best in fin and means[jr.best] == max(means.values())
+    # deterministic: the same trace, block length and seed give the same scores, and
+    # resample i does not depend on how many follow it
+    block = bootstrap_block_s(ts, tr, mult=1.5)
+    again = resampled_scores(ev, fin[:2], resamples=4, block_s=block, seed=0)
+    assert all(again[c][:4] == jr.resampled[c] for c in fin[:2])
+
+
+def test_robust_choice_prefers_the_better_mean_to_the_better_fit() -> None:
+    from carin.intermittent.joint import robust_choice
+
+    a, b = Config(("TT",), "edf"), Config(("DD",), "ia")
+    # a is best on the trace (first entry), b on average over the trace and resamples
+    assert robust_choice({a: [(10.0, -1.0), (5.0, -1.0)], b: [(9.0, -2.0), (9.0, -2.0)]}) == b
+    # equal means: lower latency, then the first listed
+    assert robust_choice({a: [(8.0, -2.0)], b: [(8.0, -1.0)]}) == b
+    assert robust_choice({a: [(8.0, -1.0)], b: [(8.0, -1.0)]}) == a

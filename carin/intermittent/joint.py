@@ -3,7 +3,7 @@
 A *configuration* is one CM plan per task plus a policy (:class:`Config`). The search
 (:func:`joint_search`) scores configurations by simulating the task set on a trace
 (:class:`Evaluator`, exact event simulation; score = weighted successful jobs, ties to
-the lower mean latency) and proceeds in four steps:
+the lower mean latency) and proceeds in five steps:
 
 1. **Uniform baselines** -- one applicable uniform CM per task, under fixed priority and
    under EDF (the usual practice): the best single CM for all tasks, then one task's CM
@@ -25,17 +25,29 @@ the lower mean latency) and proceeds in four steps:
    change when the simulated score improves; repeat until no change (at most
    ``rounds`` passes).
 4. **Cross-check** -- the plans each descent ended with are simulated under every
-   policy (those searched and ``cross``, by default ``edf-pause``, also searched); the joint choice is
-   the best configuration simulated in any step, so it is never below a baseline on the
-   trace it is chosen on.
+   policy (those searched and ``cross``, by default ``edf-pause``, also searched). The
+   best configuration simulated in any step is :attr:`JointResult.fitted`.
+5. **Choice among finalists on resamples** -- many configurations tie or nearly tie on
+   the trace (different plans of a task that never runs out of energy), and which of
+   them is best is partly the luck of that trace. The ``finalists_k`` best (6), the
+   baselines, the baselines' plans under every policy and each policy's best are
+   simulated on ``resamples`` (4) circular block-bootstrap resamples of the same trace
+   (:meth:`~carin.intermittent.traces.Trace.block_resample`; blocks of 1.5 times the
+   longer of the longest period or deadline and the trace's correlation time, at most a
+   third of the trace; seeded). The joint choice is the finalist of highest mean score
+   over the trace and its resamples, so on average over them it is never below a
+   baseline. Only the trace given is read.
 
 What is exact and what is not: each simulation is exact for the model, and the DP is
 exact for the additive expected-energy model *given* a task's budgets. The budgets
 depend on the schedule, which depends on the plans (they are taken from one schedule,
 not a fixed point), and the descents explore one task at a time, so the joint choice is
-a heuristic: it is never worse than the baselines on the trace it is chosen on (they are
-among the configurations it compares), but it may miss the best combination of plans
-and policy. Every configuration simulated is kept in :attr:`Evaluator.results`.
+a heuristic: the best configuration it simulates is never worse than the baselines on
+the trace (they are among the configurations it compares), but it may miss the best
+combination of plans and policy. Every configuration simulated is kept in
+:attr:`Evaluator.results`. Step 5
+trades a little fit to the trace for choices that hold across its resamples; it cannot
+see a change of the source itself (a resample has the trace's statistics).
 
 :func:`choose_bands` gives the configuration to switch to per harvested-power band
 (guarded like :func:`~carin.intermittent.profile.choose_by_band`), and
@@ -47,7 +59,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -71,6 +83,11 @@ __all__ = [
     "reachable",
     "schedule_stats",
     "bounded_candidates",
+    "correlation_time",
+    "bootstrap_block_s",
+    "finalists",
+    "resampled_scores",
+    "robust_choice",
     "joint_search",
     "choose_bands",
     "band_chooser",
@@ -289,16 +306,77 @@ def bounded_candidates(taskset: TaskSet, *, steps: int = 12) -> list[dict[str, s
     return out
 
 
+def correlation_time(trace: Trace) -> float:
+    """Seconds until the autocorrelation of the trace's power first falls below 1/e.
+
+    0 for a constant trace; the trace's duration when it never falls that low.
+    """
+    x = trace.power_w - trace.power_w.mean()
+    n = x.size
+    var = float(x @ x)
+    if var <= 1e-12 * max(float(trace.power_w @ trace.power_w), 1e-300):
+        return 0.0
+    f = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(f * np.conj(f), 2 * n)[:n] / var
+    below = np.flatnonzero(ac < np.exp(-1.0))
+    return float(below[0] * trace.dt) if below.size else trace.duration
+
+
+def bootstrap_block_s(taskset: TaskSet, trace: Trace, *, mult: float = 1.5) -> float:
+    """Block length for resampling ``trace``: ``mult`` times the longer of the task set's
+    longest period or deadline and the trace's :func:`correlation_time`, at most a third
+    of the trace (so a resample joins at least three blocks)."""
+    longest = max(max(t.period_s, t.deadline_s) for t in taskset.tasks)
+    return min(mult * max(longest, correlation_time(trace)), trace.duration / 3)
+
+
+def finalists(ev: Evaluator, k: int, extra: Sequence[Config] = ()) -> list[Config]:
+    """The ``k`` configurations of highest :func:`score` on ``ev``'s trace, best first
+    (ties in the order they were simulated), then ``extra`` not already among them."""
+    ranked = sorted(ev.results, key=lambda c: score(ev.run(c)), reverse=True)
+    return list(dict.fromkeys([*ranked[:k], *extra]))
+
+
+def resampled_scores(
+    ev: Evaluator,
+    configs: Sequence[Config],
+    *,
+    resamples: int,
+    block_s: float,
+    seed: int = 0,
+) -> dict[Config, list[tuple[float, float]]]:
+    """:func:`score` of each configuration on ``ev``'s trace and on ``resamples`` block
+    bootstrap resamples of it (:meth:`~carin.intermittent.traces.Trace.block_resample`,
+    blocks of ``block_s``, one ``numpy.random.default_rng(seed)`` drawn in turn, so
+    resample ``i`` does not depend on how many follow). Only ``ev``'s trace is read."""
+    rng = np.random.default_rng(seed)
+    evs = [ev]
+    for _ in range(resamples):
+        other = Evaluator(ev.taskset, ev.trace.block_resample(block_s, rng))
+        other._progs = ev._progs  # compiled plans depend on the task set only
+        evs.append(other)
+    return {c: [score(e.run(c)) for e in evs] for c in configs}
+
+
+def robust_choice(scores: dict[Config, list[tuple[float, float]]]) -> Config:
+    """The configuration of highest mean score over its traces (weighted successful jobs,
+    then lower mean latency); ties go to the first in ``scores``' order."""
+    return max(scores, key=lambda c: tuple(np.mean(np.array(scores[c]), axis=0)))
+
+
 @dataclass
 class JointResult:
     """What :func:`joint_search` found on one trace.
 
     Attributes:
-        best: carin's joint choice (highest score among everything evaluated).
+        best: carin's joint choice: among the finalists, the highest mean score over
+            the trace and its resamples (with ``resamples=0``, ``fitted``).
         baseline: The uniform baseline per baseline policy (``fp``, ``edf``).
         per_policy: The best configuration found per policy.
         candidates: Per task, the candidate plans and their origin.
         evaluator: The evaluator holding every simulated configuration.
+        fitted: The configuration of highest score on the trace itself.
+        resampled: Per finalist, its score on the trace, then on each resample.
     """
 
     best: Config
@@ -306,6 +384,8 @@ class JointResult:
     per_policy: dict[str, Config]
     candidates: list[dict[str, str]]
     evaluator: Evaluator
+    fitted: Config | None = None
+    resampled: dict[Config, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 def _descend(ev: Evaluator, cur: Config, options: Sequence[Sequence[str]], rounds: int) -> Config:
@@ -346,6 +426,10 @@ def joint_search(
     rounds: int = 2,
     bands_mw: Sequence[float] = BANDS_MW,
     cross: Sequence[str] = ("edf-pause",),
+    finalists_k: int = 6,
+    resamples: int = 4,
+    block_mult: float = 1.5,
+    seed: int = 0,
 ) -> JointResult:
     """Choose per-task plans and the policy together on ``trace`` (see the module docstring).
 
@@ -358,6 +442,14 @@ def joint_search(
         bands_mw: Harvested-power band edges for the per-band DP plans.
         cross: Further policies tried, with ``policies``, on the plans each policy's
             descent ended with (step 4 of the module docstring).
+        finalists_k: How many of the best-scoring configurations are re-scored on
+            resamples (step 5), besides the baselines and each policy's best.
+        resamples: Block-bootstrap resamples of ``trace`` for step 5 (0: none, the
+            choice is the best score on ``trace``).
+        block_mult: Block length of the resamples in units of the longer of the task
+            set's longest period or deadline and the trace's correlation time
+            (:func:`bootstrap_block_s`).
+        seed: Seed of the resamples.
     """
     ev = Evaluator(taskset, trace)
     baseline = {pol: uniform_baseline(ev, pol) for pol in baselines}
@@ -385,13 +477,22 @@ def joint_search(
     for plans in dict.fromkeys(c.plans for c in per_policy.values()):
         for pol in dict.fromkeys([*policies, *cross]):
             ev.run(Config(plans, pol))
-    best = max(ev.results, key=lambda c: score(ev.run(c)))
+    fitted = max(ev.results, key=lambda c: score(ev.run(c)))
+    best, rescored = fitted, {}
+    if resamples > 0:
+        starts = [Config(b.plans, pol) for b in baseline.values() for pol in policies]
+        fin = finalists(ev, finalists_k, [*baseline.values(), *starts, *per_policy.values()])
+        block_s = bootstrap_block_s(taskset, trace, mult=block_mult)
+        rescored = resampled_scores(ev, fin, resamples=resamples, block_s=block_s, seed=seed)
+        best = robust_choice(rescored)
     return JointResult(
         best=best,
         baseline=baseline,
         per_policy=per_policy,
         candidates=cand_union,
         evaluator=ev,
+        fitted=fitted,
+        resampled=rescored,
     )
 
 

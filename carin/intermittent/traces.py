@@ -174,6 +174,30 @@ class Trace:
             report=self.report,
         )
 
+    def block_resample(self, block_s: float, rng: np.random.Generator) -> Trace:
+        """A circular block-bootstrap resample: contiguous blocks at random starts, end to end.
+
+        The trace is read as a circle (its end joins its start); blocks of ``block_s``
+        seconds (rounded to whole samples, at most the whole trace) start at samples
+        drawn uniformly by ``rng`` and are laid end to end, the last one cut, so the
+        resample has exactly this trace's length, grid and start time. Every sample is
+        equally likely at every position, so the resample's expected energy is this
+        trace's energy; within a block the power keeps its order (its short-term
+        correlation). A pure function of the trace, ``block_s`` and ``rng``'s state.
+
+        Raises:
+            TraceError: ``block_s`` is not > 0.
+        """
+        if not block_s > 0:
+            raise TraceError(f"block_resample: block_s must be > 0, got {block_s}")
+        n = self.power_w.size
+        b = min(n, max(1, int(round(block_s / self.dt))))
+        starts = rng.integers(0, n, size=-(-n // b))
+        idx = ((starts[:, None] + np.arange(b)[None, :]) % n).ravel()[:n]
+        return Trace(
+            name=self.name, power_w=self.power_w[idx], dt=self.dt, t0=self.t0, report=self.report
+        )
+
     def scaled(self, factor: float) -> Trace:
         """Return the trace with power multiplied by ``factor`` (e.g. a harvester efficiency)."""
         return Trace(
