@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from carin.runtime import MonitorConfig, Switcher  # noqa: E402
 
-FORMAT = "carin-differential/1"
+FORMAT = "carin-differential/2"
 PROCS = ["cpu", "gpu", "npu", "dsp"]
 NAMES = PROCS + ["CPU", "Gpu", "NPU", "tpu"]
 GRID = [0.5, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 8.0, 10.0, 12.5, 20.0, 33.3]

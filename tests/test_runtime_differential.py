@@ -20,7 +20,7 @@ def test_same_seed_same_bytes_and_the_cli_writes_it(tmp_path):
     assert main(["--out", str(out), "--cases", "20", "--seed", "3"]) == 0
     assert out.read_bytes() == first
     content = json.loads(first)
-    assert content["format"] == "carin-differential/1" and len(content["cases"]) == 20
+    assert content["format"] == "carin-differential/2" and len(content["cases"]) == 20
     assert generate(20, seed=4)["cases"] != content["cases"]
 
 

@@ -24,7 +24,8 @@ class DifferentialTest {
         assertTrue(file.isFile(), file + " is missing: write it with python tests/runtime_differential.py --out "
                 + file);
         JSONObject content = TestFiles.json(file);
-        assertEquals("carin-differential/1", content.getString("format"));
+        assertEquals("carin-differential/2", content.getString("format"),
+                file + " was written by an older tests/runtime_differential.py: delete it to rewrite it");
         JSONObject quantiles = content.getJSONObject("quantiles");
         Iterator<String> levels = quantiles.keys();
         while (levels.hasNext()) {

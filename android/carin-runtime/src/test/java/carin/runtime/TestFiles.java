@@ -22,13 +22,16 @@ final class TestFiles {
     /**
      * The differential cases ({@code -Dcarin.differential}; the pom says
      * target/differential.json). .ci/android.sh writes them first; when the file is
-     * missing it is written here by tests/runtime_differential.py ({@code python3}, or
-     * {@code -Dcarin.python}), so a plain {@code mvn -o test} runs the whole check.
+     * missing, or older than its generator or the Python switcher it records
+     * (carin/runtime/*.py), it is (re)written here by tests/runtime_differential.py
+     * ({@code python3}, or {@code -Dcarin.python}), so a plain {@code mvn -o test} runs
+     * the whole check on cases of the current code, never on a stale file left in target/.
      */
     static File differentialFile() throws IOException, InterruptedException {
         File file = new File(System.getProperty("carin.differential", "target/differential.json"));
-        if (!file.isFile()) {
-            File generator = new File(conformanceDir().getParentFile(), "runtime_differential.py");
+        File root = conformanceDir().getAbsoluteFile().getParentFile();
+        File generator = new File(root, "runtime_differential.py");
+        if (!file.isFile() || file.lastModified() < newest(generator, new File(root.getParentFile(), "carin/runtime"))) {
             File folder = file.getAbsoluteFile().getParentFile();
             if (!folder.isDirectory() && !folder.mkdirs()) {
                 throw new IOException("cannot create " + folder);
@@ -41,6 +44,20 @@ final class TestFiles {
             }
         }
         return file;
+    }
+
+    /** The latest modification time of {@code file} and of the .py files in {@code folder}. */
+    static long newest(File file, File folder) {
+        long t = file.lastModified();
+        File[] sources = folder.listFiles();
+        if (sources != null) {
+            for (File f : sources) {
+                if (f.getName().endsWith(".py")) {
+                    t = Math.max(t, f.lastModified());
+                }
+            }
+        }
+        return t;
     }
 
     static String text(File f) throws IOException {
