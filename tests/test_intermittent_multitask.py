@@ -13,13 +13,13 @@ from carin.cli import main
 from carin.errors import CarinError
 from carin.intermittent import Device, Trace, load_layers, load_solar, load_trace
 from carin.intermittent.analytical import shutdown_time, work_budget
+from carin.intermittent.bounds import success_bound
 from carin.intermittent.cm import Atoms, compile_plan
 from carin.intermittent.joint import (
     Config,
     Evaluator,
     choose_bands,
     joint_search,
-    reachable,
     schedule_stats,
     score,
 )
@@ -869,11 +869,12 @@ def test_cli_taskset_rows_solve_and_switcher_by_power(tmp_path: Path, capsys) ->
             assert dec.design_id == plan["primary"]
 
 
-def test_reachable_is_a_bound_the_simulation_respects() -> None:
+def test_a_task_with_no_feasible_job_completes_none() -> None:
     ts = load_taskset(SETS / "kws-lenet-dscnn.yaml")
     weak = constant(0.05e-3, 120.0)  # 0.3 mJ per 6 s: less than any task's compute
-    assert reachable(ts, weak) == [False, False, False]
-    assert reachable(ts, constant(5e-3, 120.0)) == [True, True, True]
+    b = success_bound(ts, weak)
+    assert b.feasible == (0, 0, 0) and b.bound == 0
+    assert all(f > 0 for f in success_bound(ts, constant(5e-3, 120.0)).feasible)
     # where the bound says no, no plan under any policy completes a job
     ev = Evaluator(ts, weak)
     for pol in ("fp", "edf", "ia"):

@@ -177,9 +177,9 @@ def flow_bound(
     taskset: TaskSet,
     trace: Trace,
     *,
-    slot_s: float = 1.0,
+    slot_s: float | None = None,
     integer: bool = True,
-    node_limit: int = 1000,
+    node_limit: int | None = None,
 ) -> int | None:
     """The bound of the module docstring's program (None if the solver gives none).
 
@@ -187,12 +187,15 @@ def flow_bound(
         taskset: The task set.
         trace: The harvesting trace.
         slot_s: Longest slot, in seconds (slots also end at every release and deadline).
+            Default: 1 s, or 1/4000 of a longer trace (a 6-hour trace: 5.4 s; coarser
+            slots only loosen the bound).
         integer: Each job is done or not (``x_j`` in {0, 1}; a mixed-integer program).
             False relaxes it to ``[0, 1]`` (a linear program; looser, faster).
         node_limit: Branch-and-bound nodes the solver may explore. When it stops there,
             the bound is the solver's proven dual bound, which still holds (only less
             tight); a node limit rather than a time limit keeps the result independent
-            of the machine's speed.
+            of the machine's speed. Default: 1000, or only the root node (its cuts)
+            beyond 2000 jobs, where more nodes cost minutes for a job or two.
     """
     return _flow(
         taskset, _windows(taskset, trace), float(trace.duration), slot_s, integer, node_limit
@@ -203,14 +206,18 @@ def _flow(
     taskset: TaskSet,
     jobs: _Jobs,
     end: float,
-    slot_s: float,
+    slot_s: float | None = None,
     integer: bool = True,
-    node_limit: int = 1000,
+    node_limit: int | None = None,
 ) -> int | None:
     """:func:`flow_bound` on jobs already derived by :func:`_windows`."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
+    if slot_s is None:
+        slot_s = max(1.0, end / 4000.0)
+    if node_limit is None:
+        node_limit = 1000 if jobs.released <= 2000 else 1
     per_task, grid, h = jobs.per_task, jobs.grid, jobs.h
     # energies in mJ: coefficients near 1 keep HiGHS's integer repair step well scaled
     r = np.concatenate([w[0][w[2]] for w in per_task])
@@ -226,11 +233,11 @@ def _flow(
     length = np.diff(pts)
     p_max = max_power_w(taskset) * 1e3
     k0 = np.searchsorted(pts, r)
-    k1 = np.searchsorted(pts, d)
-    span = k1 - k0
+    span = np.searchsorted(pts, d) - k0
     job = np.repeat(np.arange(n), span)
-    slot = np.concatenate([np.arange(a, b) for a, b in zip(k0, k1, strict=True)])
     m = int(job.size)
+    # job j's slots k0[j] .. k0[j] + span[j] - 1, laid end to end
+    slot = np.arange(m) + np.repeat(k0 - (np.cumsum(span) - span), span)
     # variables: x (n), S (k_n + 1), u (m); rows: storage (k_n), draw (k_n), jobs (n)
     o_s, o_u = n, n + k_n + 1
     nv = o_u + m
@@ -286,23 +293,13 @@ def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> Succe
     costs = [w[3][w[2]] for w in per_task]
     every = np.sort(np.concatenate(costs)) if costs else np.zeros(0)
     knapsack = int(np.searchsorted(np.cumsum(every), energy, side="right"))
-    # slots of at least 1 s, and of at least 1/4000 of the trace on long traces (a
-    # 6-hour trace: 5.4 s slots, 10-30 s of solving; coarser slots only loosen the bound),
-    # and branch and bound up to 1000 nodes, only the root node (its cuts) beyond 2000
-    # jobs, where more nodes cost minutes for a job or two
-    slot = max(1.0, float(trace.duration) / 4000.0)
-    nodes = 1000 if released <= 2000 else 1
-    lp = (
-        _flow(taskset, jobs, float(trace.duration), slot, True, nodes)
-        if flow and knapsack > 0
-        else None
-    )
-    bound = knapsack if lp is None else min(knapsack, lp)
+    program = _flow(taskset, jobs, float(trace.duration)) if flow and knapsack > 0 else None
+    bound = knapsack if program is None else min(knapsack, program)
     return SuccessBound(
         jobs=released,
         feasible=tuple(int(w[2].sum()) for w in per_task),
         bound=bound,
         energy_j=energy,
         knapsack=knapsack,
-        flow=lp,
+        flow=program,
     )

@@ -45,9 +45,9 @@ not a fixed point), and the descents explore one task at a time, so the joint ch
 a heuristic: the best configuration it simulates is never worse than the baselines on
 the trace (they are among the configurations it compares), but it may miss the best
 combination of plans and policy. Every configuration simulated is kept in
-:attr:`Evaluator.results`. Step 5
-trades a little fit to the trace for choices that hold across its resamples; it cannot
-see a change of the source itself (a resample has the trace's statistics).
+:attr:`Evaluator.results`. Step 5 trades a little fit to the trace for choices that
+hold across its resamples; it cannot see a change of the source itself (a resample has
+the trace's statistics).
 
 :func:`choose_bands` gives the configuration to switch to per harvested-power band
 (guarded like :func:`~carin.intermittent.profile.choose_by_band`), and
@@ -65,7 +65,6 @@ import numpy as np
 import pandas as pd
 
 from carin.intermittent.analytical import CycleStats
-from carin.intermittent.bounds import net_harvest
 from carin.intermittent.cm import CODES, CMError, compile_plan
 from carin.intermittent.multitask import MultiSimulator, Stretch, TaskProgram, TaskSetResults
 from carin.intermittent.policies import Policy, make_policy
@@ -80,7 +79,6 @@ __all__ = [
     "JointResult",
     "uniform_pool",
     "uniform_baseline",
-    "reachable",
     "schedule_stats",
     "bounded_candidates",
     "correlation_time",
@@ -171,27 +169,6 @@ class Evaluator:
     def best(self, configs: Sequence[Config]) -> Config:
         """The configuration of highest :func:`score` (first wins ties)."""
         return max(configs, key=lambda c: score(self.run(c)))
-
-
-def reachable(taskset: TaskSet, trace: Trace) -> list[bool]:
-    """Per task, whether any of its jobs could complete on ``trace`` at all.
-
-    A job needs at least its layers' computation energy (every plan adds to it). Within
-    its deadline it has at most a full capacitor (``v_max``) plus the net harvest of the
-    best window of that length on the trace; a task for which that is less can complete
-    no job under any plan or policy (an exact bound, no simulation).
-    """
-    dev = taskset.device
-    grid, h = net_harvest(trace, dev)
-    out = []
-    for t in taskset.tasks:
-        need = float(t.model.costs(dev).energy_j.sum())
-        # the best window starts or ends on a sample boundary (H is piecewise linear)
-        a = np.interp(grid + t.deadline_s, grid, h, right=h[-1]) - h
-        b = h - np.interp(grid - t.deadline_s, grid, h, left=0.0)
-        best = float(max(a.max(), b.max()))
-        out.append(need <= dev.max_energy_j + best)
-    return out
 
 
 def _uniform_codes(taskset: TaskSet) -> list[list[str]]:
