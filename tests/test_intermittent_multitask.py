@@ -22,6 +22,7 @@ from carin.intermittent.joint import (
     joint_search,
     schedule_stats,
     score,
+    taskset_rows,
 )
 from carin.intermittent.multitask import (
     ABANDONED,
@@ -812,50 +813,70 @@ def test_schedule_stats_are_the_runs_of_the_task() -> None:
         np.testing.assert_allclose(st.power_w, 1e-3, rtol=1e-6)
 
 
-def test_cli_taskset_rows_solve_and_switcher_by_power(tmp_path: Path, capsys) -> None:
+def _solve_primary(tmp_path: Path, rows: Path, objectives: str, name: str) -> dict:
+    """The plan of ``carin solve`` on ``rows`` with ``objectives`` (YAML flow list)."""
     import json
 
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(
+        f"name: {name}\nprofiles: {rows}\nobjectives: {objectives}\n"
+        "constraints: ['jobs >= 5']\nanticipate: {power_mw: [0.5, 2, 5]}\n"
+    )
+    assert main(["solve", str(spec), "--out", str(tmp_path / name)]) == 0
+    return json.loads((tmp_path / name / "plan.json").read_text())
+
+
+def test_cli_taskset_choice_is_what_solve_picks_from_its_rows(tmp_path: Path, capsys) -> None:
+    """`carin solve` on the rows `carin intermittent --taskset` writes, with the order the
+    shipped spec uses (spaces/intermittent-tasks.yaml), plans the configuration the CLI
+    printed; ranked on the trace alone the same rows would plan another one."""
+    import json
+    import re
+
     import pandas as pd
+    import yaml
 
     from carin.runtime import Switcher
 
     out = tmp_path / "rows.csv"
-    rc = main(
-        [
-            "intermittent",
-            "--taskset",
-            str(SETS / "kws-lenet-dscnn.yaml"),
-            "--source",
-            "markov:on_mw=5,mean_on_s=5,mean_off_s=10,seed=1,duration_s=240",
-            "--keep",
-            "6",
-            "-o",
-            str(out),
-        ]
+    # on this source the best fit to the trace (63 jobs) is not the choice (62 jobs there,
+    # more on average over the trace and its resamples)
+    src = "markov:on_mw=5,mean_on_s=5,mean_off_s=10,seed=1,duration_s=240"
+    argv = ["intermittent", "--taskset", str(SETS / "kws-lenet-dscnn.yaml"), "--source", src]
+    assert main([*argv, "--keep", "4", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    m = re.search(
+        r": (\S+) (kws:\S+ lenet:\S+ dscnn:\S+): (\d+)/(\d+) jobs .*; ([\d.]+) on", printed
     )
-    assert rc == 0
+    assert m, printed
+    policy, cm, done, jobs, mean = m[1], m[2], int(m[3]), int(m[4]), float(m[5])
     frame = pd.read_csv(out)
-    assert set(frame["model"]) == {"trio"}
-    assert set(frame["variant"]) <= set(POLICIES)
+    assert set(frame["model"]) == {"trio"} and set(frame["variant"]) <= set(POLICIES)
     assert {"success_rate_kws", "success_rate_lenet", "success_rate_dscnn", "succeeded"} <= set(
         frame.columns
     )
-    overall = frame[frame["power_lo_mw"].isna()]
-    assert len(overall) == overall[["cm", "variant"]].drop_duplicates().shape[0] >= 6
-    assert all(len(cm.split()) == 3 for cm in overall["cm"])
-    spec = tmp_path / "s.yaml"
-    spec.write_text(
-        f"name: t\nprofiles: {out}\nobjectives: [{{metric: success_rate, goal: max}}, "
-        "'min energy_mj']\nconstraints: ['jobs >= 5']\n"
-        "anticipate: {power_mw: [0.5, 2, 5]}\n"
+    overall = frame[frame["power_lo_mw"].isna()].set_index(["cm", "variant"])
+    assert overall.index.is_unique and len(overall) >= 4
+    assert all(len(c.split()) == 3 for c, _ in overall.index)
+    assert (overall["resampled_jobs"] == 5 * overall["jobs"]).all()  # the trace + 4 resamples
+    chosen = overall.loc[(cm, policy)]
+    assert chosen["succeeded"] == done and chosen["jobs"] == jobs
+    assert chosen["resampled_success_rate"] == pytest.approx(100 * mean / jobs, abs=0.1)
+
+    shipped = yaml.safe_load((ROOT / "spaces" / "intermittent-tasks.yaml").read_text())
+    plan = _solve_primary(tmp_path, out, json.dumps(shipped["objectives"]), "robust")
+    cfg = plan["designs"][0]["parts"][0]["config"]
+    assert plan["designs"][0]["id"] == plan["primary"]
+    assert (cfg["cm"], cfg["variant"]) == (cm, policy)
+    # the trace-only columns rank another configuration first: rows carrying them
+    # (the old rows) make solve disagree with the CLI
+    fit = _solve_primary(
+        tmp_path, out, "[{metric: weighted_success, goal: max}, 'min latency_ms']", "fit"
     )
-    assert main(["solve", str(spec), "--out", str(tmp_path / "sol")]) == 0
-    capsys.readouterr()
-    plan = json.loads((tmp_path / "sol" / "plan.json").read_text())
-    primary = plan["designs"][0]
-    best = overall.sort_values(["success_rate", "energy_mj"], ascending=[False, True]).iloc[0]
-    assert primary["parts"][0]["config"]["cm"] == best["cm"]
-    assert primary["parts"][0]["config"]["variant"] == best["variant"]
+    fit_cfg = fit["designs"][0]["parts"][0]["config"]
+    assert (fit_cfg["cm"], fit_cfg["variant"]) != (cm, policy)
+    assert overall.loc[(fit_cfg["cm"], fit_cfg["variant"]), "succeeded"] > done
+
     sw = Switcher.from_dict(plan)
     assert sw.cache_mismatches == []
     band_rows = frame[frame["power_lo_mw"].notna() & (frame["jobs"] >= 5)]
@@ -863,10 +884,48 @@ def test_cli_taskset_rows_solve_and_switcher_by_power(tmp_path: Path, capsys) ->
         dec = sw.select({"power_mw": p})
         here = band_rows[(band_rows["power_lo_mw"] <= p) & ~(band_rows["power_hi_mw"] <= p)]
         if len(here):  # the configuration of most successes in the band holding p
-            assert dec.design["metrics"]["success_rate"] == here["success_rate"].max()
+            best = here["resampled_weighted_success"].max()
+            assert dec.design["metrics"]["resampled_weighted_success"] == best
             assert dec.design["parts"][0]["config"]["variant"] in POLICIES
         else:
             assert dec.design_id == plan["primary"]
+
+
+def test_taskset_rows_carry_the_means_over_the_trace_and_its_resamples() -> None:
+    from carin.intermittent.joint import resampled_summary
+
+    ts = load_taskset(SETS / "kws-lenet-dscnn.yaml")
+    tr = parse_source("square:high_mw=4,period_s=20,duration_s=120")
+    jr = joint_search(ts, tr, finalists_k=3)
+    runs = jr.resampled_runs
+    assert list(runs) == list(jr.resampled)  # the finalists
+    frame = taskset_rows(ts, tr, {c: r[0] for c, r in runs.items()}, resampled=runs)
+    overall = frame[frame["power_lo_mw"].isna()].set_index(["cm", "variant"])
+    jobs = runs[jr.best][0].n_jobs
+    for c, s in jr.resampled.items():
+        row = overall.loc[(c.label(ts.names), c.policy)]
+        a = np.array(s)  # (weighted successes, -mean latency in s) per trace
+        assert row["resampled_weighted_success"] == pytest.approx(
+            100 * a[:, 0].mean() / jobs, abs=5e-5
+        )
+        assert row["resampled_latency_ms"] == pytest.approx(-1e3 * a[:, 1].mean(), abs=5e-5)
+        assert row["resampled_jobs"] == 5 * jobs
+    # their order is the choice's, and here not the order on the trace alone
+    top = overall.sort_values(
+        ["resampled_weighted_success", "resampled_latency_ms"], ascending=[False, True]
+    ).index[0]
+    assert top == (jr.best.label(ts.names), jr.best.policy)
+    fit = overall.sort_values(["weighted_success", "latency_ms"], ascending=[False, True]).index[0]
+    assert fit == (jr.fitted.label(ts.names), jr.fitted.policy) != top
+    # a band row pools the jobs released in the band on every run
+    band = frame[frame["power_lo_mw"].notna()].iloc[0]
+    c = next(c for c in runs if c.label(ts.names) == band["cm"] and c.policy == band["variant"])
+    lo, hi = band["power_lo_mw"], band["power_hi_mw"]
+    hi = np.inf if np.isnan(hi) else hi
+    n = sum(int(((r.power_w * 1e3 >= lo) & (r.power_w * 1e3 < hi)).sum()) for r in runs[c])
+    assert band["resampled_jobs"] == n == resampled_summary(runs[c], lo, hi)["resampled_jobs"]
+    with pytest.raises(ValueError, match="no resampled runs"):
+        taskset_rows(ts, tr, {c: r[0] for c, r in runs.items()}, resampled={})
 
 
 def test_a_task_with_no_feasible_job_completes_none() -> None:
@@ -1004,3 +1063,9 @@ def test_robust_choice_prefers_the_better_mean_to_the_better_fit() -> None:
     # equal means: lower latency, then the first listed
     assert robust_choice({a: [(8.0, -2.0)], b: [(8.0, -1.0)]}) == b
     assert robust_choice({a: [(8.0, -1.0)], b: [(8.0, -1.0)]}) == a
+    # a trace without a completed job (score's latency key -1e18) leaves the latency mean
+    # to the traces with one; completing no job at all loses a tie
+    none = score(_fake_results(False, 1e-3))
+    assert none[1] == -1e18
+    assert robust_choice({b: [(8.0, -2.0), (8.0, -2.0)], a: [(16.0, -1.0), none]}) == a
+    assert robust_choice({a: [none, none], b: [(0.0, -5.0), (0.0, -5.0)]}) == b

@@ -22,8 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "write per (model, plan) one row over all jobs and one per power band with "
         "success_rate, latency_ms, energy_mj, nvm_kb and jobs. With --taskset (several "
         "periodic tasks on one device), choose per-task plans and the scheduling policy "
-        "together on each trace or --source and write rows of the best configurations "
-        "(model = the set's name, cm = task:plan words, variant = the policy).",
+        "together on each trace or --source and write rows of the finalists (model = the "
+        "set's name, cm = task:plan words, variant = the policy), each also with "
+        "resampled_weighted_success, resampled_success_rate, resampled_latency_ms and "
+        "resampled_jobs over the trace and its resamples, the order the choice is made "
+        "in.",
     )
     p.add_argument(
         "--model",
@@ -51,9 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--keep",
         type=int,
-        default=12,
-        help="task sets: rows for this many best configurations per trace (default 12), "
-        "besides the best uniform baseline of each policy",
+        default=6,
+        help="task sets: finalists per trace, the configurations re-scored on resamples "
+        "of it and written: this many best on the trace (default 6), besides the "
+        "baselines and each policy's best",
     )
     p.add_argument("--out", "-o", type=Path, required=True, help="profile table to write")
     p.add_argument(
@@ -131,12 +135,13 @@ def _traces(args: argparse.Namespace) -> list:
 
 
 def _run_taskset(args: argparse.Namespace) -> int:
+    import numpy as np
     import pandas as pd
 
     from carin.errors import CarinError
     from carin.intermittent import Device
     from carin.intermittent.bounds import success_bound
-    from carin.intermittent.joint import joint_search, score, taskset_rows
+    from carin.intermittent.joint import joint_search, taskset_rows
     from carin.intermittent.tasks import load_taskset
     from carin.profiles import write_profiles
 
@@ -149,17 +154,19 @@ def _run_taskset(args: argparse.Namespace) -> int:
         ts = replace(ts, device=Device.from_yaml(args.device))
     frames = []
     for tr in _traces(args):
-        jr = joint_search(ts, tr)
-        ev = jr.evaluator
-        ranked = sorted(ev.results, key=lambda c: score(ev.run(c)), reverse=True)
-        keep = list(dict.fromkeys([*ranked[: args.keep], *jr.baseline.values(), jr.best]))
-        frames.append(taskset_rows(ts, tr, {c: ev.run(c) for c in keep}))
-        best = ev.run(jr.best).summary()
+        jr = joint_search(ts, tr, finalists_k=args.keep)
+        # the finalists, each with its runs on the trace and its resamples: the rows'
+        # resampled_* columns rank the choice first (robust_choice's order)
+        runs = jr.resampled_runs
+        frames.append(taskset_rows(ts, tr, {c: r[0] for c, r in runs.items()}, resampled=runs))
+        best = runs[jr.best][0].summary()
+        mean = np.mean([r.succeeded for r in runs[jr.best]])
         bound = success_bound(ts, tr).bound
         print(
             f"{tr.name}: {jr.best.policy} {jr.best.label(ts.names)}: "
             f"{best['succeeded']}/{best['jobs']} jobs done by their deadline "
-            f"(no choice can do more than {bound})"
+            f"(no choice can do more than {bound}); {mean:.1f} on average over it and "
+            f"{len(runs[jr.best]) - 1} resamples"
         )
     frame = pd.concat(frames, ignore_index=True)
     out = write_profiles(frame, args.out)

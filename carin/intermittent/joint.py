@@ -52,13 +52,17 @@ the trace's statistics).
 :func:`choose_bands` gives the configuration to switch to per harvested-power band
 (guarded like :func:`~carin.intermittent.profile.choose_by_band`), and
 :func:`taskset_rows` turns simulated configurations into profile rows so that
-``carin solve`` and the runtime Switcher pick one by ``power_mw``.
+``carin solve`` and the runtime Switcher pick one by ``power_mw``. Given the finalists'
+runs on the trace and its resamples (:attr:`JointResult.resampled_runs`), the rows also
+carry the means step 5 ranks by (:func:`resampled_summary`), so a spec that maximises
+``resampled_weighted_success`` and then minimises ``resampled_latency_ms`` makes the
+joint choice its primary design.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,11 +88,13 @@ __all__ = [
     "correlation_time",
     "bootstrap_block_s",
     "finalists",
+    "resampled_runs",
     "resampled_scores",
     "robust_choice",
     "joint_search",
     "choose_bands",
     "band_chooser",
+    "resampled_summary",
     "taskset_rows",
 ]
 
@@ -109,7 +115,11 @@ def score(res: TaskSetResults) -> tuple[float, float]:
     """Ranking key: weighted successful jobs, then lower mean latency of completed jobs."""
     done = res.completed
     lat = res.latency_s[done]
-    return (float(res.weight[done].sum()), -float(lat.mean()) if lat.size else -1e18)
+    return (float(res.weight[done].sum()), -float(lat.mean()) if lat.size else _NONE_DONE)
+
+
+#: :func:`score`'s latency key when no job completed (worse than any latency).
+_NONE_DONE = -1e18
 
 
 class Evaluator:
@@ -314,15 +324,15 @@ def finalists(ev: Evaluator, k: int, extra: Sequence[Config] = ()) -> list[Confi
     return list(dict.fromkeys([*ranked[:k], *extra]))
 
 
-def resampled_scores(
+def resampled_runs(
     ev: Evaluator,
     configs: Sequence[Config],
     *,
     resamples: int,
     block_s: float,
     seed: int = 0,
-) -> dict[Config, list[tuple[float, float]]]:
-    """:func:`score` of each configuration on ``ev``'s trace and on ``resamples`` block
+) -> dict[Config, list[TaskSetResults]]:
+    """Simulations of each configuration on ``ev``'s trace and on ``resamples`` block
     bootstrap resamples of it (:meth:`~carin.intermittent.traces.Trace.block_resample`,
     blocks of ``block_s``, one ``numpy.random.default_rng(seed)`` drawn in turn, so
     resample ``i`` does not depend on how many follow). Only ``ev``'s trace is read."""
@@ -332,13 +342,39 @@ def resampled_scores(
         other = Evaluator(ev.taskset, ev.trace.block_resample(block_s, rng))
         other._progs = ev._progs  # compiled plans depend on the task set only
         evs.append(other)
-    return {c: [score(e.run(c)) for e in evs] for c in configs}
+    return {c: [e.run(c) for e in evs] for c in configs}
+
+
+def resampled_scores(
+    ev: Evaluator,
+    configs: Sequence[Config],
+    *,
+    resamples: int,
+    block_s: float,
+    seed: int = 0,
+) -> dict[Config, list[tuple[float, float]]]:
+    """:func:`score` of each configuration on ``ev``'s trace and on its resamples
+    (the runs of :func:`resampled_runs`, same arguments)."""
+    runs = resampled_runs(ev, configs, resamples=resamples, block_s=block_s, seed=seed)
+    return {c: [score(r) for r in rs] for c, rs in runs.items()}
 
 
 def robust_choice(scores: dict[Config, list[tuple[float, float]]]) -> Config:
-    """The configuration of highest mean score over its traces (weighted successful jobs,
-    then lower mean latency); ties go to the first in ``scores``' order."""
-    return max(scores, key=lambda c: tuple(np.mean(np.array(scores[c]), axis=0)))
+    """The configuration of highest mean score over its traces: mean weighted successful
+    jobs, then lower mean latency over the traces on which it completed a job (a
+    configuration that completed none on any trace loses a tie); ties go to the first in
+    ``scores``' order. This is the order of the ``resampled_weighted_success`` and
+    ``resampled_latency_ms`` columns of :func:`taskset_rows`."""
+
+    def key(c: Config) -> tuple[float, float]:
+        a = np.array(scores[c])
+        mean = np.mean(a, axis=0)
+        some = a[:, 1] > _NONE_DONE
+        if not some.all():  # the latency key of a trace without a completed job
+            mean[1] = np.mean(a[some, 1]) if some.any() else _NONE_DONE
+        return tuple(mean)
+
+    return max(scores, key=key)
 
 
 @dataclass
@@ -354,6 +390,8 @@ class JointResult:
         evaluator: The evaluator holding every simulated configuration.
         fitted: The configuration of highest score on the trace itself.
         resampled: Per finalist, its score on the trace, then on each resample.
+        resampled_runs: Per finalist, its simulation on the trace, then on each
+            resample (what :func:`taskset_rows` writes the ``resampled_*`` columns from).
     """
 
     best: Config
@@ -363,6 +401,7 @@ class JointResult:
     evaluator: Evaluator
     fitted: Config | None = None
     resampled: dict[Config, list[tuple[float, float]]] = field(default_factory=dict)
+    resampled_runs: dict[Config, list[TaskSetResults]] = field(default_factory=dict)
 
 
 def _descend(ev: Evaluator, cur: Config, options: Sequence[Sequence[str]], rounds: int) -> Config:
@@ -455,12 +494,13 @@ def joint_search(
         for pol in dict.fromkeys([*policies, *cross]):
             ev.run(Config(plans, pol))
     fitted = max(ev.results, key=lambda c: score(ev.run(c)))
-    best, rescored = fitted, {}
+    best, runs, rescored = fitted, {}, {}
     if resamples > 0:
         starts = [Config(b.plans, pol) for b in baseline.values() for pol in policies]
         fin = finalists(ev, finalists_k, [*baseline.values(), *starts, *per_policy.values()])
         block_s = bootstrap_block_s(taskset, trace, mult=block_mult)
-        rescored = resampled_scores(ev, fin, resamples=resamples, block_s=block_s, seed=seed)
+        runs = resampled_runs(ev, fin, resamples=resamples, block_s=block_s, seed=seed)
+        rescored = {c: [score(r) for r in rs] for c, rs in runs.items()}
         best = robust_choice(rescored)
     return JointResult(
         best=best,
@@ -470,6 +510,7 @@ def joint_search(
         evaluator=ev,
         fitted=fitted,
         resampled=rescored,
+        resampled_runs=runs,
     )
 
 
@@ -526,22 +567,67 @@ def band_chooser(
     return distinct, choose
 
 
+def resampled_summary(runs: Sequence[TaskSetResults], lo_mw: float, hi_mw: float) -> dict:
+    """The ``resampled_*`` metrics of :func:`taskset_rows` over one configuration's
+    runs on a trace and its resamples, for the jobs released at a harvested power in
+    ``[lo_mw, hi_mw)`` (every job when ``lo_mw`` is NaN).
+
+    Pooled over the runs: ``resampled_weighted_success`` and ``resampled_success_rate``
+    (percent of the weight, and of the number, of the jobs released on all of them),
+    ``resampled_jobs``; ``resampled_latency_ms`` is the mean over the runs that
+    completed a job of their mean latency. Over every job (every run releases the same
+    jobs) this is :func:`robust_choice`'s order.
+    """
+    w_done = w_all = 0.0
+    n_done = n_all = 0
+    lat = []
+    for r in runs:
+        m = np.ones(r.n_jobs, bool)
+        if not np.isnan(lo_mw):
+            pw_mw = r.power_w * 1e3
+            m = (pw_mw >= lo_mw) & (pw_mw < hi_mw)
+        done = r.completed & m
+        w_done += float(r.weight[done].sum())
+        w_all += float(r.weight[m].sum())
+        n_done += int(np.count_nonzero(done))
+        n_all += int(np.count_nonzero(m))
+        if done.any():
+            lat.append(float(r.latency_s[done].mean()))
+    nan = float("nan")
+    return {
+        "resampled_weighted_success": 100.0 * w_done / w_all if w_all > 0 else nan,
+        "resampled_success_rate": 100.0 * n_done / n_all if n_all else nan,
+        "resampled_latency_ms": float(np.mean(lat)) * 1e3 if lat else nan,
+        "resampled_jobs": n_all,
+    }
+
+
 def taskset_rows(
     taskset: TaskSet,
     trace: Trace,
     results: dict[Config, TaskSetResults],
     *,
     bands_mw: Sequence[float] = BANDS_MW,
+    resampled: Mapping[Config, Sequence[TaskSetResults]] | None = None,
 ) -> pd.DataFrame:
     """Profile rows of simulated configurations: one overall row each and one per band.
 
     Key columns: ``model`` = the task set's name, ``cm`` = the plans as ``task:plan``
     words, ``variant`` = the policy, ``device`` = ``<device>@<trace>``, and the band in
-    ``power_lo_mw``/``power_hi_mw`` (empty on the overall row). Metrics: ``success_rate``
-    (percent of all released jobs done by their deadline), ``weighted_success``,
-    ``succeeded``, ``latency_ms``, ``energy_mj``, ``nvm_kb``, ``cycles``, ``jobs``, and
-    per task ``success_rate_<task>``.
+    ``power_lo_mw``/``power_hi_mw`` (empty on the overall row). Metrics on ``trace``:
+    ``success_rate`` (percent of all released jobs done by their deadline),
+    ``weighted_success``, ``succeeded``, ``latency_ms``, ``energy_mj``, ``nvm_kb``,
+    ``cycles``, ``jobs``, and per task ``success_rate_<task>``. With ``resampled``
+    (per configuration its runs on ``trace`` and on its resamples, as
+    :attr:`JointResult.resampled_runs`; every configuration of ``results`` must have
+    them), also the columns of :func:`resampled_summary` (for a band: the jobs released
+    in the band on each run), so that the order of ``resampled_weighted_success`` then
+    ``resampled_latency_ms`` on the overall rows is :func:`robust_choice`'s.
     """
+    if resampled is not None:
+        missing = [c for c in results if c not in resampled]
+        if missing:
+            raise ValueError(f"taskset_rows: no resampled runs for {missing[0]}")
     names = taskset.names
     precisions = sorted({t.model.precision for t in taskset.tasks})
     rows = []
@@ -577,5 +663,9 @@ def taskset_rows(
             for n in names:
                 v = per[n]["success_rate"]
                 row[f"success_rate_{n}"] = round(v, 4) if np.isfinite(v) else np.nan
+            if resampled is not None:
+                r = resampled_summary(resampled[cfg], lo, hi)
+                for k, v in r.items():
+                    row[k] = v if k == "resampled_jobs" or not np.isfinite(v) else round(v, 4)
             rows.append(row)
     return pd.DataFrame(rows)
