@@ -271,14 +271,23 @@ def plot(frame: pd.DataFrame) -> bytes:
         linewidths=1.2,
     )
     for _, r in front.iterrows():
+        # up and to the left of a front point nothing is drawn: a design there would
+        # dominate it, and the staircase leaves it to the right and arrives from below
         ax.annotate(
             f"{r.model} {r.precision}\n{r.runtime} t{r.threads}",
             (r.latency_ms * 1000, r.accuracy),
             textcoords="offset points",
-            xytext=(6, -10),
+            xytext=(-5, 4),
+            ha="right",
+            va="bottom",
             fontsize=7,
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#999999", lw=0.5, alpha=0.9),
         )
     ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo / 4, hi)  # room for the fastest design's label
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.08 * (hi - lo))  # and for the most accurate one's
     ax.set_xlabel("mean latency per inference (us, log scale)")
     ax.set_ylabel("held-out top-1 accuracy (%)")
     ax.set_title(f"Digits zoo on {DEVICE}: {len(f)} LiteRT configurations")

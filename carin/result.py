@@ -25,7 +25,7 @@ from carin.space import DesignSpace, compile_space
 from carin.spec import Spec, load_spec
 
 if TYPE_CHECKING:
-    pass
+    from carin.space import Evaluation
 
 __all__ = [
     "Result",
@@ -310,6 +310,42 @@ def check_plan(plan: dict[str, Any], *, source: Any = "plan") -> None:
         )
 
 
+def limit_checks(
+    space: DesignSpace, index: np.ndarray, ev: Evaluation | None = None
+) -> list[tuple[str, str, np.ndarray, str, float]]:
+    """Every limit of the spec and each design's value of it (nominal conditions).
+
+    Args:
+        space: The design space.
+        index: ``(n, k)`` row positions.
+        ev: ``space.evaluate(index)`` when already computed.
+
+    Returns:
+        ``(text, metric, values, op, limit)`` per app-level constraint, then per task
+        limit (``detect: accuracy >= 38`` in a multi-DNN spec); ``metric`` is the label
+        whose unit the values carry.
+    """
+    if ev is None:
+        ev = space.evaluate(index)
+    out: list[tuple[str, str, np.ndarray, str, float]] = []
+    for j, c in enumerate(space.constraints):
+        label = c.target.label(space.single)
+        out.append((c.describe(space.single), label, ev.constraints[:, j], c.op, c.value))
+    if not any(task.constraints for task in space.tasks):
+        return out
+    lat = space.part_latency(index)
+    for t, task in enumerate(space.tasks):
+        for c in task.constraints:
+            v = (
+                lat[:, t]
+                if c.target.metric == "latency_ms"
+                else task.values(c.target.metric)[index[:, t]]
+            )
+            text = c.describe() if space.single else f"{task.name}: {c.describe()}"
+            out.append((text, c.target.metric, v, c.op, c.value))
+    return out
+
+
 def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
     """Designs closest to feasible, with each broken constraint and by how much.
 
@@ -337,19 +373,7 @@ def nearest_misses(space: DesignSpace, limit: int = 5) -> list[dict[str, Any]]:
     # on power-banded tables only the overall rows compete without a power level
     index = index[space.condition_mask(index, {})]
     ev = space.evaluate(index)
-    checks: list[tuple[str, np.ndarray, str, float]] = []
-    for j, c in enumerate(space.constraints):
-        checks.append((c.describe(space.single), ev.constraints[:, j], c.op, c.value))
-    lat = space.part_latency(index)
-    for t, task in enumerate(space.tasks):
-        for c in task.constraints:
-            v = (
-                lat[:, t]
-                if c.target.metric == "latency_ms"
-                else task.values(c.target.metric)[index[:, t]]
-            )
-            label = c.describe() if space.single else f"{task.name}: {c.describe()}"
-            checks.append((label, v, c.op, c.value))
+    checks = [(label, v, op, lim) for label, _metric, v, op, lim in limit_checks(space, index, ev)]
     if not checks:
         return []
     excess = np.zeros(len(index))

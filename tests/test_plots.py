@@ -340,9 +340,10 @@ def test_infeasible_result_is_drawn(solved: dict[str, Path], tmp_path: Path) -> 
     fig = _figure(solved, "infeasible", None)
     assert "no feasible design" in fig._suptitle.get_text()  # noqa: SLF001
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert ">= 99" in texts  # the limit that excludes them, labelled on its line
+    assert ">= 99 %" in texts  # the limit that excludes them, labelled on its line, with its unit
+    assert "zoomed to the feasible region" not in fig._suptitle.get_text()  # noqa: SLF001
     misses = [t for t in texts if t.startswith("miss ")]
-    assert len(misses) == 3 and "success_rate off by" in misses[0]
+    assert len(misses) == 3 and "success_rate off by" in misses[0] and misses[0].endswith(" %")
     html = tmp_path / "inf.html"
     assert main(["plot", str(folder), "-o", str(html)]) == 0
     traces = html_traces(html)

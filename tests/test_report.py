@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_html_of_every_example_spec(solved: dict[str, Path], html_of, stem: str)
     folder = solved[stem]
     out = html_of(stem)
     text = out.read_text(encoding="utf-8")
-    assert '<script src="https://cdn' not in text  # plotly.js embedded: works offline
+    _assert_offline(text)
     traces = html_traces(out)
     exp = _expected(folder)
     space = exp["space"]
@@ -138,9 +139,68 @@ def test_html_of_every_example_spec(solved: dict[str, Path], html_of, stem: str)
     )
     panels = {t["meta"]["panel"] for t in traces}
     assert panels == {"app"} | ({t.name for t in space.tasks} if not space.single else set())
-    # hovering a Pareto point shows its whole configuration
+    # hovering a Pareto point names the design (its plan id), its configuration in words,
+    # and its metrics by name with their units, never as raw column=value pairs
+    pareto = pd.read_csv(folder / "pareto.csv")
+    models = [c for c in pareto.columns if c == "model" or c.endswith(".model")]
+    ids = set(pareto["id"])
+    app = (t for t in traces if t["meta"]["kind"] == "pareto" and t["meta"]["panel"] == "app")
+    for trace in app:
+        for hover in trace["text"]:
+            first = hover.split("<br>")[0]
+            assert (
+                first.startswith("<b>d") and first[3:].split("<")[0].split()[0].rstrip(":,") in ids
+            )
+            assert not re.search(r"\b[a-z_]+=\w", hover.replace("style=", ""))
+            assert "latency: " in hover and " ms" in hover
+            assert "_ms:" not in hover and "_mb:" not in hover
+            row = pareto[pareto["id"] == first[3:].split("<")[0].split()[0].rstrip(":,")].iloc[0]
+            assert all(str(row[m]) in hover for m in models)
+
+
+def _assert_offline(text: str) -> None:
+    """The page loads nothing: plotly.js is inside it and no script comes from elsewhere."""
+    assert re.search(r"<script[^>]*\bsrc\s*=", text) is None
+    assert "<link" not in text  # no style sheet or font from a server either
+    bundles = [len(m) for m in re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S)]
+    assert max(bundles) > 1_000_000  # plotly.js itself (several MB), embedded
+    assert "Plotly.newPlot" in text
+
+
+def test_html_hover_says_why_and_with_units(solved: dict[str, Path], html_of) -> None:  # type: ignore[no-untyped-def]
+    """What hovering shows a person: the limits a design breaks, app and part metrics."""
+    traces = html_traces(html_of("phone-classifier"))
+    spec = load_spec(ROOT / "spaces" / "phone-classifier.yaml")
+    limits = {c.target.metric: c for c in spec.constraints}
+    for trace in (t for t in traces if t["meta"]["kind"] == "infeasible"):
+        for hover, x, y in zip(trace["text"], trace["x"], trace["y"], strict=True):
+            assert hover.startswith("infeasible")
+            lat, acc = limits["latency_ms"], limits["accuracy"]
+            assert (f"breaks latency <= {lat.value:g} ms" in hover) == (x > lat.value)
+            assert (f"breaks accuracy >= {acc.value:g} %" in hover) == (y < acc.value)
+    bounds = [t for t in traces if t["meta"]["kind"] == "bound"]
+    assert any("latency <= 16 ms" in t["hovertemplate"] for t in bounds)
+    # multi-DNN: the app-level values on the axes, then every part named by its task
+    traces = html_traces(html_of("phone-multi"))
+    space = compile_space(load_spec(ROOT / "spaces" / "phone-multi.yaml"))
     hover = next(t for t in traces if t["meta"]["kind"] == "pareto")["text"][0]
-    assert "model=" in hover and "precision=" in hover and "processor=" in hover
+    assert "max latency: " in hover and "mean accuracy: " in hover
+    for task in space.tasks:
+        assert f"<b>{task.name}</b>: " in hover
+    # a task panel's part names the plan designs that use it
+    plan = json.loads((solved["phone-multi"] / "plan.json").read_text())
+    detect = next(t for t in traces if t["meta"] == {"kind": "pareto", "panel": "detect"})
+    users = {d["id"] for d in plan["designs"]}
+    assert detect["text"][0].startswith("<b>") and detect["text"][0][3:5] in users
+    text = html_of("phone-multi").read_text(encoding="utf-8")
+    assert "<title>phone-multi: " in text  # the browser tab names the plot
+    # what every design shares is said in the legend, and a one-level colour is not named
+    from carin.report.plots import load_front_data, plot_front
+
+    fig = plot_front(load_front_data(solved["nb201-pixel3"]), kind="html")
+    heading = fig.layout.legend.title.text
+    assert "same in every design:<br>  processor: cpu" in heading
+    assert "colour: processor" not in heading
 
 
 def test_multi_dnn_task_panels(solved: dict[str, Path], html_of) -> None:  # type: ignore[no-untyped-def]

@@ -66,12 +66,31 @@ def with_unit(label: str) -> str:
         >>> with_unit("ssim"), with_unit("detect.latency_ms")
         ('ssim', 'detect.latency (ms)')
     """
-    task = _TASK_RE.match(label)
-    if task:
-        return f"{task.group(1)}.{with_unit(task.group(2))}"
-    unit = unit_of(label)
+    name, unit = name_and_unit(label)
     if not unit:
         return label
+    return f"{name} ({unit})"
+
+
+def name_and_unit(label: str) -> tuple[str, str]:
+    """A metric label as a name people read and its unit (``""`` when unknown).
+
+    The unit a column's name ends with is cut from the name; other labels keep
+    their text.
+
+    Example:
+        >>> name_and_unit("max(latency_ms)"), name_and_unit("success_rate")
+        (('max latency', 'ms'), ('success_rate', '%'))
+        >>> name_and_unit("params_m"), name_and_unit("ssim")
+        (('params', 'M'), ('ssim', ''))
+    """
+    task = _TASK_RE.match(label)
+    if task:
+        name, unit = name_and_unit(task.group(2))
+        return f"{task.group(1)}.{name}", unit
+    unit = unit_of(label)
+    if not unit:
+        return label, ""
     metric = base_metric(label)
     name = metric
     for suffix, suffix_unit in _SUFFIX_UNITS.items():
@@ -81,7 +100,19 @@ def with_unit(label: str) -> str:
     m = _LABEL_RE.match(label)
     if m:
         name = f"{m.group(1)} {name}"
-    return f"{name} ({unit})"
+    return name, unit
+
+
+def with_value(label: str, value: Any) -> str:
+    """``name: value unit`` of one metric value (``-`` when missing).
+
+    Example:
+        >>> with_value("latency_ms", 7.715), with_value("accuracy", 83.2)
+        ('latency: 7.715 ms', 'accuracy: 83.2 %')
+    """
+    name, unit = name_and_unit(label)
+    text = fmt(value)
+    return f"{name}: {text} {unit}" if unit and text != "-" else f"{name}: {text}"
 
 
 _CONDITION_ORDER = ("unavailable", "slowdown", "memory_budget_mb", "latency_budget_ms", "power_mw")
@@ -156,30 +187,41 @@ def design_text(space: Any, index: np.ndarray) -> list[str]:
     Key columns with one value in the whole task (the device, say) are left out; the
     parts of a multi-DNN design are joined by `` | `` and prefixed by the task name.
     """
-    from carin.profiles import KEY_COLUMNS
-
     index = np.asarray(index, dtype=np.int64).reshape(len(index), len(space.tasks))
     texts: list[list[str]] = []
     for t, task in enumerate(space.tasks):
-        frame = task.frame
-        cols = [
-            c
-            for c in KEY_COLUMNS
-            if c in frame.columns
-            and (c in ("model", "precision", "processor") or frame[c].nunique() > 1)
-        ]
-        rows = frame.iloc[index[:, t]]
-        parts = []
-        for values in zip(*(rows[c].astype(str).tolist() for c in cols), strict=True):
-            bits = [
-                f"{v} threads" if c == "threads" else v
-                for c, v in zip(cols, values, strict=True)
-                if v
-            ]
-            parts.append(" ".join(bits))
         prefix = "" if space.single else f"{task.name}: "
-        texts.append([prefix + p for p in parts])
+        texts.append([prefix + p for p in part_text(task, index[:, t])[0]])
     return [" | ".join(p) for p in zip(*texts, strict=True)]
+
+
+def part_text(task: Any, rows: np.ndarray) -> tuple[list[str], dict[str, str]]:
+    """One task's rows as :func:`design_text` names them, and the key columns left out.
+
+    Returns:
+        The text of each row, and column -> value of the key columns that have one
+        value in the whole task (the device, say).
+    """
+    from carin.profiles import KEY_COLUMNS
+
+    frame = task.frame
+    present = [c for c in KEY_COLUMNS if c in frame.columns]
+    cols = [
+        c for c in present if c in ("model", "precision", "processor") or frame[c].nunique() > 1
+    ]
+    constant = {
+        c: str(frame[c].iloc[0])
+        for c in present
+        if c not in cols and len(frame) and str(frame[c].iloc[0]) not in ("", "nan")
+    }
+    sub = frame.iloc[np.asarray(rows, dtype=np.int64)]
+    parts = []
+    for values in zip(*(sub[c].astype(str).tolist() for c in cols), strict=True):
+        bits = [
+            f"{v} threads" if c == "threads" else v for c, v in zip(cols, values, strict=True) if v
+        ]
+        parts.append(" ".join(bits))
+    return parts, constant
 
 
 #: A word of a design label longer than this (an architecture string) is cut with "...".

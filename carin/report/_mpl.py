@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from carin.report._format import base_metric, with_unit
 from carin.report._labels import place_line_labels, place_point_labels
 from carin.report._scene import (
     BAND_GREY,
@@ -17,12 +16,14 @@ from carin.report._scene import (
     STYLE,
     Points,
     Scene,
+    axis_title,
     bounds,
     front_order,
     label_frame,
     maximised,
     step_style,
     view,
+    zoom_note,
     zoomed,
 )
 
@@ -99,12 +100,11 @@ def render(scene: Scene, zoom: bool) -> Any:
                     span = ax.axvspan if axis == "x" else ax.axhspan
                     excluded = (value, hi) if op == "<=" else (lo, value)
                     span(*excluded, color=BOUND, alpha=_SHADE, lw=0, zorder=0)
-        suffix = " of the part alone" if panel.task is not None else ""
-        ax.set_xlabel(with_unit(panel.x) + (suffix if base_metric(panel.x) == "latency_ms" else ""))
-        ax.set_ylabel(with_unit(panel.y))
+        ax.set_xlabel(axis_title(space, panel, "x"))
+        ax.set_ylabel(axis_title(space, panel, "y"))
         ax.set_title(panel.title, fontsize=9.5)
         ax.grid(True, which="major", alpha=0.25)
-    title = scene.title + ("; zoomed to the feasible region" if any_zoom else "")
+    title = scene.title + (zoom_note(scene) if any_zoom else "")
     fig.suptitle(title + ("\n" + scene.notes if scene.notes else ""), fontsize=10.5)
     handles, labels, handler_map, headers = _legend_entries(scene, statuses, kinds_of_limit)
     # a legend taller than the figure goes to two columns (and, beside the grid, wider)

@@ -13,8 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from carin.profiles import KEY_COLUMNS
-from carin.report._format import base_metric, fmt, with_unit
+from carin.report._format import (
+    base_metric,
+    fmt,
+    name_and_unit,
+    part_text,
+    with_value,
+)
 from carin.report._labels import place_line_labels, place_point_labels
 from carin.report._scene import (
     BOUND,
@@ -24,13 +29,14 @@ from carin.report._scene import (
     Panel,
     Points,
     Scene,
+    axis_title,
     bounds,
     front_order,
-    hover_parts,
     label_frame,
     maximised,
     step_style,
     view,
+    zoom_note,
     zoomed,
 )
 
@@ -98,7 +104,6 @@ def render(scene: Scene, zoom: bool) -> Any:
     any_zoom = False
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    app_hover = np.array(hover_parts(space, scene.cloud.index), dtype=object)
     line_any = any(scene.front_line)
     for panel, pts, line in zip(scene.panels, scene.points, scene.front_line, strict=True):
         row, col = panel.row + 1, panel.col + 1
@@ -108,17 +113,10 @@ def render(scene: Scene, zoom: bool) -> Any:
         yref = yaxis.plotly_name.replace("axis", "")
         if panel.task is not None:
             pname = space.tasks[panel.task].name
-            hover = np.array(_single_task_hover(space, panel.task, pts.rows[:, 0]), dtype=object)
         else:
             pname = "app" if n_app == 1 else f"app: {panel.y} vs {panel.x}"
-            hover = app_hover
-        metric_text = (
-            f"<br>{panel.x}="
-            + np.array([fmt(v) for v in pts.x], dtype=object)
-            + f"<br>{panel.y}="
-            + np.array([fmt(v) for v in pts.y], dtype=object)
-        )
-        _add_points(fig, scene, pts, hover + metric_text, pname, row, col, line_any)
+        hover = hover_text(scene, panel, pts)
+        _add_points(fig, scene, pts, hover, pname, row, col, line_any)
         if line:
             order = front_order(pts, maximised(space, panel.x))
             fig.add_trace(
@@ -149,9 +147,7 @@ def render(scene: Scene, zoom: bool) -> Any:
             rng = [float(np.log10(v)) for v in limits] if scale == "log" else list(limits)
             ranges[axis] = (scale, rng)
             update = fig.update_xaxes if axis == "x" else fig.update_yaxes
-            title = with_unit(label)
-            if axis == "x" and panel.task is not None and base_metric(label) == "latency_ms":
-                title += " of the part alone"
+            title = axis_title(space, panel, axis)
             update(row=row, col=col, title_text=title, type=scale, range=rng)
         lo_hi = {a: _data_range(*ranges[a]) for a in ("x", "y")}
         shapes += _add_limits(fig, scene, panel, lo_hi, (xref, yref), pname, (row, col))
@@ -166,8 +162,8 @@ def render(scene: Scene, zoom: bool) -> Any:
                     mode="markers",
                     marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=1.2)),
                     text=[pts.labels[int(i)] for i in pos],
-                    hovertext=(hover[pos] + metric_text[pos]).tolist(),
-                    hovertemplate="%{text}<br>%{hovertext}<extra></extra>",
+                    hovertext=hover[pos].tolist(),
+                    hovertemplate="%{hovertext}<extra></extra>",
                     meta={"kind": "design", "panel": pname},
                     name="plan design (labelled)" if scene.feasible else "nearest miss (labelled)",
                     legendgroup="design",
@@ -177,11 +173,19 @@ def render(scene: Scene, zoom: bool) -> Any:
                 col=col,
             )
     _legend_only_entries(fig, scene)
-    title = scene.title + ("; zoomed to the feasible region" if any_zoom else "")
+    title = scene.title + (zoom_note(scene) if any_zoom else "")
     if scene.notes:
         title += f"<br><sup>{scene.notes}</sup>"
+    # the decisions shown by colour and shape, then those every design shares (one per line,
+    # keeping the legend narrow); a colour that stands for one shared level is not named
+    heading = enc.title if enc.colour not in enc.constant else enc.title.partition("\n")[2]
+    if enc.constant:
+        heading += "\nsame in every design:" + "".join(
+            f"\n  {col}: {level}" for col, level in enc.constant.items()
+        )
+    heading = heading.strip("\n")
     legend: dict[str, Any] = dict(
-        title=dict(text=enc.title.replace("\n", "<br>")), font=dict(size=10), tracegroupgap=8
+        title=dict(text=heading.replace("\n", "<br>")), font=dict(size=10), tracegroupgap=8
     )
     if in_cell:
         r, c = scene.legend_cell  # type: ignore[misc]
@@ -194,7 +198,8 @@ def render(scene: Scene, zoom: bool) -> Any:
         height=height,
         margin=margin,
         legend=legend,
-        hoverlabel=dict(align="left"),
+        # dark text on white whatever the point's colour (a coloured box hides grey text)
+        hoverlabel=dict(align="left", bgcolor="white", bordercolor="#444444", font_color="black"),
         shapes=shapes,
         annotations=list(fig.layout.annotations) + annotations,
     )
@@ -230,7 +235,7 @@ def _add_limits(
                     name="constraint (shaded: excluded)" if hard else "anticipated budget",
                     legendgroup="constraint" if hard else "budget",
                     showlegend=False,
-                    hovertemplate=f"{label} {text}<extra></extra>",
+                    hovertemplate=f"{_limit_hover(label, text, hard)}<extra></extra>",
                     meta={"kind": "bound", "panel": pname},
                 ),
                 row=cell[0],
@@ -290,7 +295,7 @@ def _add_points(
                     color=grey, size=float(np.sqrt(style["size"])) * 1.4, opacity=style["alpha"]
                 ),
                 text=text[sel].tolist(),
-                hovertemplate=f"{kind}<br>%{{text}}<extra></extra>",
+                hovertemplate="%{text}<extra></extra>",
                 meta={"kind": kind, "panel": pname},
                 name=STATUS_NAMES.get(kind, kind),
                 legendgroup=kind,
@@ -321,7 +326,7 @@ def _add_points(
                             line=dict(color="black", width=1 if style["edge"] else 0),
                         ),
                         text=text[sel].tolist(),
-                        hovertemplate=f"{kind}<br>%{{text}}<extra></extra>",
+                        hovertemplate="%{text}<extra></extra>",
                         meta={"kind": kind, "panel": pname},
                         name=name,
                         legendgroup=kind,
@@ -346,7 +351,9 @@ def _legend_only_entries(fig: Any, scene: Scene) -> None:
         if kind == "front" or (trace.legendgroup, trace.name) in seen:
             continue
         update: dict[str, Any] = {"showlegend": True}
-        if not any(group == trace.legendgroup for group, _ in seen) and kind in group_titles:
+        grey = kind == "band" or (kind == "infeasible" and not enc.infeasible_coloured)
+        first = not any(group == trace.legendgroup for group, _ in seen)
+        if first and kind in group_titles and not grey:
             update["legendgrouptitle"] = dict(text=group_titles[kind])
         seen.add((trace.legendgroup, trace.name))
         ranks = {"pareto": 100, "dominated": 200, "infeasible": 300, "band": 320, "design": 350}
@@ -467,17 +474,171 @@ def _labels(
     return out
 
 
-def _single_task_hover(space: Any, t: int, rows: np.ndarray) -> list[str]:
-    task = space.tasks[t]
-    sub = task.frame.iloc[rows]
-    keys = [c for c in KEY_COLUMNS if c in sub.columns]
-    text = np.full(len(sub), f"<b>{task.name}</b>: ", dtype=object)
-    for c in keys:
-        col = sub[c].astype(str).to_numpy()
-        text = text + np.where(col == "", "", f"{c}=" + col.astype(object) + " ")
+# -- hover text ---------------------------------------------------------------------------
+
+_SOFT = "#666666"
+_POWER_BAND = ("power_lo_mw", "power_hi_mw")
+
+
+def _join(a: np.ndarray, b: np.ndarray, sep: str) -> np.ndarray:
+    """Element-wise ``a + sep + b``, leaving out empty pieces."""
+    both = (a != "") & (b != "")
+    return np.where(both, a + sep + b, np.where(a == "", b, a))
+
+
+def _metric_text(space: Any, t: int, rows: np.ndarray, skip: set[str], sep: str) -> np.ndarray:
+    """Each row's metrics as ``name: value unit``, joined by ``sep`` (missing values left out)."""
+    frame = space.tasks[t].frame
+    out = np.full(len(rows), "", dtype=object)
     for m in space.table.metric_columns:
-        if m in sub.columns:
-            vals = sub[m].to_numpy(dtype=float)
-            shown = np.array([fmt(v) for v in vals], dtype=object)
-            text = text + np.where(np.isfinite(vals), f"<br>  {m}=" + shown, "")
-    return text.tolist()
+        if m not in frame.columns or m in skip or m in _POWER_BAND:
+            continue
+        vals = frame[m].to_numpy(dtype=float)[rows]
+        shown = np.array([with_value(m, v) for v in vals.tolist()], dtype=object)
+        out = _join(out, np.where(np.isfinite(vals), shown, ""), sep)
+    if all(c in frame.columns for c in _POWER_BAND):
+        lo = frame[_POWER_BAND[0]].to_numpy(dtype=float)[rows]
+        hi = frame[_POWER_BAND[1]].to_numpy(dtype=float)[rows]
+        band = np.array(
+            [
+                f"power band: {fmt(a)}-{fmt(b)} mW"
+                if np.isfinite(b)
+                else f"power band: >= {fmt(a)} mW"
+                for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
+            ],
+            dtype=object,
+        )
+        out = _join(np.where(np.isfinite(lo), band, ""), out, sep)
+    return out
+
+
+def _part_head(space: Any, t: int, rows: np.ndarray, shared: bool = True) -> np.ndarray:
+    """One part of each design in words, and (greyed) the key values every row shares."""
+    task = space.tasks[t]
+    names, constant = part_text(task, rows)
+    head = np.array(names, dtype=object)
+    if not space.single:
+        head = f"<b>{task.name}</b>: " + head
+    if constant and shared:
+        shared = " · ".join(f"{col}: {value}" for col, value in constant.items())
+        head = head + f"<br><span style='color:{_SOFT}'>{shared}</span>"
+    return head
+
+
+def _broken(checks: list[tuple[str, str, np.ndarray, str, float]]) -> np.ndarray:
+    """What each design breaks, in words (``breaks latency <= 16 ms (is 691 ms)``)."""
+    out: np.ndarray | None = None
+    for text, metric, values, op, limit in checks:
+        prefix = text.split(": ", 1)[0] + ": " if ": " in text else ""
+        name, unit = name_and_unit(metric)
+        u = f" {unit}" if unit else ""
+        with np.errstate(invalid="ignore"):
+            bad = values > limit if op == "<=" else values < limit
+        shown = np.array([fmt(v) for v in values.tolist()], dtype=object)
+        piece = np.where(
+            np.isnan(values),
+            f"no value of {prefix}{name}",
+            np.where(bad, f"breaks {prefix}{name} {op} {limit:g}{u} (is " + shown + f"{u})", ""),
+        )
+        out = piece if out is None else _join(out, piece, "<br>")
+    return out if out is not None else np.zeros(0, dtype=object)
+
+
+def _design_ids(scene: Scene) -> dict[tuple[int, ...], str]:
+    """Plan design id of each design the plan holds, by its row positions."""
+    return {tuple(rows.tolist()): did for did, rows in scene.data.plan_index.items()}
+
+
+def hover_text(scene: Scene, panel: Panel, pts: Points) -> np.ndarray:
+    """What hovering each point of a panel shows, as plotly HTML.
+
+    A first line says what the point is: its plan id or label in bold and its
+    status (on the Pareto front, dominated, or the limits it breaks); then the
+    design in words, the values on the panel's axes and every metric, each with
+    its unit.
+    """
+    from carin.result import limit_checks
+
+    space = scene.data.space
+    n = len(pts.x)
+    kind = pts.kind
+    line = scene.front_line[scene.panels.index(panel)]
+    if panel.task is None:
+        index = pts.rows
+        ids = _design_ids(scene)
+        names = np.array([ids.get(tuple(r), "") for r in index.tolist()], dtype=object)
+        status = {
+            "pareto": "on the Pareto front" if line else "in the Pareto set",
+            "dominated": "feasible, dominated",
+            "band": "power-band row: a plan for the power levels of its band only",
+        }
+        why = np.full(n, "", dtype=object)
+        bad = kind == "infeasible"
+        if bad.any():
+            ev = space.evaluate(index[bad])
+            reasons = _broken(limit_checks(space, index[bad], ev))
+            missing = ~np.isfinite(ev.objectives).all(axis=1)
+            reasons = np.where((reasons == "") & missing, "an objective has no value", reasons)
+            why[bad] = reasons
+    else:
+        t = panel.task
+        rows = pts.rows[:, 0]
+        users: dict[int, list[str]] = {}
+        for did, design in scene.data.plan_index.items():
+            users.setdefault(int(design[t]), []).append(did)
+        names = np.array([_few(users.get(r, [])) for r in rows.tolist()], dtype=object)
+        status = {
+            "pareto": "used by a Pareto design",
+            "dominated": "meets its limits; in no Pareto design",
+            "infeasible": "in no feasible design",
+        }
+        task = space.tasks[t]
+        checks = [
+            (f"{task.name}: {c.describe()}", c.target.metric, task.values(c.target.metric)[rows])
+            + (c.op, c.value)
+            for c in task.constraints
+        ]
+        why = _broken(checks) if checks else np.full(n, "", dtype=object)
+    if panel.task is None:
+        for pos, label in pts.labels.items():
+            names[pos] = label
+    state = np.array([status.get(k, "infeasible") for k in kind.tolist()], dtype=object)
+    state = np.where(why != "", "infeasible:<br>" + why.astype(object), state)
+    first = np.where(names != "", "<b>" + names.astype(object) + "</b> · " + state, state)
+    axes = np.array(
+        [
+            f"<b>{with_value(panel.y, y)}</b><br><b>{with_value(panel.x, x)}</b>"
+            for x, y in zip(pts.x.tolist(), pts.y.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    if panel.task is None and not space.single:
+        # the app-level values on the axes, then each part and all its metrics on a line
+        text = first + "<br>" + axes
+        for t in range(len(space.tasks)):
+            rows = pts.rows[:, t]
+            # the key values a task shares (its device, say) show in the task's own panel
+            part = _join(
+                _part_head(space, t, rows, shared=False),
+                _metric_text(space, t, rows, set(), " · "),
+                "<br>",
+            )
+            text = text + "<br>" + part
+        return text
+    t = 0 if panel.task is None else panel.task
+    rows = pts.rows[:, 0]
+    rest = _metric_text(space, t, rows, {base_metric(panel.x), base_metric(panel.y)}, "<br>")
+    return _join(first + "<br>" + _part_head(space, t, rows) + "<br>" + axes, rest, "<br>")
+
+
+def _few(ids: list[str], most: int = 6) -> str:
+    """``d0, d2, d5``: the plan designs a part is in, the first few of them."""
+    more = f" (+{len(ids) - most} more)" if len(ids) > most else ""
+    return ", ".join(ids[:most]) + more
+
+
+def _limit_hover(label: str, text: str, hard: bool) -> str:
+    """Hover text of a limit line: the limit in words and what it means."""
+    name, _unit = name_and_unit(label)
+    what = "constraint: the shaded side is excluded" if hard else "anticipated budget"
+    return f"{name} {text}<br>{what}"

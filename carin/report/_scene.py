@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from carin.profiles import KEY_COLUMNS
-from carin.report._format import base_metric, fmt
+from carin.report._format import base_metric, name_and_unit, unit_of, with_unit
 from carin.report._labels import Obstacles
 from carin.report.plots import (
     Cloud,
@@ -260,11 +259,11 @@ def _panels(data: FrontData, x: str | None, y: str | None) -> tuple[list[Panel],
         n = len(labels)
         for px, py in pairs:
             i, j = labels.index(py), labels.index(px)
-            out.append(Panel(f"{py} vs {px}", px, py, None, i, j - 1))
+            out.append(Panel(f"{_name(py)} vs {_name(px)}", px, py, None, i, j - 1))
         nrows = ncols = n - 1
     else:
         px, py = pairs[0]
-        out.append(Panel(f"{app}: {py} vs {px}", px, py, None, 0, 0))
+        out.append(Panel(f"{app}: {_name(py)} vs {_name(px)}", px, py, None, 0, 0))
         nrows = ncols = 1
     if not space.single:
         px, py = base_metric(pairs[0][0]), base_metric(pairs[0][1])
@@ -285,6 +284,11 @@ def _panels(data: FrontData, x: str | None, y: str | None) -> tuple[list[Panel],
             for n, (title, t) in enumerate(tasks, start=1):
                 out.append(Panel(title, px, py, t, n // ncols, n % ncols))
     return out, nrows, ncols
+
+
+def _name(label: str) -> str:
+    """A metric label as people read it in a title: ``max(latency_ms)`` -> ``max latency``."""
+    return name_and_unit(label)[0]
 
 
 def _legend_cell(panels: list[Panel], nrows: int, ncols: int) -> tuple[int, int] | None:
@@ -476,21 +480,25 @@ def _encoding(points: list[Points], infeasible_coloured: bool) -> Encoding:
 def bounds(
     space: DesignSpace, label: str, task: int | None = None
 ) -> list[tuple[float, str, bool, str]]:
-    """``(value, text, is_constraint, op)`` of the limits on a metric: constraints, then budgets."""
+    """``(value, text, is_constraint, op)`` of the limits on a metric: constraints, then budgets.
+
+    The text is the limit with its unit (``<= 16 ms``, ``budget 50 MB``).
+    """
     out: list[tuple[float, str, bool, str]] = []
+    u = f" {unit_of(label)}" if unit_of(label) else ""
     if task is None:
         for c in space.constraints:
             if c.target.label(space.single) == label:
-                out.append((c.value, f"{c.op} {c.value:g}", True, c.op))
+                out.append((c.value, f"{c.op} {c.value:g}{u}", True, c.op))
         ant = space.spec.anticipate
         if label == space.latency_target.label(space.single):
-            out += [(v, f"budget {v:g}", False, "<=") for v in ant.latency_budget_ms]
+            out += [(v, f"budget {v:g}{u}", False, "<=") for v in ant.latency_budget_ms]
         if label == space.memory_target.label(space.single):
-            out += [(v, f"budget {v:g}", False, "<=") for v in ant.memory_budget_mb]
+            out += [(v, f"budget {v:g}{u}", False, "<=") for v in ant.memory_budget_mb]
     else:
         for c in space.tasks[task].constraints:
             if c.target.metric == base_metric(label):
-                out.append((c.value, f"{c.op} {c.value:g}", True, c.op))
+                out.append((c.value, f"{c.op} {c.value:g}{u}", True, c.op))
     return out
 
 
@@ -646,25 +654,24 @@ def maximised(space: DesignSpace, label: str) -> bool:
     return False
 
 
-def hover_parts(space: DesignSpace, index: np.ndarray) -> list[str]:
-    """Whole configuration per design as HTML text (keys and every metric of each part)."""
-    lines: list[np.ndarray] = []
-    metric_cols = list(space.table.metric_columns)
-    for t, task in enumerate(space.tasks):
-        sub = task.frame.iloc[index[:, t]]
-        keys = [c for c in KEY_COLUMNS if c in sub.columns]
-        text = np.full(len(sub), "" if space.single else f"<b>{task.name}</b>: ", dtype=object)
-        for c in keys:
-            col = _level_text(sub[c].to_numpy(dtype=object)).astype(str)
-            text = text + np.where(col == "", "", f"{c}=" + col.astype(object) + " ")
-        for m in metric_cols:
-            if m not in sub.columns:
-                continue
-            vals = sub[m].to_numpy(dtype=float)
-            shown = np.array([fmt(v) for v in vals], dtype=object)
-            text = text + np.where(np.isfinite(vals), f"<br>  {m}=" + shown, "")
-        lines.append(text)
-    return ["<br>".join(parts) for parts in zip(*lines, strict=True)]
+def zoom_note(scene: Scene) -> str:
+    """What a zoomed view shows, for the title."""
+    if scene.feasible:
+        return "; zoomed to the feasible region"
+    return "; zoomed to the nearest misses and limits"
+
+
+def axis_title(space: DesignSpace, panel: Panel, axis: str) -> str:
+    """Axis title: the metric with its unit, and which way is better for an objective."""
+    label = panel.x if axis == "x" else panel.y
+    title = with_unit(label)
+    if axis == "x" and panel.task is not None and base_metric(label) == "latency_ms":
+        title += " of the part alone"
+    for o in space.objectives:
+        target = o.target.label(space.single)
+        if target == label or (panel.task is not None and o.target.metric == base_metric(label)):
+            return title + (", higher is better" if o.maximise else ", lower is better")
+    return title
 
 
 def staircase(xy: np.ndarray, style: str) -> np.ndarray:

@@ -42,6 +42,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ import pandas as pd
 
 from carin.errors import CarinError
 from carin.profiles import KEY_COLUMNS
-from carin.report._format import condition_text, fmt
+from carin.report._format import condition_text, fmt, unit_of
 from carin.spec import Metric
 from carin.spec._model import DEFAULT_AGGREGATE
 
@@ -200,12 +201,16 @@ def miss_positions(
         pos = [lookups[t].get(key) for t, key in enumerate(parts)]
         if any(p is None for p in pos):
             continue
-        note = "; ".join(
-            f"{b['constraint'].split(' <= ')[0].split(' >= ')[0]} off by {fmt(b['by'])}"
-            for b in miss.get("broken", [])
-        )
+        note = "; ".join(_miss_note(b) for b in miss.get("broken", []))
         out.append((np.array(pos, dtype=np.int64), note))
     return tuple(out)
+
+
+def _miss_note(broken: dict[str, Any]) -> str:
+    """``accuracy off by 6.8 %``: a broken limit's metric and the gap, with its unit."""
+    metric = broken["constraint"].split(" <= ")[0].split(" >= ")[0]
+    unit = unit_of(metric.split(": ")[-1])
+    return f"{metric} off by {fmt(broken['by'])}" + (f" {unit}" if unit else "")
 
 
 def _rows_to_positions(space: DesignSpace, frame: pd.DataFrame, where: Path) -> np.ndarray:
@@ -627,6 +632,9 @@ def plot_front(
             default_width="100%",
             config={"responsive": True},
         )
+        # the browser tab and bookmarks name the plot, not the file
+        page = html_escape(str(fig.layout.title.text or "carin plot").split("<br>")[0])
+        html = html.replace("<head>", f"<head><title>{page}</title>", 1)
         _atomic_write(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
     return fig
 
