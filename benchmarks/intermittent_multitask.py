@@ -213,7 +213,7 @@ def speed(repeats: int) -> list[str]:
                     simulate(a, tr, d, period=t.period_s, deadline=t.deadline_s)
                 singles.append(time.process_time() - c0)
             single = float(np.median(singles))
-            for pol in ("fp", "edf", "edf-pause", "ia"):
+            for pol in ("fp", "edf", "edf-pause", "ia", "ia-yield"):
                 walls, cpus = [], []
                 for _ in range(repeats):
                     t0, c0 = time.perf_counter(), time.process_time()

@@ -422,3 +422,29 @@ def test_replay_counts_whole_jobs_at_once_as_one_by_one(monkeypatch) -> None:
         assert fast.jobs == slow.jobs > 100
         assert fast.latency_s == pytest.approx(slow.latency_s, rel=1e-9)
         assert fast.lost_j == pytest.approx(slow.lost_j, rel=1e-9, abs=1e-15)
+
+
+def test_volatile_state_of_every_atom_follows_the_jit_checkpoint_model() -> None:
+    d = Device.msp430fr5994()
+    model = load_layers(LENET)
+    c = model.costs(d)
+    eb, regs = d.element_bytes, d.jit_state_extra_bytes
+    small = c.out_elems * eb <= d.sram_fmap_bytes  # an R output that stays in SRAM
+    assert small.any() and (~small).any()
+    # a J atom's state is exactly its JIT checkpoint's
+    a = compile_plan("LLLJJJJ", c, d)
+    np.testing.assert_array_equal(a.state_bytes[a.jit], a.ckpt_bytes[a.jit])
+    # R: the input if it is in SRAM (not the model's input, nor after a spill), plus
+    # the output unless it spills to FRAM, plus the registers
+    a = compile_plan("R" * len(model), c, d)
+    in_sram = np.concatenate([[False], small[:-1]])
+    want = np.where(in_sram, c.in_elems, 0) * eb + np.where(small, c.out_elems, 0) * eb + regs
+    np.testing.assert_allclose(a.state_bytes, want)
+    # L: the output is built in SRAM and written at the end; every input is in FRAM
+    a = compile_plan("L" * len(model), c, d)
+    np.testing.assert_allclose(a.state_bytes, c.out_elems * eb + regs)
+    # T: a tile holds its share of the output, its input is re-read from FRAM
+    a = compile_plan("T" * len(model), c, d)
+    for k in range(len(model)):
+        tiles = np.count_nonzero(a.layer == k)
+        np.testing.assert_allclose(a.state_bytes[a.layer == k], c.out_elems[k] / tiles * eb + regs)

@@ -199,6 +199,9 @@ def test_no_simulated_configuration_beats_the_bound(trace) -> None:
     configs = [Config(tuple(c * len(t.model) for t in ts.tasks), "edf") for c in "TD"]
     configs += [Config(tuple(next(iter(c)) for c in cands), "ia")]
     configs += [Config(tuple(list(c)[-1] for c in cands), pol) for pol in ("edf-pause", "ia", "fp")]
+    # yielding: long segments, so that paused jobs yield (saves and restores cost extra)
+    long_segments = ("DD", "RRRRRRR", "LLLLLLLLDDR")
+    configs += [Config(long_segments, pol) for pol in ("edf-yield", "ia-yield")]
     best = 0
     for cfg in configs:
         res = ev.run(cfg)

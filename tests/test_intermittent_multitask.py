@@ -42,7 +42,7 @@ from carin.intermittent.policies import (
     TaskView,
     make_policy,
 )
-from carin.intermittent.simulator import SimError, simulate
+from carin.intermittent.simulator import _FAIL, SimError, simulate
 from carin.intermittent.sources import constant, markov_onoff, parse_source, square_wave
 from carin.intermittent.tasks import Task, TaskSetError, load_taskset
 from carin.intermittent.traces import TraceError
@@ -514,10 +514,21 @@ def _hub_run(tr: Trace, policy: str, plans: list[str]):
 
 
 @needs_data
-@pytest.mark.parametrize("policy", ["fp", "edf", "edf-pause", "ia"])
-def test_no_job_runs_past_its_deadline_and_preemption_loses_no_committed_work(policy) -> None:
+@pytest.mark.parametrize(
+    ("policy", "plans"),
+    [
+        ("fp", ["TJ", "TTTLJJJ", "T" * 11]),
+        ("edf", ["TJ", "TTTLJJJ", "T" * 11]),
+        ("edf-pause", ["TJ", "TTTLJJJ", "T" * 11]),
+        ("ia", ["TJ", "TTTLJJJ", "T" * 11]),
+        ("edf-yield", ["DD", "RRRRRRR", "T" * 11]),
+        ("ia-yield", ["DD", "RRRRRRR", "T" * 11]),
+    ],
+)
+def test_no_job_runs_past_its_deadline_and_preemption_loses_no_committed_work(
+    policy, plans
+) -> None:
     tr = load_trace(ENERGY / "rf-react" / "rf-cart.trace")
-    plans = ["TJ", "TTTLJJJ", "T" * 11]
     ts, progs, res, log = _hub_run(tr, policy, plans)
     deadline = {
         (k, n): t.offset_s + n * t.period_s + t.deadline_s
@@ -558,13 +569,16 @@ def test_no_job_runs_past_its_deadline_and_preemption_loses_no_committed_work(po
         # a run that paused between commit points keeps the device: the next run, of
         # any job, is the same job's, from where it paused
         order = sorted(log, key=lambda s: s.t0)
-        held = 0
+        held = yielded = 0
         for s, nxt in zip(order, order[1:], strict=False):
             prog = progs[s.task]
             k = prog.atom_at(s.tau1)
             at_commit = any(
                 abs(prog.ct[i] - s.tau1) < 1e-12 and prog.commit_at[i] for i in (k, k + 1)
             )
+            if s.yielded:  # it saved its state and let another job run
+                yielded += 1
+                continue
             if s.failed or s.lost or at_commit or s.tau1 >= prog.total_t - 1e-12:
                 continue
             if by_job[(s.task, s.seq)][-1] is s:
@@ -572,6 +586,7 @@ def test_no_job_runs_past_its_deadline_and_preemption_loses_no_committed_work(po
             assert (nxt.task, nxt.seq) == (s.task, s.seq) and nxt.tau0 == s.tau1
             held += 1
         assert held > 0
+        assert (yielded > 0) == make_policy(policy).yields
     # a JIT checkpoint belongs to one job: the next run after it is that job's
     order = sorted(log, key=lambda s: s.t0)
     for i, s in enumerate(order[:-1]):
@@ -731,10 +746,10 @@ def test_joint_search_is_never_below_its_baselines_and_tries_dp_plans() -> None:
     for c in [*jr.baseline.values(), *jr.per_policy.values()]:
         assert best >= score(ev.run(c))
         assert mean[jr.best] >= mean[c]  # the choice: not below a baseline on average
-    assert {c.policy for c in ev.results} == {"fp", "edf", "ia", "edf-pause"}
+    assert {c.policy for c in ev.results} == {"fp", "edf", "ia", "edf-pause", "ia-yield"}
     # the cross-check: every descent's plans under every policy
     for c in jr.per_policy.values():
-        for pol in ("fp", "edf", "ia", "edf-pause"):
+        for pol in ("fp", "edf", "ia", "edf-pause", "ia-yield"):
             assert Config(c.plans, pol) in ev.results
     assert jr.baseline["edf"].policy == "edf" and jr.baseline["fp"].policy == "fp"
     # every baseline plan is uniform; carin's candidates include schedule-derived DP plans
@@ -1069,3 +1084,152 @@ def test_robust_choice_prefers_the_better_mean_to_the_better_fit() -> None:
     assert none[1] == -1e18
     assert robust_choice({b: [(8.0, -2.0), (8.0, -2.0)], a: [(16.0, -1.0), none]}) == a
     assert robust_choice({a: [none, none], b: [(0.0, -5.0), (0.0, -5.0)]}) == b
+
+
+# -- pause and yield ---------------------------------------------------------------------
+
+#: No reboot cost and no sleep draw, so that a schedule can be computed by hand.
+YDEV = dataclasses.replace(DEV, reboot_j=0.0, reboot_s=0.0, sleep_w=0.0)
+
+
+def _yield_case(policy: str, *, state_bytes: float = 200.0, trace: Trace | None = None):
+    """A long job A (one 2 mJ atom at 5 mW, no commit inside) released at 0 and a short
+    job B (50 uJ in 10 ms) released at 0.3 s, due 0.8 s later; 1 mW constant."""
+    a = dataclasses.replace(_atoms([2e-3], [0.4]), state_bytes=np.array([state_bytes]))
+    b = _atoms([50e-6], [0.01])
+    ta = Task(name="a", model=load_layers(KWS), period_s=5.0, deadline_s=5.0, priority=2)
+    tb = Task(
+        name="b", model=load_layers(KWS), period_s=5.0, deadline_s=0.8, priority=1, offset_s=0.3
+    )
+    tr = trace if trace is not None else constant(1e-3, 5.0)
+    sim = MultiSimulator(trace=tr, device=YDEV, switch_j=0.0, switch_s=0.0)
+    sim.stretches = []
+    sim.log = []
+    res = sim.run([ta, tb], [([a, b], make_policy(policy))])
+    return res, sim
+
+
+def test_yield_lets_a_short_deadline_job_meet_it_hand_computed() -> None:
+    p, pa = 1e-3, 5e-3  # harvest; A's draw
+    e_full, e_max = YDEV.cycle_energy_j, YDEV.max_energy_j
+    floor, refill = 0.02 * e_max, 0.9 * e_max
+    save_j, save_s = YDEV.dma_write(100)  # 200 B of volatile state, 2-byte elements
+    load_j, _load_s = YDEV.dma_read(100)
+    # without yield A keeps the device through its pauses until it completes (at about
+    # 2 s: 2 mJ at 1 mW), so B misses its deadline at 1.1 s
+    for policy in ("edf-pause", "ia"):
+        res, _ = _yield_case(policy)
+        assert res.status.tolist() == [DONE, MISSED]
+    assert _yield_case("ia-yield")[0].status.tolist() == [DONE, DONE]
+    # with yield, by hand: charge to v_on; A runs down to the pause level and sleeps;
+    # B's release at 0.3 s ends the sleep, A runs down to the pause level again, and
+    # there, B being due first, yields: its 200 B are saved (the level is above the
+    # save's energy); B pauses at once (below the pause level) and sleeps to the refill
+    # level, then runs its 10 ms
+    t = e_full / p
+    t += (e_full - floor) / (pa - p)
+    e = floor + (0.3 - t) * p
+    t = 0.3 + (e - floor) / (pa - p)
+    t += save_s
+    e = floor - save_j + p * save_s
+    t += (refill - e) / p
+    t_b = t + 0.01
+    res, sim = _yield_case("edf-yield")
+    assert res.status.tolist() == [DONE, DONE]
+    assert res.latency_s[1] == pytest.approx(t_b - 0.3, rel=1e-9)
+    assert res.preemptions.tolist() == [1, 0]
+    assert not any(k == 1 for k, _a, _b in sim.log)  # no power failure
+    # A pays exactly its work, one save and one restore; it writes the state once
+    assert res.energy_j[0] == pytest.approx(2e-3 + save_j + load_j, rel=1e-12)
+    assert res.nvm_bytes[0] == pytest.approx(200.0)
+    assert res.energy_j[1] == pytest.approx(50e-6, rel=1e-12)
+    # A resumes exactly where it yielded
+    runs = [s for s in sim.stretches if s.task == 0]
+    k = next(i for i, s in enumerate(runs) if s.yielded)
+    assert runs[k + 1].tau0 == runs[k].tau1 > 0
+
+
+def test_yield_without_another_job_changes_nothing() -> None:
+    # one task: nothing to yield to, so edf-yield is edf-pause and ia-yield is ia
+    # without its segment test
+    tr = markov_onoff(3e-3, 2.0, 3.0, 200.0, seed=4)
+    model = load_layers(LENET)
+    atoms = compile_plan("RRRRRRR", model.costs(DEV), DEV)
+    task = Task(name="x", model=model, period_s=4.0, deadline_s=4.0, priority=1)
+    pairs = [
+        (make_policy("edf-pause"), make_policy("edf-yield")),
+        (IntermittenceAware(segment_test=False), make_policy("ia-yield")),
+    ]
+    for a, b in pairs:
+        assert b.yields and not a.yields
+        one = MultiSimulator(trace=tr, device=DEV).run([task], [([atoms], a)])
+        two = MultiSimulator(trace=tr, device=DEV).run([task], [([atoms], b)])
+        assert one.succeeded > 0
+        for f in ("status", "latency_s", "energy_j", "nvm_bytes", "cycles", "preemptions"):
+            np.testing.assert_array_equal(getattr(one, f), getattr(two, f))
+
+
+def _on_off(on_s: float, off_s: float, total_s: float, high_w: float = 1e-3) -> Trace:
+    """``high_w`` until ``on_s``, nothing until ``off_s``, then ``high_w`` again."""
+    dt = 0.001
+    t = np.arange(int(round(total_s / dt))) * dt
+    pw = np.where((t >= on_s) & (t < off_s), 0.0, high_w)
+    return Trace(name="on-off", power_w=pw, dt=dt)
+
+
+def _fail_case(policy: str, state_bytes: float, off_at: float):
+    """:func:`_yield_case` with a sleep draw, and no harvest from ``off_at`` to 0.6 s."""
+    dev = dataclasses.replace(YDEV, sleep_w=2e-4)  # the capacitor drains with no harvest
+    a = dataclasses.replace(_atoms([2e-3], [0.4]), state_bytes=np.array([state_bytes]))
+    b = _atoms([50e-6], [0.01])
+    ta = Task(name="a", model=load_layers(KWS), period_s=8.0, deadline_s=8.0, priority=2)
+    tb = Task(
+        name="b", model=load_layers(KWS), period_s=8.0, deadline_s=3.0, priority=1, offset_s=0.3
+    )
+    tr = _on_off(off_at, 0.6, 8.0)
+    sim = MultiSimulator(trace=tr, device=dev, switch_j=0.0, switch_s=0.0)
+    sim.stretches = []
+    sim.log = []
+    return sim.run([ta, tb], [([a, b], make_policy(policy))]), sim, dev
+
+
+def test_a_power_failure_after_the_save_loses_nothing() -> None:
+    # the harvest stops just after the yield (B sleeps for its refill) and comes back
+    # after the capacitor has drained: A's saved state survives the power failure
+    lost, _, _ = _fail_case("edf-pause", 200.0, 0.36)
+    assert lost.cycles[0] == 1  # without the save, A's state is lost in the same failure
+    res, sim, dev = _fail_case("edf-yield", 200.0, 0.36)
+    assert any(k == 1 for k, _a, _b in sim.log)  # the power failed
+    runs = [s for s in sim.stretches if s.task == 0]
+    k = next(i for i, s in enumerate(runs) if s.yielded)
+    fail = next(b0 for kind, _a0, b0 in sim.log if kind == 1)
+    assert runs[k].t1 < fail < runs[k + 1].t0
+    assert runs[k + 1].tau0 == runs[k].tau1 > 0 and not runs[k].lost
+    assert res.status.tolist() == [DONE, DONE]
+    assert res.cycles[0] == 0  # the failure cost A nothing
+    save_j, _ = dev.dma_write(100)
+    load_j, _ = dev.dma_read(100)
+    assert res.energy_j[0] == pytest.approx(2e-3 + save_j + load_j, rel=1e-12)
+
+
+def test_a_save_that_lacks_energy_falls_back_to_the_last_commit(monkeypatch) -> None:
+    # 8 kB of state: the save (about 108 uJ) needs more than the pause level holds, and
+    # the harvest stops as A pauses: the power fails before the save, A loses its
+    # volatile state and starts over from its last commit (its start)
+    saves = []
+    real = MultiSimulator._yield
+
+    def spy(self, job, t, e):
+        out = real(self, job, t, e)
+        saves.append(out[0])
+        return out
+
+    monkeypatch.setattr(MultiSimulator, "_yield", spy)
+    res, sim, dev = _fail_case("edf-yield", 8000.0, 0.33)
+    assert dev.dma_write(4000)[0] > 0.02 * dev.max_energy_j
+    assert saves == [_FAIL]  # the yield was tried, and the power failed before the save
+    runs = [s for s in sim.stretches if s.task == 0]
+    assert not any(s.yielded for s in runs)
+    k = next(i for i, s in enumerate(runs) if s.lost)
+    assert runs[k].tau1 > 0 and runs[k + 1].tau0 == 0.0
+    assert res.cycles[0] == 1 and res.nvm_bytes[0] == 0.0

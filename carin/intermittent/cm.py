@@ -35,6 +35,24 @@ energy, time and FRAM bytes written, a flag saying whether the atom ends with a 
 restore costs. The simulator executes atoms; the analytical model and the CM search cost
 the same atoms, so all three agree on what a plan does.
 
+Every atom also carries the size of its **volatile state** (``state_bytes``): what a
+just-in-time save in the middle of it must write to FRAM so that the work can continue
+after the SRAM is lost or reused. It follows the ``J`` checkpoint's model, per atom: the
+layer's input when it is in SRAM (not when it was read from FRAM), the output being
+built in SRAM, and the registers and bookkeeping (``jit_state_extra_bytes``):
+
+* ``R``: input (if volatile) + output; an output spilled to FRAM is not volatile;
+* ``L``, ``J``: input (if volatile) + output (written at the layer's end); for ``J`` it
+  is exactly the JIT checkpoint's state;
+* ``T``: the persisting atom holds the input; a tile holds its own share of the output
+  (its input is re-read from FRAM);
+* ``D``: input (if volatile) + the layer's whole output -- an upper bound, a slice's
+  tile buffers are smaller.
+
+Saving costs a DMA write of that state and restoring a DMA read, like ``J``. The
+multi-task simulator uses it to let a paused job yield the device between its commits
+(:mod:`~carin.intermittent.multitask`).
+
 A layer whose input is in FRAM (the model input, a committed or spilled output) reads it
 by DMA; an input still in SRAM is free. The model's input sample is in FRAM.
 """
@@ -84,6 +102,8 @@ class Atoms:
         ckpt_bytes: FRAM bytes a JIT checkpoint writes.
         restore_j, restore_s: Restore cost after a reboot that follows a JIT failure.
         layer: Layer index of each atom.
+        state_bytes: Volatile state (bytes) a save in the middle of each atom writes
+            (module docstring); ``None``: unknown, such atoms are never saved.
     """
 
     energy_j: np.ndarray
@@ -97,6 +117,7 @@ class Atoms:
     restore_j: np.ndarray
     restore_s: np.ndarray
     layer: np.ndarray
+    state_bytes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.energy_j.size)
@@ -153,12 +174,13 @@ class _Builder:
         nvm: float = 0.0,
         commit: bool = False,
         jit: tuple[float, float, float, float, float] | None = None,
+        state: float = 0.0,
     ) -> None:
         ck = jit or (0.0, 0.0, 0.0, 0.0, 0.0)
-        self.rows.append((e, d, nvm, float(commit), float(jit is not None), *ck, layer))
+        self.rows.append((e, d, nvm, float(commit), float(jit is not None), *ck, layer, state))
 
     def build(self) -> Atoms:
-        a = np.array(self.rows, dtype=float).reshape(-1, 11)
+        a = np.array(self.rows, dtype=float).reshape(-1, 12)
         return Atoms(
             energy_j=a[:, 0],
             time_s=a[:, 1],
@@ -171,7 +193,19 @@ class _Builder:
             restore_j=a[:, 8],
             restore_s=a[:, 9],
             layer=a[:, 10].astype(int),
+            state_bytes=a[:, 11],
         )
+
+
+def _write_output(
+    b: _Builder, device: Device, i: int, e: float, d: float, n_out: float, live: float
+) -> None:
+    """An atom computing layer ``i`` (``e``, ``d``) that writes its output and a commit
+    marker to FRAM at its end (``live``: the rest of its volatile state, in elements)."""
+    we, wd = device.dma_write(n_out + 1, 2)
+    eb = device.element_bytes
+    nvm = (n_out + 1) * eb
+    b.add(i, e + we, d + wd, nvm=nvm, commit=True, state=(live + n_out) * eb)
 
 
 def compile_layers(
@@ -197,27 +231,29 @@ def compile_layers(
     eb = float(device.element_bytes)
     in_fram = input_in_fram
     n = len(plan)
+    regs = device.jit_state_extra_bytes / eb  # registers and bookkeeping, in elements
     for k, code in enumerate(plan):
         i = start + k
         e, d = float(costs.energy_j[i]), float(costs.time_s[i])
         n_in, n_out = float(costs.in_elems[i]), float(costs.out_elems[i])
         read_e, read_d = device.dma_read(n_in) if in_fram else (0.0, 0.0)
+        # volatile state of a save in the middle of the layer (module docstring)
+        live = (0.0 if in_fram else n_in) + regs
         if code == "R":
             if n_out * eb <= device.sram_fmap_bytes:
-                b.add(i, e + read_e, d + read_d)
+                b.add(i, e + read_e, d + read_d, state=(live + n_out) * eb)
                 in_fram = False
             else:
                 we, wd = device.dma_write(n_out)
-                b.add(i, e + read_e + we, d + read_d + wd, nvm=n_out * eb)
+                b.add(i, e + read_e + we, d + read_d + wd, nvm=n_out * eb, state=live * eb)
                 in_fram = True
         elif code == "L":
-            we, wd = device.dma_write(n_out + 1, 2)
-            b.add(i, e + read_e + we, d + read_d + wd, nvm=(n_out + 1) * eb, commit=True)
+            _write_output(b, device, i, e + read_e, d + read_d, n_out, live)
             in_fram = True
         elif code == "T":
             if not in_fram:
                 we, wd = device.dma_write(n_in)
-                b.add(i, we, wd, nvm=n_in * eb, commit=True)
+                b.add(i, we, wd, nvm=n_in * eb, commit=True, state=live * eb)
             r_e, r_d = device.dma_read(n_in)
             w_e, w_d = device.dma_write(n_out)
             whole = e + r_e + w_e
@@ -233,10 +269,17 @@ def compile_layers(
                 + device.dma_write(n_out / tiles + 1, 2)[1]
             )
             for _ in range(tiles):
-                b.add(i, te, td, nvm=(n_out / tiles + 1) * eb, commit=True)
+                b.add(
+                    i,
+                    te,
+                    td,
+                    nvm=(n_out / tiles + 1) * eb,
+                    commit=True,
+                    state=(n_out / tiles + regs) * eb,
+                )
             in_fram = True
         elif code == "J":
-            state = (0.0 if in_fram else n_in) + n_out + device.jit_state_extra_bytes / eb
+            state = live + n_out
             ck_e, ck_d = device.dma_write(state)
             rs_e, rs_d = device.dma_read(state)
             if ck_e >= device.cycle_energy_j:
@@ -254,6 +297,7 @@ def compile_layers(
                 nvm=(n_out + 1) * eb,
                 commit=True,
                 jit=(ck_e, ck_d, state * eb, rs_e, rs_d),
+                state=state * eb,
             )
             in_fram = True
         elif code == "D":
@@ -262,12 +306,11 @@ def compile_layers(
             if not first:
                 read_e, read_d = 0.0, 0.0
             if last:
-                we, wd = device.dma_write(n_out + 1, 2)
-                b.add(i, e + read_e + we, d + read_d + wd, nvm=(n_out + 1) * eb, commit=True)
+                _write_output(b, device, i, e + read_e, d + read_d, n_out, live)
                 in_fram = True
             else:
                 f = 1.0 + device.df_recompute
-                b.add(i, e * f + read_e, d * f + read_d)
+                b.add(i, e * f + read_e, d * f + read_d, state=(live + n_out) * eb)
                 in_fram = False
         else:  # pragma: no cover - validated before
             raise CMError(f"unknown CM code {code!r}")

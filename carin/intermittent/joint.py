@@ -25,8 +25,11 @@ the lower mean latency) and proceeds in five steps:
    change when the simulated score improves; repeat until no change (at most
    ``rounds`` passes).
 4. **Cross-check** -- the plans each descent ended with are simulated under every
-   policy (those searched and ``cross``, by default ``edf-pause``, also searched). The
-   best configuration simulated in any step is :attr:`JointResult.fitted`.
+   policy (those searched and ``cross``; by default ``cross`` holds ``edf-pause``, also
+   searched, and ``ia-yield``, only cross-checked: on the 8 benchmark configurations
+   where yielding matters most, a descent of its own chose configurations that scored
+   the same on the second halves, for one more descent). The best configuration
+   simulated in any step is :attr:`JointResult.fitted`.
 5. **Choice among finalists on resamples** -- many configurations tie or nearly tie on
    the trace (different plans of a task that never runs out of energy), and which of
    them is best is partly the luck of that trace. The ``finalists_k`` best (6), the
@@ -441,7 +444,7 @@ def joint_search(
     baselines: Sequence[str] = ("fp", "edf"),
     rounds: int = 2,
     bands_mw: Sequence[float] = BANDS_MW,
-    cross: Sequence[str] = ("edf-pause",),
+    cross: Sequence[str] = ("edf-pause", "ia-yield"),
     finalists_k: int = 6,
     resamples: int = 4,
     block_mult: float = 1.5,

@@ -30,6 +30,21 @@ queue:
   it continues to its next commit before the policy decides again. If the harvest does
   not cover the sleep and the power fails during it, the job resumes from its last
   commit, as after any power failure (its JIT protection is not used then).
+* **Yielding** (when the policy :attr:`~carin.intermittent.policies.Policy.yields`):
+  at a pause between commit points -- when the job pauses, and again each time a
+  release ends its sleep -- :meth:`~carin.intermittent.policies.Policy.yield_to` may
+  name another ready job. The paused job then saves its volatile state just in time:
+  the state of its current atom (:attr:`~carin.intermittent.cm.Atoms.state_bytes`: the
+  layer's input if in SRAM, the output being built, the registers -- what a ``J``
+  checkpoint of that atom writes), written by one DMA write (energy, time and FRAM
+  bytes charged to the job); if the capacitor holds less than that, the device first
+  sleeps (on) until it does. The job keeps a restore, a DMA read of the same state,
+  paid when it runs again; it then continues exactly where it stopped. After the save
+  the policy decides again. A power failure after the save loses nothing; one before
+  it completes sends the job back to its last commit. FRAM has **one yield buffer per
+  task**: a job yields only while no other job of its task holds it, and only if the
+  save fits in a capacitor at ``v_max``. The JIT buffer is separate. A yielded job
+  counts as preempted.
 
 Per job it records the outcome (done, missed or abandoned), latency, energy, FRAM bytes,
 power failures and preemptions (:class:`TaskSetResults`).
@@ -91,6 +106,8 @@ class Stretch(NamedTuple):
         tau0, tau1: Position in the job's program at start and end.
         lost: It ended in a pause between commit points and the power failed during
             the pause's sleep, so the job resumes from its last commit.
+        yielded: It ended in a pause between commit points and the job yielded: its
+            volatile state was saved, and it resumes where it stopped (after a restore).
     """
 
     task: int
@@ -103,6 +120,7 @@ class Stretch(NamedTuple):
     tau0: float
     tau1: float
     lost: bool = False
+    yielded: bool = False
 
 
 class TaskProgram(_Program):
@@ -132,6 +150,8 @@ class TaskProgram(_Program):
         self.seg_jit = jit.tolist()
         self.seg_max_plain = np.maximum.accumulate(plain[::-1])[::-1].tolist() if plain.size else []
         self.total_e = self.ce[-1]
+        sb = atoms.state_bytes
+        self.state_b = (np.full(n, math.inf) if sb is None else np.asarray(sb, float)).tolist()
 
 
 class Job:
@@ -155,6 +175,7 @@ class Job:
         "config",
         "power_w",
         "pause",
+        "yielded",
     )
 
     def __init__(
@@ -186,6 +207,7 @@ class Job:
         self.config = config
         self.power_w = power_w
         self.pause: tuple[float, float] = (0.0, 0.0)
+        self.yielded = False  # its volatile state is in its task's yield buffer
 
     def _seg(self) -> int:
         return self.prog.seg_of[self.prog.atom_at(self.tau)] if self.prog.n else 0
@@ -214,6 +236,11 @@ class Job:
     def next_jit(self) -> bool:
         """Whether that segment keeps its progress on a power failure."""
         return bool(self.prog.seg_jit[self._seg()]) if self.prog.seg_jit else False
+
+    @property
+    def state_bytes(self) -> float:
+        """Volatile state a save at the job's position writes (``inf``: not known)."""
+        return self.prog.state_b[self.prog.atom_at(self.tau)] if self.prog.n else 0.0
 
     @property
     def max_plain_j(self) -> float:
@@ -465,6 +492,33 @@ class MultiSimulator(Simulator):
 
         nr = min(nxt)
 
+        def device_state(t: float, e: float) -> DeviceState:
+            nonlocal views
+            if views is None:
+                views = tuple(
+                    TaskView(
+                        period_s=tk.period_s,
+                        deadline_s=tk.deadline_s,
+                        next_release_s=nxt[k],
+                        job_j=progs[cfg][k].total_e,
+                        job_s=progs[cfg][k].total_t,
+                        weight=tk.weight,
+                        priority=tk.priority,
+                    )
+                    for k, tk in enumerate(tasks)
+                )
+            return DeviceState(
+                now_s=t,
+                energy_j=e,
+                full_j=self.e_full,
+                max_j=self.e_max,
+                device=dev,
+                harvest=lambda w, t=t: self.harvest_w(t, w),
+                harvested=self.harvest,
+                tasks=views,
+                end_s=end,
+            )
+
         def p_now(r: float) -> float:
             return (self.harvest(r) - self.harvest(max(0.0, r - 1.0))) / max(min(r, 1.0), self.dt)
 
@@ -551,31 +605,7 @@ class MultiSimulator(Simulator):
                 if cached is not None and cached[0] == version and not policy.uses_energy:
                     job = cached[1]
                 else:
-                    if views is None:
-                        views = tuple(
-                            TaskView(
-                                period_s=tk.period_s,
-                                deadline_s=tk.deadline_s,
-                                next_release_s=nxt[k],
-                                job_j=progs[cfg][k].total_e,
-                                job_s=progs[cfg][k].total_t,
-                                weight=tk.weight,
-                                priority=tk.priority,
-                            )
-                            for k, tk in enumerate(tasks)
-                        )
-                    state = DeviceState(
-                        now_s=t,
-                        energy_j=e,
-                        full_j=self.e_full,
-                        max_j=self.e_max,
-                        device=dev,
-                        harvest=lambda w, t=t: self.harvest_w(t, w),
-                        harvested=self.harvest,
-                        tasks=views,
-                        end_s=end,
-                    )
-                    dec: Decision = policy.pick(ready, state)
+                    dec: Decision = policy.pick(ready, device_state(t, e))
                     job = ready[dec.run] if dec.run is not None else None
                     if job is not None:
                         if dec.pause_j > 0 and not dec.refill_j > dec.pause_j:
@@ -626,6 +656,27 @@ class MultiSimulator(Simulator):
                 k = bisect_right(prog.ct, job.tau) - 1
                 at_commit = k <= prog.n and abs(prog.ct[min(k, prog.n)] - job.tau) < 1e-12
                 at_commit = at_commit and prog.commit_at[min(k, prog.n)]
+                at_commit = at_commit or job.yielded  # its state is in FRAM already
+                if (
+                    not at_commit
+                    and policy.yields
+                    and len(ready) > 1
+                    and not any(j.yielded and j.task == job.task for j in ready)
+                    and self._save_cost(job)[0] < self.e_max * (1.0 - 1e-6)
+                    and policy.yield_to(ready, ready.index(job), device_state(t, e)) is not None
+                ):
+                    res, on, t, e = self._yield(job, t, e)
+                    if res == _DONE:  # saved: the policy decides again
+                        running, held, cached = job, None, None
+                        if log_stretch and self.stretches:
+                            self.stretches[-1] = self.stretches[-1]._replace(yielded=True)
+                        continue
+                    if res == _FAIL:
+                        self._log(1, self._t_on, t)
+                        e = 0.0
+                        self._lose_volatile(job)
+                    held = running = None
+                    continue
                 # after the refill it continues unless the ready jobs changed meanwhile
                 # (then, at a commit point, the policy decides again)
                 held, held_commit, held_version = job, at_commit, version
@@ -636,10 +687,7 @@ class MultiSimulator(Simulator):
                     self._log(1, self._t_on, t)
                     e = 0.0
                     if not held_commit:
-                        job.tau = prog.resume[prog.atom_at(job.tau)]
-                        job.cycles += 1
-                        if log_stretch and self.stretches:
-                            self.stretches[-1] = self.stretches[-1]._replace(lost=True)
+                        self._lose_volatile(job)
                     held = running = None
                 continue
             if res == _DONE:
@@ -647,7 +695,7 @@ class MultiSimulator(Simulator):
             elif res == _MISS:
                 finish(job, MISSED, job.deadline_s)
             elif res == _FAIL:
-                if job.restore is not None:
+                if job.restore is not None and not job.yielded:
                     jit_job = job
                 running = None
                 self._log(1, self._t_on, t)
@@ -691,6 +739,50 @@ class MultiSimulator(Simulator):
             e = 0.0
         return st, t, e
 
+    def _lose_volatile(self, job: Job) -> None:
+        """The power failed while ``job`` held volatile state (paused between commit
+        points): it goes back to its last commit, and its last run is marked lost."""
+        job.tau = job.prog.resume[job.prog.atom_at(job.tau)]
+        job.cycles += 1
+        if self.stretches:
+            self.stretches[-1] = self.stretches[-1]._replace(lost=True)
+
+    def _save_cost(self, job: Job) -> tuple[float, float, float, float]:
+        """``(save_j, save_s, restore_j, restore_s)``: a DMA write and a DMA read of the
+        job's volatile state at its position (as a ``J`` checkpoint's)."""
+        n = job.state_bytes / self.device.element_bytes
+        return (*self.device.dma_write(n), *self.device.dma_read(n))
+
+    def _yield(self, job: Job, t: float, e: float) -> tuple[int, bool, float, float]:
+        """Save the volatile state of ``job``, paused between its commit points.
+
+        The device sleeps (on) until the capacitor holds the save's energy (a DMA write
+        of :attr:`Job.state_bytes`), then writes it, charged to the job; the job then
+        holds a restore (a DMA read of the same state) for when it runs again. Returns
+        ``(status, on, t, e)``: ``_DONE`` saved; ``_FAIL`` the power failed before or
+        during the save (the caller sends the job back to its last commit); ``_MISS``
+        the job's deadline came first (nothing saved).
+        """
+        save_j, save_s, load_j, load_s = self._save_cost(job)
+        limit = min(job.deadline_s, self.end)
+        if e < save_j:
+            on, t, e = self._sleep_to(t, e, save_j * (1.0 + 1e-9), limit)
+            if not on:
+                return _FAIL, False, t, 0.0
+            if t >= limit:
+                return _MISS, True, t, e
+        save = _Schedule.single(max(save_s, 1e-12), save_j)
+        st, t, e, pos = self._exec(save, 0.0, t, e, limit)
+        job.energy += save.energy_at(pos)
+        if st == _FAIL:
+            return _FAIL, False, t, 0.0
+        if st != _DONE:
+            return _MISS, True, t, e
+        job.nvm += job.state_bytes
+        job.yielded = True
+        job.restore = _Schedule.single(max(load_s, 1e-12), load_j)
+        return _DONE, True, t, e
+
     def _step(
         self, job: Job, t: float, e: float, stop_at: float, log_stretch: bool
     ) -> tuple[int, float, float]:
@@ -700,6 +792,8 @@ class MultiSimulator(Simulator):
         limit = min(job.deadline_s, self.end)
         floor = job.pause[0]
         t_begin, e_begin, lvl_begin = t, job.energy, e
+        if job.yielded and floor > 0 and e <= floor:
+            return _PAUSE, t, e  # before its restore: the state stays in FRAM
         if job.restore is not None:
             rs = job.restore
             st, t1, e1, pos = self._exec(rs, 0.0, t, e, limit)
@@ -714,6 +808,7 @@ class MultiSimulator(Simulator):
             if st != _DONE:
                 return _MISS, t, e
             job.restore = None
+            job.yielded = False
         tau = job.tau
         tau_begin = tau
         if floor > 0 and e <= floor:

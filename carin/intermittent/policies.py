@@ -14,11 +14,12 @@ count the work still to come.
 
 * :class:`FixedPriority` -- the ready job of the most urgent task (``priority`` 1 first).
 * :class:`EDF` -- the ready job with the earliest absolute deadline (``edf-pause``: the
-  same, pausing instead of browning out, see :attr:`Decision.pause_j`).
+  same, pausing instead of browning out, see :attr:`Decision.pause_j`; ``edf-yield``:
+  pausing, and a job paused between its commits yields, see :meth:`Policy.yield_to`).
 * :class:`IntermittenceAware` -- uses the live-time / shutdown-time estimates (the work
   budget of a power cycle and the recharge time of
   :mod:`~carin.intermittent.analytical`, in scalar form) and the energy in the
-  capacitor; see its docstring.
+  capacitor; see its docstring (``ia-yield``: the same, and a paused job yields).
 
 New policies subclass :class:`Policy` and implement :meth:`Policy.pick`.
 """
@@ -28,7 +29,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from carin.errors import CarinError
@@ -170,22 +171,42 @@ class Policy(ABC):
     """The scheduling-policy interface.
 
     Attributes:
-        name: Short name (``fp``, ``edf``, ``edf-pause``, ``ia``), used in profile rows.
+        name: Short name (``fp``, ``edf``, ``edf-pause``, ``edf-yield``, ``ia``,
+            ``ia-yield``), used in profile rows.
         uses_energy: Whether :meth:`pick` depends on the device state; when False the
             simulator reuses a decision until the set of ready jobs changes.
         pause: Pause level as a fraction of the energy at ``v_max`` (0: never pause;
             see :attr:`Decision.pause_j`).
         refill: Level a paused job sleeps for, as a fraction of the energy at ``v_max``.
+        yields: Whether a job paused between its commit points may yield the device
+            (:meth:`yield_to`).
     """
 
     name: str = ""
     uses_energy: bool = False
     pause: float = 0.0
     refill: float = 0.9
+    yields: bool = False
 
     @abstractmethod
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:
         """Choose among the ready jobs (never empty)."""
+
+    def yield_to(self, jobs: Sequence[JobView], paused: int, state: DeviceState) -> int | None:
+        """At a pause of ``jobs[paused]`` between its commit points: the job to yield to.
+
+        Without yielding the paused job keeps the device until its next commit (its
+        volatile state is in SRAM). A policy that :attr:`yields` answers with the job
+        it would run once the paused job's refill is done (:meth:`pick` with the
+        capacitor at the refill level); when that is another job, the simulator saves
+        the paused job's volatile state to FRAM (see
+        :mod:`~carin.intermittent.multitask`) and decides again. None: no yield.
+        """
+        if not self.yields:
+            return None
+        level = max(state.energy_j, self.refill * state.max_j)
+        dec = self.pick(jobs, replace(state, energy_j=level))
+        return dec.run if dec.run is not None and dec.run != paused else None
 
     def run(self, i: int, abandon: tuple[int, ...], state: DeviceState) -> Decision:
         """The decision to run job ``i`` (pausing at :attr:`pause` when it is set)."""
@@ -195,13 +216,16 @@ class Policy(ABC):
             i, abandon, pause_j=self.pause * state.max_j, refill_j=self.refill * state.max_j
         )
 
-    def _set_pause(self, pause: float, refill: float) -> None:
+    def _set_pause(self, pause: float, refill: float, yield_: bool = False) -> None:
         if not 0 <= pause < refill <= 1:
             raise CarinError(
                 f"{self.name} policy: needs 0 <= pause < refill <= 1, got {pause}, {refill}"
             )
+        if yield_ and not pause > 0:
+            raise CarinError(f"{self.name} policy: yield_ needs pausing (pause > 0)")
         self.pause = pause
         self.refill = refill
+        self.yields = yield_
 
 
 class FixedPriority(Policy):
@@ -221,14 +245,17 @@ class EDF(Policy):
         pause, refill: Pause instead of browning out (fractions of the energy at
             ``v_max``; see :attr:`Decision.pause_j`); ``pause=0`` (default) runs until
             the power fails. ``edf-pause`` is EDF with ``pause=0.02, refill=0.9``.
+        yield_: A job paused between its commits yields to the job EDF would run
+            instead (:meth:`Policy.yield_to`; needs ``pause > 0``). ``edf-yield`` is
+            ``edf-pause`` with it.
     """
 
     name = "edf"
 
-    def __init__(self, *, pause: float = 0.0, refill: float = 0.9) -> None:
-        self._set_pause(pause, refill)
+    def __init__(self, *, pause: float = 0.0, refill: float = 0.9, yield_: bool = False) -> None:
+        self._set_pause(pause, refill, yield_)
         if pause > 0:
-            self.name = "edf-pause"
+            self.name = "edf-yield" if yield_ else "edf-pause"
 
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
         best = min(
@@ -298,6 +325,12 @@ class IntermittenceAware(Policy):
         memory_s: Window of the harvest peak ``p_dem`` of steps 3 and 5.
         pause, refill: Pause and refill levels (0 < pause < refill <= 1; ``pause=0``
             runs until the power fails).
+        yield_: A job paused between its commits yields to the first job steps 1-3
+            admit at the refill level (:meth:`yield_to`).
+        segment_test: Step 2 skips a job whose unprotected segment exceeds a power
+            cycle. Pointless when the job pauses instead of browning out (the segment
+            loses nothing) and yields (it no longer holds the device against more
+            urgent jobs). ``ia-yield`` is ``yield_=True, segment_test=False``.
     """
 
     name = "ia"
@@ -313,6 +346,8 @@ class IntermittenceAware(Policy):
         memory_s: float = 20.0,
         pause: float = 0.02,
         refill: float = 0.9,
+        yield_: bool = False,
+        segment_test: bool = True,
     ):
         if (
             not window_s > 0
@@ -329,7 +364,10 @@ class IntermittenceAware(Policy):
         self.margin = margin
         self.fit_window_s = fit_window_s
         self.memory_s = memory_s
-        self._set_pause(pause, refill)
+        self._set_pause(pause, refill, yield_)
+        self.segment_test = segment_test
+        if yield_:
+            self.name = "ia-yield"
 
     # -- estimates -------------------------------------------------------------
     def admission_harvest(
@@ -513,7 +551,23 @@ class IntermittenceAware(Policy):
     def _fits(self, j: JobView, state: DeviceState, p: float) -> bool:
         return j.next_jit or j.next_j * (1.0 + self.margin) <= state.energy_j + p * j.next_s
 
-    def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
+    def yield_to(self, jobs: Sequence[JobView], paused: int, state: DeviceState) -> int | None:
+        """The first job steps 1-3 admit at the refill level, if it is not ``jobs[paused]``
+        (None: no yield; see :meth:`Policy.yield_to`).
+
+        Step 4's fit test is left out: after the yield the policy decides as usual (and
+        may wait for the energy of the job it yielded to).
+        """
+        if not self.yields:
+            return None
+        level = max(state.energy_j, self.refill * state.max_j)
+        _abandon, order, *_ = self._admitted(jobs, replace(state, energy_j=level))
+        return order[0] if order and order[0] != paused else None
+
+    def _admitted(
+        self, jobs: Sequence[JobView], state: DeviceState
+    ) -> tuple[tuple[int, ...], list[int], list[int], list[int], float, float, float]:
+        """Steps 1-3: ``(abandon, admitted, deferred, skipped, p, p_dem, p_now)``."""
         now = state.now_s
         n = max(int(round(self.window_s)), 1)
         step = self.window_s / n
@@ -523,7 +577,7 @@ class IntermittenceAware(Policy):
         abandon = tuple(i for i, j in enumerate(jobs) if now + j.remaining_s > j.deadline_s)
         live = [i for i in range(len(jobs)) if i not in abandon]
         if not live:
-            return Decision(None, abandon)
+            return abandon, [], [], [], p, p, p_raw
         dev = state.device
         # the most a power cycle from v_max holds: the reboot's harvest refills the capacitor
         start = state.max_j - max(dev.reboot_j - p * dev.reboot_s, 0.0)
@@ -533,9 +587,8 @@ class IntermittenceAware(Policy):
             j = jobs[i]
             big_p = j.remaining_j / j.remaining_s if j.remaining_s > 0 else dev.active_w
             cap = start * big_p / (big_p - p) if p < big_p else math.inf
-            if j.max_plain_j > cap or self.finish(state, j.remaining_j, j.remaining_s, p) > (
-                j.deadline_s
-            ):
+            big_seg = self.segment_test and j.max_plain_j > cap
+            if big_seg or self.finish(state, j.remaining_j, j.remaining_s, p) > j.deadline_s:
                 skipped.append(i)
             else:
                 ok.append(i)
@@ -543,6 +596,12 @@ class IntermittenceAware(Policy):
         # a lull inside a strong one) must not defer a job that the next seconds finish
         p_dem = max(p_adm, p_mem) * self.optimism
         order, deferred = self.admit(jobs, ok, state, p_dem)
+        return abandon, order, deferred, skipped, p, p_dem, p_raw
+
+    def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
+        abandon, order, deferred, skipped, p, p_dem, p_raw = self._admitted(jobs, state)
+        if not order and not deferred and not skipped:
+            return Decision(None, abandon)
         if order:
             first = order[0]
             if self._fits(jobs[first], state, p_raw):
@@ -571,12 +630,14 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "fp": FixedPriority,
     "edf": EDF,
     "edf-pause": lambda: EDF(pause=0.02),
+    "edf-yield": lambda: EDF(pause=0.02, yield_=True),
     "ia": IntermittenceAware,
+    "ia-yield": lambda: IntermittenceAware(yield_=True, segment_test=False),
 }
 
 
 def make_policy(name: str) -> Policy:
-    """A policy by name (``fp``, ``edf``, ``edf-pause`` or ``ia``).
+    """A policy by name (``fp``, ``edf``, ``edf-pause``, ``edf-yield``, ``ia``, ``ia-yield``).
 
     Raises:
         CarinError: Unknown name (the message lists the known ones).
