@@ -364,8 +364,8 @@ def resampled_scores(
 
 def robust_choice(scores: dict[Config, list[tuple[float, float]]]) -> Config:
     """The configuration of highest mean score over its traces: mean weighted successful
-    jobs, then lower mean latency over the traces on which it completed a job (a
-    configuration that completed none on any trace loses a tie); ties go to the first in
+    jobs, then lower mean latency over the traces on which it completed a job (one that
+    completed no job on any of its traces loses a tie); ties go to the first in
     ``scores``' order. This is the order of the ``resampled_weighted_success`` and
     ``resampled_latency_ms`` columns of :func:`taskset_rows`."""
 
