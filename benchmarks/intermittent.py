@@ -321,15 +321,29 @@ def write(
         lines.append("")
     lines += speed_lines
     (out / "intermittent.md").write_text("\n".join(lines) + "\n")
-    fig, ax = plt.subplots(figsize=(10, 4))
-    x = np.arange(len(rows))
-    ax.bar(x - 0.3, best, 0.2, label="best uniform (hindsight)")
-    ax.bar(x - 0.1, dp, 0.2, label="dp")
-    ax.bar(x + 0.1, off, 0.2, label="offline (chosen on 1st half)")
-    ax.bar(x + 0.3, ad, 0.2, label="adaptive by band")
-    ax.set_xticks(x, [f"{r['model'][:6]}/{r['trace'][:12]}" for r in rows], rotation=90, fontsize=6)
-    ax.set_ylabel("jobs done by deadline, 2nd half (%)")
-    ax.legend(fontsize=7)
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    fig, axes = plt.subplots(len(models), 1, figsize=(11, 3.1 * len(models)), squeeze=False)
+    series = [
+        (best, "best uniform CM (hindsight)"),
+        (dp, "dp"),
+        (off, "offline (chosen on 1st half)"),
+        (ad, "adaptive by band"),
+    ]
+    for ax, model in zip(axes[:, 0], models, strict=True):
+        idx = np.array([i for i, r in enumerate(rows) if r["model"] == model])
+        x = np.arange(len(idx))
+        for k, (vals, label) in enumerate(series):
+            ax.bar(x + (k - 1.5) * 0.2, np.nan_to_num(vals[idx]), 0.2, label=label)
+        for xi, i in zip(x, idx, strict=True):
+            if max(np.nan_to_num(v[i]) for v, _ in series) == 0:  # nothing done: say so
+                ax.text(xi, 1.5, "0", ha="center", va="bottom", fontsize=7, color="0.35")
+        ax.set_xticks(x, [rows[i]["trace"] for i in idx], rotation=40, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, len(idx) - 0.4)
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("jobs done (%)")
+        ax.set_title(f"{model}: jobs done by their deadline on the second half", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].legend(fontsize=7, ncol=4, loc="upper right")
     fig.tight_layout()
     fig.savefig(out / "intermittent_success.png", dpi=110, metadata={"Software": None})
     plt.close(fig)
