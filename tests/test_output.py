@@ -409,3 +409,28 @@ def test_tutorial_own_spec_prints_what_the_tutorial_shows(
     path.write_text(spec.replace("latency_ms <= 0.5", "latency_ms <= 0.7"))
     code, printed, _ = _run(*runs[1][0].split()[1:])
     assert code == 0 and printed.rstrip("\n").split("\n") == runs[1][1]
+
+
+def test_long_metric_headers_break_at_underscores() -> None:
+    """A too-wide table breaks long metric names over two header lines before it cuts
+    a text cell, and leaves the headers whole when the table fits."""
+    from carin.report.text import _text_grid
+
+    plan = "kws:DD lenet:DDRRRRR dscnn:TTTTTTTTTRR"
+    headers = ["id", "cm", "resampled_weighted_success", "resampled_latency (ms)", "jobs"]
+    body = [["d0", plan, "83.24", "3029", "111"], ["d1", plan.lower(), "92.31", "2252", "18"]]
+    wide = _text_grid(headers, body, set(), False, 200).splitlines()
+    assert len(wide) == 3 and "resampled_weighted_success" in wide[0]
+    assert "resampled_latency (ms)" in wide[0]
+
+    # the plans need 2 + 38 + 4 + 8 columns with the gaps; whole names need 26 + 17 more
+    narrow = _text_grid(headers, body, set(), False, 80).splitlines()
+    top, head, rows = narrow[0], narrow[1], narrow[2:]
+    assert all(len(line) <= 80 for line in narrow)
+    assert plan in rows[0] and plan.lower() in rows[1]  # the headers gave way, not the plans
+    # each broken name reads on: its first piece on the top line, the rest below it
+    for up, down in (("resampled_", "weighted_success"), ("resampled_", "latency (ms)")):
+        col = head.index(down)
+        assert top[col:].lstrip().startswith(up)
+    # one column narrower and nothing is left to break: the plans are cut
+    assert plan not in _text_grid(headers, body, set(), False, 79)

@@ -234,7 +234,12 @@ def _text_grid(
         ]
 
     widths = widths_of(headers)
-    if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
+    full = list(headers)
+
+    def too_wide() -> bool:
+        return width is not None and sum(widths) + 2 * (len(widths) - 1) > width
+
+    if too_wide():
         # too wide: units on a second header line ("latency" over "(ms)")
         split = [
             h.rpartition(" (") if h.endswith(")") and " (" in h else ("", "", h) for h in headers
@@ -242,6 +247,16 @@ def _text_grid(
         top = [a for a, _, _ in split]
         headers = [f"({c}" if a else c for a, _, c in split]
         widths = widths_of(headers)
+    if too_wide():
+        # still too wide: a header wider than its cells breaks at an underscore instead
+        # ("resampled_" over "latency (ms)"), where that narrows its column
+        for i, h in enumerate(full):
+            cells = max((len(r[i]) for r in body), default=0)
+            name, unit = (h[: h.rindex(" (")], h[h.rindex(" (") :]) if top[i] else (h, "")
+            for k in [k for k, ch in enumerate(name[:-1]) if ch == "_" and k > 0]:
+                up, down = name[: k + 1], name[k + 1 :] + unit
+                if max(len(up), len(down), cells) < widths[i]:
+                    widths[i], top[i], headers[i] = max(len(up), len(down), cells), up, down
     if width is not None:
         # narrow the widest text column until the table fits (cells cut with "..."); the
         # model names a design, so it is cut only once no other text column can give way
