@@ -20,7 +20,14 @@ _SUFFIX_UNITS = {
     "_db": "dB",
     "_m": "M",
 }
-_NAMED_UNITS = {"accuracy": "%", "success_rate": "%"}
+#: Percent metrics of the intermittent profiles (``success_rate_<task>`` too).
+_NAMED_UNITS = {
+    "accuracy": "%",
+    "success_rate": "%",
+    "weighted_success": "%",
+    "resampled_success_rate": "%",
+    "resampled_weighted_success": "%",
+}
 _LABEL_RE = re.compile(r"^\s*(sum|max|min|mean)\s*\(\s*([A-Za-z_]\w*)\s*\)\s*$")
 #: A per-task objective of a multi-DNN spec: ``detect.accuracy`` (task, then metric).
 _TASK_RE = re.compile(r"^\s*([A-Za-z_][\w-]*)\.([A-Za-z_]\w*)\s*$")
@@ -40,6 +47,8 @@ def unit_of(label: str) -> str:
         ('ms', '%', '')
         >>> unit_of("detect.accuracy")  # one task's own metric
         '%'
+        >>> unit_of("resampled_weighted_success"), unit_of("success_rate_kws")
+        ('%', '%')
     """
     task = _TASK_RE.match(label)
     if task:
@@ -47,7 +56,7 @@ def unit_of(label: str) -> str:
     metric = base_metric(label)
     if metric in _NAMED_UNITS:
         return _NAMED_UNITS[metric]
-    if metric.startswith("accuracy"):
+    if metric.startswith(("accuracy", "success_rate_")):
         return "%"
     for suffix, unit in _SUFFIX_UNITS.items():
         if metric.endswith(suffix):
