@@ -75,7 +75,7 @@ def test_ids_agree_across_outputs(solved, stem: str) -> None:  # type: ignore[no
     # solve and show print the same report, one row per design, the id beside its model
     code, shown, _ = _run("show", str(folder), "--top", "15")
     assert code == 0 and shown.rstrip("\n") == _report(printed)
-    table = shown.split("Anticipated conditions")[0]
+    table = shown.split("Anticipated conditions")[0].split(" in full:\n")[0]
     rows = [line for line in table.splitlines() if re.match(r"^\S{0,2}\s+d\d+\s", line)]
     assert len(rows) == min(15, len(plan["designs"]))
     for line, design in zip(rows, plan["designs"], strict=False):
@@ -419,12 +419,14 @@ def test_long_metric_headers_break_at_underscores() -> None:
     plan = "kws:DD lenet:DDRRRRR dscnn:TTTTTTTTTRR"
     headers = ["id", "cm", "resampled_weighted_success", "resampled_latency (ms)", "jobs"]
     body = [["d0", plan, "83.24", "3029", "111"], ["d1", plan.lower(), "92.31", "2252", "18"]]
-    wide = _text_grid(headers, body, set(), False, 200).splitlines()
+    wide = _text_grid(headers, body, set(), False, 200)[0].splitlines()
     assert len(wide) == 3 and "resampled_weighted_success" in wide[0]
     assert "resampled_latency (ms)" in wide[0]
 
     # the plans need 2 + 38 + 4 + 8 columns with the gaps; whole names need 26 + 17 more
-    narrow = _text_grid(headers, body, set(), False, 80).splitlines()
+    narrow, cut = _text_grid(headers, body, set(), False, 80)
+    narrow = narrow.splitlines()
+    assert cut == []
     top, head, rows = narrow[0], narrow[1], narrow[2:]
     assert all(len(line) <= 80 for line in narrow)
     assert plan in rows[0] and plan.lower() in rows[1]  # the headers gave way, not the plans
@@ -433,4 +435,25 @@ def test_long_metric_headers_break_at_underscores() -> None:
         col = head.index(down)
         assert top[col:].lstrip().startswith(up)
     # one column narrower and nothing is left to break: the plans are cut
-    assert plan not in _text_grid(headers, body, set(), False, 79)
+    text, cut = _text_grid(headers, body, set(), False, 79)
+    assert plan not in text and cut == [1]
+
+
+def test_cut_cells_are_listed_in_full(solved) -> None:  # type: ignore[no-untyped-def]
+    """A table too wide for 100 columns cuts long text cells (the per-task plans of the
+    intermittent task set), then lists them in full under it by design id."""
+    from carin.report.text import format_show
+    from carin.result import load_result_dir
+
+    folder, text = solved["intermittent-tasks"]
+    plan = json.loads((folder / "plan.json").read_text())
+    cms = {d["id"]: d["parts"][0]["config"]["cm"] for d in plan["designs"]}
+    lines = _report(text).splitlines()
+    assert all(len(line) <= WIDTH for line in lines)
+    start = lines.index("cm in full:")
+    table = lines[:start]
+    assert not any(cm in line for line in table for cm in cms.values())  # cut in the table
+    listed = lines[start + 1 : start + 1 + len(cms)]
+    assert listed == [f"  {d}  {cm}" for d, cm in cms.items()]  # whole below it
+    wide = format_show(load_result_dir(folder), width=None)
+    assert all(cm in wide for cm in cms.values()) and "in full" not in wide

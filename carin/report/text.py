@@ -220,7 +220,8 @@ def _cut(text: str, width: int) -> str:
 
 def _text_grid(
     headers: list[str], body: list[list[str]], bold: set[int], tty: bool, width: int | None
-) -> str:
+) -> tuple[str, list[int]]:
+    """The aligned table text and the positions of the columns whose cells were cut."""
     right = [
         all(_is_number(r[i]) for r in body if r[i] not in ("", "-")) and any(r[i] for r in body)
         for i in range(len(headers))
@@ -257,6 +258,7 @@ def _text_grid(
                 up, down = name[: k + 1], name[k + 1 :] + unit
                 if max(len(up), len(down), cells) < widths[i]:
                     widths[i], top[i], headers[i] = max(len(up), len(down), cells), up, down
+    cut: list[int] = []
     if width is not None:
         # narrow the widest text column until the table fits (cells cut with "..."); the
         # model names a design, so it is cut only once no other text column can give way
@@ -267,6 +269,7 @@ def _text_grid(
             others = [i for i in cands if headers[i] != "model"]
             i = max(others or cands, key=lambda k: widths[k])
             widths[i] -= 1
+        cut = [i for i, w in enumerate(widths) if any(len(r[i]) > w for r in body)]
         body = [[_cut(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
         headers = [_cut(h, w) for h, w in zip(headers, widths, strict=True)]
 
@@ -280,7 +283,32 @@ def _text_grid(
     for n, r in enumerate(body):
         text = line(r)
         out.append(f"\033[1m{text}\033[0m" if tty and n in bold else text)
-    return "\n".join(out)
+    return "\n".join(out), cut
+
+
+def _cut_in_full(
+    headers: list[str], body: list[list[str]], cut: list[int], width: int | None
+) -> list[str]:
+    """The cells a too-wide table cut, in full under it, one line (wrapped) per design."""
+    ids = headers.index("id") if "id" in headers else None
+    lines: list[str] = []
+    for i in cut:
+        rows = [r for r in body if r[i]]
+        lines.append(f"{headers[i]} in full:")
+        pad = max(len(r[ids]) for r in rows) if ids is not None else 0
+        for n, r in enumerate(rows):
+            lead = f"  {r[ids] if ids is not None else n + 1:<{pad}}  "
+            if width is None:
+                lines.append(lead + r[i])
+                continue
+            lines += textwrap.wrap(
+                r[i],
+                width=width,
+                initial_indent=lead,
+                subsequent_indent=" " * len(lead),
+                break_on_hyphens=False,
+            )
+    return lines
 
 
 def _is_number(text: str) -> bool:
@@ -431,14 +459,18 @@ def format_show(
     headers, body = _cells(_display_frame(shown, plan, "\\*" if markdown else "*"), units=True)
     more = len(frame) - len(shown)
     lines = _header_lines(summary, plan) + [""]
+    cut: list[int] = []
     if markdown:
         lines.append(_markdown_grid(headers, body, bold))
         lines.append("")
     else:
-        lines.append(_text_grid(headers, body, bold, tty, width))
+        text, cut = _text_grid(headers, body, bold, tty, width)
+        lines.append(text)
     if more > 0:
         lines.append(f"... {plural(more, 'more design')} (use --top)")
     lines.append(_legend(plan, "\\*" if markdown else "*"))
+    if cut:
+        lines += ["", *_cut_in_full(headers, body, cut, width)]
     cond = condition_lines(plan, None if markdown else width)
     if cond:
         lines += ["", *cond]
