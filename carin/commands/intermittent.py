@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "set's name, cm = task:plan words, variant = the policy), each also with "
         "resampled_weighted_success, resampled_success_rate, resampled_latency_ms and "
         "resampled_jobs over the trace and its resamples, the order the choice is made "
-        "in.",
+        "in. Every row has fram_kb, the FRAM the configuration needs (KiB); a warning says "
+        "when it exceeds the device's fram_bytes, and a task set whose weights alone "
+        "exceed it is refused.",
     )
     p.add_argument(
         "--model",
@@ -134,6 +136,32 @@ def _traces(args: argparse.Namespace) -> list:
     return traces
 
 
+def _warn(text: str) -> None:
+    import sys
+
+    print(f"warning: {text}", file=sys.stderr)
+
+
+def _fram(device) -> str:
+    return f"fram_bytes = {device.fram_bytes:,} B, {device.fram_bytes / 1024:g} KiB"
+
+
+def _warn_fram(model, device, plans) -> None:
+    """Warn about each plan of ``model`` whose FRAM footprint exceeds the device's."""
+    from carin.intermittent.cm import compile_plan, fram_footprint
+
+    costs = model.costs(device)
+    for plan in plans:
+        fp = fram_footprint(compile_plan(plan, costs, device), costs, device)
+        if fp.total > device.fram_bytes:
+            _warn(
+                f"{model.name}: plan {plan} needs {fp.total / 1024:,.1f} KiB of FRAM "
+                f"({fp.total:,.0f} B: {fp.terms()}), more than the device has "
+                f"({_fram(device)}); its rows' fram_kb say so (a spec can require "
+                f"fram_kb <= {device.fram_bytes / 1024:g})"
+            )
+
+
 def _run_taskset(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
@@ -142,7 +170,7 @@ def _run_taskset(args: argparse.Namespace) -> int:
     from carin.intermittent import Device
     from carin.intermittent.bounds import success_bound
     from carin.intermittent.joint import joint_search, taskset_rows
-    from carin.intermittent.tasks import load_taskset
+    from carin.intermittent.tasks import check_weights_fit, load_taskset, taskset_footprint
     from carin.profiles import write_profiles
 
     if args.keep < 1:
@@ -152,6 +180,7 @@ def _run_taskset(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         ts = replace(ts, device=Device.from_yaml(args.device))
+    check_weights_fit(ts, device_from=str(args.device) if args.device else "")
     frames = []
     for tr in _traces(args):
         jr = joint_search(ts, tr, finalists_k=args.keep)
@@ -168,6 +197,15 @@ def _run_taskset(args: argparse.Namespace) -> int:
             f"(no choice can do more than {bound}); {mean:.1f} on average over it and "
             f"{len(runs[jr.best]) - 1} resamples"
         )
+        fp = taskset_footprint(ts, jr.best.plans, jr.best.policy)
+        if fp.total > ts.device.fram_bytes:
+            _warn(
+                f"{tr.name}: the chosen configuration {jr.best.policy} "
+                f"{jr.best.label(ts.names)} needs {fp.total / 1024:,.1f} KiB of FRAM "
+                f"({fp.total:,.0f} B: {fp.terms()}), more than the device has "
+                f"({_fram(ts.device)}); its rows' fram_kb say so (a spec can require "
+                f"fram_kb <= {ts.device.fram_bytes / 1024:g})"
+            )
     frame = pd.concat(frames, ignore_index=True)
     out = write_profiles(frame, args.out)
     print(f"wrote {len(frame)} rows (task set {ts.name!r} x {len(frames)} trace(s)) to {out}")
@@ -207,10 +245,13 @@ def run(args: argparse.Namespace) -> int:
     frames = []
     for mpath, period, deadline in zip(args.model, periods, deadlines, strict=True):
         model = load_layers(mpath)
+        written: dict[str, None] = {}
         for tr in traces:
             plans = candidate_plans(model, tr, device, period=period)
+            written.update(dict.fromkeys(plans))
             runs = simulate_plans(model, tr, device, plans, period=period, deadline=deadline)
             frames.append(profile_rows(model, tr, device, runs))
+        _warn_fram(model, device, written)
     frame = pd.concat(frames, ignore_index=True)
     out = write_profiles(frame, args.out)
     print(f"wrote {len(frame)} rows ({len(args.model)} model(s) x {len(traces)} trace(s)) to {out}")

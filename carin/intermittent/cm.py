@@ -55,6 +55,22 @@ multi-task simulator uses it to let a paused job yield the device between its co
 
 A layer whose input is in FRAM (the model input, a committed or spilled output) reads it
 by DMA; an input still in SRAM is free. The model's input sample is in FRAM.
+
+**FRAM footprint** (:func:`fram_footprint`). The same compilation records, per atom, the
+feature-map bytes that must coexist in FRAM while it runs (``Atoms.map_bytes``): the map
+a power failure resumes from (the last commit's output, or a ``T`` layer's persisted
+input; before the first commit the model input, counted on its own), the layer's input
+when it is another map in FRAM (an output spilled by ``R``; for a ``D`` slice, its input
+until the slice's last layer, which reads it tile by tile), and the output the atom
+writes (``L``, ``J``, a slice's last layer and ``T`` with a one-element commit marker or
+progress counter, a spilled ``R`` output without). An output in SRAM takes no FRAM. A
+plan needs in FRAM the model's weights, its input sample, the peak of these maps over
+its atoms (the least any placement needs; a buffer filled from both ends, ping-pong,
+reaches it when at most two maps coexist), the JIT checkpoint buffer if it has ``J``
+layers (the largest ``ckpt_bytes``) and, for a task under a policy that yields, a yield
+buffer (the largest ``state_bytes`` whose save fits a capacitor at ``v_max``, as the
+multi-task simulator requires). Code, the runtime's own data and the FRAM a real
+compiler would add for alignment are not modelled.
 """
 
 from __future__ import annotations
@@ -78,6 +94,8 @@ __all__ = [
     "compile_layers",
     "validate_plan",
     "uniform_plan",
+    "FramFootprint",
+    "fram_footprint",
 ]
 
 CODES = "RLTJD"
@@ -104,6 +122,9 @@ class Atoms:
         layer: Layer index of each atom.
         state_bytes: Volatile state (bytes) a save in the middle of each atom writes
             (module docstring); ``None``: unknown, such atoms are never saved.
+        map_bytes: FRAM bytes of the feature maps that must coexist in FRAM while each
+            atom runs (module docstring, "FRAM footprint"), not counting the compiled
+            range's own input; ``None``: unknown.
     """
 
     energy_j: np.ndarray
@@ -118,6 +139,7 @@ class Atoms:
     restore_s: np.ndarray
     layer: np.ndarray
     state_bytes: np.ndarray | None = None
+    map_bytes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.energy_j.size)
@@ -175,12 +197,14 @@ class _Builder:
         commit: bool = False,
         jit: tuple[float, float, float, float, float] | None = None,
         state: float = 0.0,
+        maps: float = 0.0,
     ) -> None:
         ck = jit or (0.0, 0.0, 0.0, 0.0, 0.0)
-        self.rows.append((e, d, nvm, float(commit), float(jit is not None), *ck, layer, state))
+        row = (e, d, nvm, float(commit), float(jit is not None), *ck, layer, state, maps)
+        self.rows.append(row)
 
     def build(self) -> Atoms:
-        a = np.array(self.rows, dtype=float).reshape(-1, 12)
+        a = np.array(self.rows, dtype=float).reshape(-1, 13)
         return Atoms(
             energy_j=a[:, 0],
             time_s=a[:, 1],
@@ -194,18 +218,27 @@ class _Builder:
             restore_s=a[:, 9],
             layer=a[:, 10].astype(int),
             state_bytes=a[:, 11],
+            map_bytes=a[:, 12],
         )
 
 
 def _write_output(
-    b: _Builder, device: Device, i: int, e: float, d: float, n_out: float, live: float
+    b: _Builder,
+    device: Device,
+    i: int,
+    e: float,
+    d: float,
+    n_out: float,
+    live: float,
+    held: float,
 ) -> None:
     """An atom computing layer ``i`` (``e``, ``d``) that writes its output and a commit
-    marker to FRAM at its end (``live``: the rest of its volatile state, in elements)."""
+    marker to FRAM at its end (``live``: the rest of its volatile state, in elements;
+    ``held``: bytes of the feature maps already held in FRAM meanwhile)."""
     we, wd = device.dma_write(n_out + 1, 2)
     eb = device.element_bytes
     nvm = (n_out + 1) * eb
-    b.add(i, e + we, d + wd, nvm=nvm, commit=True, state=(live + n_out) * eb)
+    b.add(i, e + we, d + wd, nvm=nvm, commit=True, state=(live + n_out) * eb, maps=held + nvm)
 
 
 def compile_layers(
@@ -232,6 +265,11 @@ def compile_layers(
     in_fram = input_in_fram
     n = len(plan)
     regs = device.jit_state_extra_bytes / eb  # registers and bookkeeping, in elements
+    # feature maps in FRAM (bytes; the range's own input counts 0, module docstring):
+    # ``resume`` is the map a power failure resumes from (the last commit), ``inp`` the
+    # layer's input when it is in FRAM and another map (a spilled output), ``held`` the
+    # input a depth-first slice reads tile by tile until its last layer
+    resume = inp = held = 0.0
     for k, code in enumerate(plan):
         i = start + k
         e, d = float(costs.energy_j[i]), float(costs.time_s[i])
@@ -241,19 +279,35 @@ def compile_layers(
         live = (0.0 if in_fram else n_in) + regs
         if code == "R":
             if n_out * eb <= device.sram_fmap_bytes:
-                b.add(i, e + read_e, d + read_d, state=(live + n_out) * eb)
-                in_fram = False
+                b.add(i, e + read_e, d + read_d, state=(live + n_out) * eb, maps=resume + inp)
+                in_fram, inp = False, 0.0
             else:
                 we, wd = device.dma_write(n_out)
-                b.add(i, e + read_e + we, d + read_d + wd, nvm=n_out * eb, state=live * eb)
-                in_fram = True
+                b.add(
+                    i,
+                    e + read_e + we,
+                    d + read_d + wd,
+                    nvm=n_out * eb,
+                    state=live * eb,
+                    maps=resume + inp + n_out * eb,
+                )
+                in_fram, inp = True, n_out * eb
         elif code == "L":
-            _write_output(b, device, i, e + read_e, d + read_d, n_out, live)
-            in_fram = True
+            _write_output(b, device, i, e + read_e, d + read_d, n_out, live, resume + inp)
+            in_fram, resume, inp = True, (n_out + 1) * eb, 0.0
         elif code == "T":
             if not in_fram:
                 we, wd = device.dma_write(n_in)
-                b.add(i, we, wd, nvm=n_in * eb, commit=True, state=live * eb)
+                b.add(
+                    i,
+                    we,
+                    wd,
+                    nvm=n_in * eb,
+                    commit=True,
+                    state=live * eb,
+                    maps=resume + n_in * eb,
+                )
+                resume, inp = n_in * eb, 0.0
             r_e, r_d = device.dma_read(n_in)
             w_e, w_d = device.dma_write(n_out)
             whole = e + r_e + w_e
@@ -276,8 +330,9 @@ def compile_layers(
                     nvm=(n_out / tiles + 1) * eb,
                     commit=True,
                     state=(n_out / tiles + regs) * eb,
+                    maps=resume + inp + (n_out + 1) * eb,
                 )
-            in_fram = True
+            in_fram, resume, inp = True, (n_out + 1) * eb, 0.0
         elif code == "J":
             state = live + n_out
             ck_e, ck_d = device.dma_write(state)
@@ -298,20 +353,29 @@ def compile_layers(
                 commit=True,
                 jit=(ck_e, ck_d, state * eb, rs_e, rs_d),
                 state=state * eb,
+                maps=resume + inp + (n_out + 1) * eb,
             )
-            in_fram = True
+            in_fram, resume, inp = True, (n_out + 1) * eb, 0.0
         elif code == "D":
             first = k == 0 or plan[k - 1] != "D"
             last = (k + 1 < n and plan[k + 1] != "D") or (k + 1 == n and is_model_end)
-            if not first:
+            if first:
+                held = inp  # the slice's input, read tile by tile until its last layer
+            else:
                 read_e, read_d = 0.0, 0.0
             if last:
-                _write_output(b, device, i, e + read_e, d + read_d, n_out, live)
-                in_fram = True
+                _write_output(b, device, i, e + read_e, d + read_d, n_out, live, resume + held)
+                in_fram, resume, inp = True, (n_out + 1) * eb, 0.0
             else:
                 f = 1.0 + device.df_recompute
-                b.add(i, e * f + read_e, d * f + read_d, state=(live + n_out) * eb)
-                in_fram = False
+                b.add(
+                    i,
+                    e * f + read_e,
+                    d * f + read_d,
+                    state=(live + n_out) * eb,
+                    maps=resume + held,
+                )
+                in_fram, inp = False, 0.0
         else:  # pragma: no cover - validated before
             raise CMError(f"unknown CM code {code!r}")
     return b.build()
@@ -325,3 +389,70 @@ def compile_plan(plan: str, costs: LayerCosts, device: Device) -> Atoms:
     """
     plan = validate_plan(plan, costs.energy_j.size)
     return compile_layers(plan, costs, device)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FramFootprint:
+    """FRAM one compiled plan needs, in bytes, by term (module docstring).
+
+    Attributes:
+        weights: All layers' weights (``weight_bytes``).
+        inputs: The model's input sample.
+        maps: The peak of the feature maps that coexist in FRAM (``Atoms.map_bytes``).
+        jit: The JIT checkpoint buffer: the largest ``ckpt_bytes`` (0 without ``J``).
+        yield_buffer: The yield buffer: the largest ``state_bytes`` a save can write
+            (0 unless the task runs under a policy that yields).
+    """
+
+    weights: float
+    inputs: float
+    maps: float
+    jit: float = 0.0
+    yield_buffer: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """All the terms, in bytes."""
+        return self.weights + self.inputs + self.maps + self.jit + self.yield_buffer
+
+    def terms(self) -> str:
+        """The terms as text, e.g. ``weights 123,412 B + input 2,048 B + ...``."""
+        parts = [("weights", self.weights), ("input", self.inputs), ("maps", self.maps)]
+        parts += [("JIT buffer", self.jit), ("yield buffer", self.yield_buffer)]
+        return " + ".join(f"{name} {v:,.0f} B" for name, v in parts if v or name == "maps")
+
+
+def fram_footprint(
+    atoms: Atoms, costs: LayerCosts, device: Device, *, yields: bool = False
+) -> FramFootprint:
+    """The FRAM a whole-model plan compiled by :func:`compile_plan` needs, by term.
+
+    Args:
+        atoms: The compiled plan.
+        costs: The model's layer costs on ``device`` (weights and input sizes).
+        device: The device (capacitor size for the yield buffer).
+        yields: Whether the task runs under a policy that yields (adds a yield buffer).
+
+    Raises:
+        ValueError: The atoms carry no ``map_bytes`` (not made by :func:`compile_plan`).
+    """
+    if atoms.map_bytes is None:
+        raise ValueError("fram_footprint: the atoms carry no map_bytes; compile the plan")
+    maps = float(atoms.map_bytes.max()) if len(atoms) else 0.0
+    jit = float(atoms.ckpt_bytes[atoms.jit].max()) if atoms.jit.any() else 0.0
+    buf = 0.0
+    if yields and atoms.state_bytes is not None and len(atoms):
+        # the multi-task simulator saves only a state whose DMA write fits a capacitor
+        # at v_max (MultiSimulator: save_j < e_max (1 - 1e-6))
+        eb = float(device.element_bytes)
+        sb = np.asarray(atoms.state_bytes, dtype=float)
+        save_j = device.dma_write_j * sb / eb + device.dma_write_fixed_j
+        ok = np.isfinite(sb) & (save_j < device.max_energy_j * (1.0 - 1e-6))
+        buf = float(math.ceil(sb[ok].max())) if ok.any() else 0.0  # a tile's share: whole B
+    return FramFootprint(
+        weights=float(costs.weight_bytes.sum()),
+        inputs=float(costs.in_bytes[0]) if costs.in_bytes.size else 0.0,
+        maps=maps,
+        jit=jit,
+        yield_buffer=buf,
+    )

@@ -56,6 +56,10 @@ class Device:
         element_bytes: Bytes per tensor element on the device (Q15 fixed point: 2).
         sram_fmap_bytes: SRAM available to keep a feature map between layers; a larger
             output must be spilled to FRAM.
+        fram_bytes: FRAM size: everything a plan keeps in non-volatile memory (weights,
+            input, feature maps, checkpoint and yield buffers) must fit in it (see
+            :func:`carin.intermittent.cm.fram_footprint`). Default 262,144 B: the
+            MSP430FR5994 datasheet (TI SLASE54) lists 256 KB of FRAM.
         tile_j: Target energy of one tile for loop/tile continuation.
         jit_state_extra_bytes: Register file and bookkeeping saved by a JIT checkpoint.
         df_recompute: Extra compute fraction of non-final layers in a depth-first slice
@@ -89,6 +93,7 @@ class Device:
     reboot_s: float = 0.070
     element_bytes: int = 2
     sram_fmap_bytes: int = 4096
+    fram_bytes: int = 262_144
     tile_j: float = 4e-6
     jit_state_extra_bytes: int = 64
     df_recompute: float = 0.15
@@ -109,6 +114,8 @@ class Device:
             raise DeviceError("device field 'harvester_efficiency' must be in (0, 1]")
         if self.capacitance_f <= 0 or self.clock_hz <= 0 or self.element_bytes < 1:
             raise DeviceError("device: capacitance_f, clock_hz and element_bytes must be > 0")
+        if self.fram_bytes < 1:
+            raise DeviceError(f"device field 'fram_bytes' must be >= 1 B, got {self.fram_bytes!r}")
         if self.reboot_j >= self.cycle_energy_j:
             raise DeviceError(
                 f"device: reboot_j ({self.reboot_j:g} J) must be below the "

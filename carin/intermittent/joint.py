@@ -77,7 +77,7 @@ from carin.intermittent.multitask import MultiSimulator, Stretch, TaskProgram, T
 from carin.intermittent.policies import Policy, make_policy
 from carin.intermittent.profile import BANDS_MW, PlanRun, choose_by_band
 from carin.intermittent.search import best_plan, bounded_plan
-from carin.intermittent.tasks import TaskSet
+from carin.intermittent.tasks import TaskSet, taskset_footprint
 from carin.intermittent.traces import Trace
 
 __all__ = [
@@ -620,7 +620,9 @@ def taskset_rows(
     ``power_lo_mw``/``power_hi_mw`` (empty on the overall row). Metrics on ``trace``:
     ``success_rate`` (percent of all released jobs done by their deadline),
     ``weighted_success``, ``succeeded``, ``latency_ms``, ``energy_mj``, ``nvm_kb``,
-    ``cycles``, ``jobs``, and per task ``success_rate_<task>``. With ``resampled``
+    ``cycles``, ``jobs``, ``fram_kb`` (the configuration's FRAM footprint in KiB,
+    :func:`~carin.intermittent.tasks.taskset_footprint`), and per task
+    ``success_rate_<task>``. With ``resampled``
     (per configuration its runs on ``trace`` and on its resamples, as
     :attr:`JointResult.resampled_runs`; every configuration of ``results`` must have
     them), also the columns of :func:`resampled_summary` (for a band: the jobs released
@@ -636,6 +638,7 @@ def taskset_rows(
     rows = []
     for cfg in sorted(results):
         res = results[cfg]
+        fram_kb = round(taskset_footprint(taskset, cfg.plans, cfg.policy).total / 1024, 4)
         pw_mw = res.power_w * 1e3
         bands = [(np.nan, np.nan), *zip(bands_mw[:-1], bands_mw[1:], strict=True)]
         for lo, hi in bands:
@@ -660,6 +663,7 @@ def taskset_rows(
                 "latency_ms": round(s["latency_ms"], 4) if np.isfinite(s["latency_ms"]) else np.nan,
                 "energy_mj": round(s["energy_mj"], 6),
                 "nvm_kb": round(s["nvm_kb"], 6),
+                "fram_kb": fram_kb,
                 "cycles": round(s["cycles"], 4),
                 "jobs": s["jobs"],
             }

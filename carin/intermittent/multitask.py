@@ -74,7 +74,7 @@ from carin.intermittent.simulator import (
     _Program,
     _Schedule,
 )
-from carin.intermittent.tasks import Task
+from carin.intermittent.tasks import SWITCH_RECORD_WORDS, Task
 from carin.intermittent.traces import Trace
 
 __all__ = [
@@ -367,7 +367,7 @@ class MultiSimulator(Simulator):
         switch_s: float | None = None,
     ) -> None:
         super().__init__(trace=trace, device=device)
-        we, wd = device.dma_write(4)
+        we, wd = device.dma_write(SWITCH_RECORD_WORDS)
         ce, cd = device.cpu_ops(50)
         self.switch_j = we + ce if switch_j is None else float(switch_j)
         self.switch_s = wd + cd if switch_s is None else float(switch_s)

@@ -180,6 +180,10 @@ class Policy(ABC):
         refill: Level a paused job sleeps for, as a fraction of the energy at ``v_max``.
         yields: Whether a job paused between its commit points may yield the device
             (:meth:`yield_to`).
+        in_release_order: Whether the jobs of one task run in release order (a later
+            job never runs while an earlier one of its task is ready), so at most one
+            job per task is in progress; the FRAM footprint then counts one job's
+            feature maps per task (:func:`~carin.intermittent.tasks.taskset_footprint`).
     """
 
     name: str = ""
@@ -187,6 +191,7 @@ class Policy(ABC):
     pause: float = 0.0
     refill: float = 0.9
     yields: bool = False
+    in_release_order: bool = False
 
     @abstractmethod
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:
@@ -232,6 +237,7 @@ class FixedPriority(Policy):
     """Run the job of the most urgent task (lowest ``priority``); ties: earlier release."""
 
     name = "fp"
+    in_release_order = True  # a task's jobs share its priority; ties: earlier release
 
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
         best = min(range(len(jobs)), key=lambda i: (jobs[i].priority, jobs[i].release_s))
@@ -251,6 +257,7 @@ class EDF(Policy):
     """
 
     name = "edf"
+    in_release_order = True  # a task's jobs share its relative deadline
 
     def __init__(self, *, pause: float = 0.0, refill: float = 0.9, yield_: bool = False) -> None:
         self._set_pause(pause, refill, yield_)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from carin.intermittent.analytical import cycle_stats
-from carin.intermittent.cm import CODES, CMError, compile_plan
+from carin.intermittent.cm import CODES, CMError, compile_plan, fram_footprint
 from carin.intermittent.device import Device
 from carin.intermittent.layers import LayerTable
 from carin.intermittent.search import best_plan
@@ -129,9 +129,15 @@ def profile_rows(
     plan's jobs, so ``carin solve`` ranks plans on the whole trace when no power level is
     given; a band row holds those of the jobs released in the band, and at a power level
     the band rows that hold it are what counts (see ``TaskSpace.power_rows``).
+
+    ``fram_kb`` is the plan's FRAM footprint (:func:`~carin.intermittent.cm.fram_footprint`,
+    one task: no yield buffer) in KiB, the same on every row of the plan, so a spec can
+    require ``fram_kb <= 256``.
     """
+    costs = model.costs(device)
     rows = []
     for run in runs:
+        fram = fram_footprint(compile_plan(run.plan, costs, device), costs, device).total
         pw_mw = run.jobs.power_w * 1e3
         bands = [(np.nan, np.nan), *zip(bands_mw[:-1], bands_mw[1:], strict=True)]
         for lo, hi in bands:
@@ -156,6 +162,7 @@ def profile_rows(
                     else np.nan,
                     "energy_mj": round(s["energy_mj"], 6),
                     "nvm_kb": round(s["nvm_kb"], 6),
+                    "fram_kb": round(fram / 1024.0, 4),
                     "cycles": round(s["cycles"], 4),
                     "jobs": s["jobs"],
                 }

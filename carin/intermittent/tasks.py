@@ -21,22 +21,58 @@ released while the previous one may still be pending, and both wait in the queue
 keeps its own deadline). Every mistake (unknown key, zero or negative period or
 deadline, unknown layer file, duplicate task name, bad plan) is a :class:`TaskSetError`
 naming the file and line.
+
+**FRAM footprint** (:func:`taskset_footprint`). The tasks share the device's FRAM
+(``Device.fram_bytes``). Per task: its model's weights; the input sample of each of its
+jobs that can be pending at once (``ceil(deadline / period)``, each sampled at its
+release); the peak of its plan's feature maps in FRAM
+(:func:`~carin.intermittent.cm.fram_footprint`) for each of its jobs that can be in
+progress at once -- per task, because a job preempted at a commit point keeps its
+committed map in FRAM while other jobs run; one job under a policy that runs a task's
+jobs in release order (``fp``, ``edf`` and their pausing and yielding forms), as many as
+can be pending under ``ia``, which may start a later job while an earlier one of its task
+waits; and, under a policy that yields, its task's yield buffer. Shared: one JIT
+checkpoint buffer, the largest of the tasks' (a JIT checkpoint belongs to one job, which
+restores before any other job runs), and the scheduler record a switch writes
+(:data:`SWITCH_RECORD_WORDS` elements). Tasks with the same model count its weights
+twice. :func:`check_weights_fit` refuses a set whose weights alone exceed the FRAM.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from carin.errors import CarinError, SpecError
-from carin.intermittent.cm import CMError, validate_plan
+from carin.intermittent.cm import (
+    CMError,
+    FramFootprint,
+    compile_plan,
+    fram_footprint,
+    validate_plan,
+)
 from carin.intermittent.device import Device, DeviceError
 from carin.intermittent.layers import LayerError, LayerTable, load_layers
+from carin.intermittent.policies import Policy, make_policy
 from carin.spec._yaml import load_yaml
 
-__all__ = ["TaskSetError", "Task", "TaskSet", "load_taskset"]
+__all__ = [
+    "TaskSetError",
+    "Task",
+    "TaskSet",
+    "load_taskset",
+    "SWITCH_RECORD_WORDS",
+    "TaskSetFootprint",
+    "taskset_footprint",
+    "check_weights_fit",
+]
+
+#: Elements of the scheduler record a switch between jobs writes to FRAM.
+SWITCH_RECORD_WORDS = 4
 
 _TOP_KEYS = ("name", "device", "tasks")
 _TASK_KEYS = ("name", "model", "period", "deadline", "priority", "weight", "offset", "plan")
@@ -285,3 +321,120 @@ def load_taskset(path: str | Path) -> TaskSet:
         parsed[k]["priority"] = top + rank
     tasks = tuple(Task(**f) for f in parsed)
     return TaskSet(name=name.strip(), tasks=tasks, device=device, source=str(path))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskSetFootprint:
+    """FRAM a task set with one plan per task needs under a policy, in bytes.
+
+    Attributes:
+        names: Task names, in order.
+        tasks: Each task's terms, for all its jobs that can be pending together
+            (``inputs``) or in progress together (``maps``); its ``jit`` is the
+            task's own need, the set holds one buffer of the largest (``jit``).
+        pending: Per task, how many of its jobs can be pending at once:
+            ``ceil(deadline / period)``.
+        in_progress: Per task, how many of its jobs can be in progress at once (1 under
+            a policy that runs a task's jobs in release order, else ``pending``).
+        jit: The shared JIT checkpoint buffer.
+        record: The scheduler record.
+    """
+
+    names: tuple[str, ...]
+    tasks: tuple[FramFootprint, ...]
+    pending: tuple[int, ...]
+    in_progress: tuple[int, ...]
+    jit: float
+    record: float
+
+    @property
+    def total(self) -> float:
+        """Sum of the tasks' terms without their JIT needs, plus the shared terms."""
+        own = sum(f.total - f.jit for f in self.tasks)
+        return own + self.jit + self.record
+
+    @property
+    def weights(self) -> float:
+        """All tasks' weights."""
+        return sum(f.weights for f in self.tasks)
+
+    def terms(self) -> str:
+        """Per task and shared terms as text (bytes)."""
+        parts = []
+        for n, f, k, m in zip(self.names, self.tasks, self.pending, self.in_progress, strict=True):
+            jobs = f" ({k} jobs pending, {m} in progress)" if k > 1 else ""
+            parts.append(f"{n}{jobs}: {f.total - f.jit:,.0f} B ({replace(f, jit=0.0).terms()})")
+        if self.jit:
+            parts.append(f"JIT buffer {self.jit:,.0f} B")
+        parts.append(f"scheduler record {self.record:,.0f} B")
+        return "; ".join(parts)
+
+
+def taskset_footprint(
+    taskset: TaskSet, plans: Sequence[str], policy: Policy | str
+) -> TaskSetFootprint:
+    """The FRAM ``taskset`` needs with ``plans`` (one per task) under ``policy``.
+
+    Per task (module docstring): weights once; the input sample of every job that can be
+    pending at once (``ceil(deadline / period)``: each was sampled at its release); the
+    peak feature maps of every job that can be in progress at once (one under a policy
+    with :attr:`~carin.intermittent.policies.Policy.in_release_order`, else as many as
+    can be pending, since a preempted job keeps its committed map); a yield buffer if the
+    policy :attr:`~carin.intermittent.policies.Policy.yields`. Shared: one JIT buffer
+    (the largest task's) and the scheduler record.
+
+    Args:
+        taskset: The task set (its device gives the sizes).
+        plans: One CM plan per task, in task order.
+        policy: A :class:`~carin.intermittent.policies.Policy` or its name.
+
+    Raises:
+        ValueError: Not one plan per task.
+        CMError: A plan does not match its model.
+    """
+    pol = make_policy(policy) if isinstance(policy, str) else policy
+    if len(plans) != len(taskset.tasks):
+        raise ValueError(f"taskset_footprint: {len(plans)} plans for {len(taskset.tasks)} tasks")
+    dev = taskset.device
+    fps, pending, progress = [], [], []
+    for task, plan in zip(taskset.tasks, plans, strict=True):
+        costs = task.model.costs(dev)
+        f = fram_footprint(compile_plan(plan, costs, dev), costs, dev, yields=pol.yields)
+        k = max(1, math.ceil(task.deadline_s / task.period_s - 1e-9))
+        m = 1 if pol.in_release_order else k
+        fps.append(replace(f, inputs=f.inputs * k, maps=f.maps * m))
+        pending.append(k)
+        progress.append(m)
+    return TaskSetFootprint(
+        names=tuple(taskset.names),
+        tasks=tuple(fps),
+        pending=tuple(pending),
+        in_progress=tuple(progress),
+        jit=max(f.jit for f in fps),
+        record=float(SWITCH_RECORD_WORDS * dev.element_bytes),
+    )
+
+
+def check_weights_fit(taskset: TaskSet, *, device_from: str = "") -> None:
+    """Refuse a task set whose weights alone exceed the device's FRAM (``fram_bytes``).
+
+    Args:
+        taskset: The task set.
+        device_from: The device file that replaced the set's device, named in the error.
+
+    Raises:
+        TaskSetError: Naming the file, each task's weights and the FRAM size.
+    """
+    dev = taskset.device
+    w = [float(t.model.costs(dev).weight_bytes.sum()) for t in taskset.tasks]
+    if sum(w) <= dev.fram_bytes:
+        return
+    each = " + ".join(f"{t.name} {b:,.0f}" for t, b in zip(taskset.tasks, w, strict=True))
+    raise TaskSetError(
+        f"{taskset.source or taskset.name}: task set {taskset.name!r} does not fit the "
+        f"device's FRAM: the weights alone need {sum(w):,.0f} B ({each}) at "
+        f"{dev.element_bytes} B per element, and device field 'fram_bytes'"
+        f"{f' (from {device_from})' if device_from else ''} is "
+        f"{dev.fram_bytes:,} B ({dev.fram_bytes / 1024:g} KiB); use fewer or smaller "
+        "models or a device with more FRAM"
+    )

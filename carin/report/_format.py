@@ -15,6 +15,7 @@ _SUFFIX_UNITS = {
     "_ms": "ms",
     "_mj": "mJ",
     "_mb": "MB",
+    "_kb": "KiB",
     "_mw": "mW",
     "_fps": "fps",
     "_db": "dB",
@@ -49,6 +50,8 @@ def unit_of(label: str) -> str:
         '%'
         >>> unit_of("resampled_weighted_success"), unit_of("success_rate_kws")
         ('%', '%')
+        >>> unit_of("fram_kb"), unit_of("nvm_kb")  # bytes / 1024
+        ('KiB', 'KiB')
     """
     task = _TASK_RE.match(label)
     if task:
