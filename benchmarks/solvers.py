@@ -52,6 +52,8 @@ COLORS = {
     "pymoo-nsga3": "tab:red",
     "pymoo-mixed": "tab:purple",
 }
+#: Line style per library, so that two solvers of the same algorithm stay apart.
+STYLES = {name: "-" if name.startswith("optuna") else "--" for name in COLORS}
 THRESHOLDS = (0.95, 0.99)
 
 # NAS-Bench-201 single-DNN spaces (spaces/nb201.csv.gz, 15,625 cells per target).
@@ -272,8 +274,12 @@ def plot_space(res: SpaceResult, path: Path) -> None:
             grid = grids[axis][grids[axis] <= end]
             ys = np.array([_step(r, grid, axis, what) for r in runs])
             med, lo, hi = np.median(ys, axis=0), ys.min(axis=0), ys.max(axis=0)
-            ax.plot(grid, med, color=COLORS[solver], label=solver, lw=1.6)
-            ax.fill_between(grid, lo, hi, color=COLORS[solver], alpha=0.15, lw=0)
+            # median bold; the seeds' min and max as thin lines of the same colour and
+            # style (five overlapping shaded bands read as one brown block)
+            style = dict(color=COLORS[solver], ls=STYLES[solver], drawstyle="steps-post")
+            ax.plot(grid, med, label=solver, lw=1.8, **style)
+            for edge in (lo, hi):
+                ax.plot(grid, edge, lw=0.6, alpha=0.55, **style)
         x_rass = res.rass_evaluations if axis == "evals" else res.rass_seconds
         ax.scatter(
             [x_rass], [1.0], marker="*", s=160, color="black", zorder=5, label="RASS (exact)"
@@ -290,9 +296,10 @@ def plot_space(res: SpaceResult, path: Path) -> None:
     axes[2].set_ylabel("fraction of exact front's designs found")
     axes[3].set_ylabel("fraction of exact front's designs found")
     axes[0].legend(fontsize=8, loc="lower right")
+    front = f"{res.exact_size} design" + ("" if res.exact_size == 1 else "s")
     fig.suptitle(
-        f"{res.name}: {res.space.raw_size:,} designs, exact front {res.exact_size} "
-        f"designs; median and min-max over {len(next(iter(res.runs.values())))} seeds"
+        f"{res.name}: {res.space.raw_size:,} designs, exact front {front}; median (bold) "
+        f"and min/max (thin) over {len(next(iter(res.runs.values())))} seeds"
     )
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
