@@ -451,7 +451,8 @@ def findings(results: list[SpaceResult]) -> list[str]:
                 if statistics.median(h[1] for h in hits) < res.rass_evaluations:
                     fewer.append(s)
         text = (
-            f"- **{res.name}**: RASS finds the exact front ({res.exact_size} designs) in "
+            f"- **{res.name}**: RASS finds the exact front ({res.exact_size} design"
+            f"{'' if res.exact_size == 1 else 's'}) in "
             f"{_fmt_t(res.rass_seconds)}. Best baseline by final HV ratio: {best} "
             f"(median {best_hv:.3f})."
         )
