@@ -28,6 +28,7 @@ from carin.intermittent.multitask import (
     ABANDONED,
     DONE,
     MISSED,
+    Job,
     MultiSimulator,
     TaskProgram,
     TaskSetResults,
@@ -1233,3 +1234,58 @@ def test_a_save_that_lacks_energy_falls_back_to_the_last_commit(monkeypatch) -> 
     k = next(i for i, s in enumerate(runs) if s.lost)
     assert runs[k].tau1 > 0 and runs[k + 1].tau0 == 0.0
     assert res.cycles[0] == 1 and res.nvm_bytes[0] == 0.0
+
+
+def test_a_yield_answer_is_asked_again_when_the_ready_jobs_change() -> None:
+    # the simulator reuses a yield_to answer of a policy that ignores the device state
+    # while the ready jobs stay the same; a release must end that. A (one 2 mJ atom, no
+    # commit inside) pauses again and again; B (released at 0.3 s, due after A) does not
+    # take the device from it, C (released at 0.8 s, due 0.5 s later) must
+    a = dataclasses.replace(_atoms([2e-3], [0.4]), state_bytes=np.array([200.0]))
+    short = _atoms([50e-6], [0.01])
+    model = load_layers(KWS)
+    tasks = [
+        Task(name="a", model=model, period_s=6.0, deadline_s=5.0, priority=3),
+        Task(name="b", model=model, period_s=6.0, deadline_s=4.9, priority=2, offset_s=0.3),
+        Task(name="c", model=model, period_s=6.0, deadline_s=0.5, priority=1, offset_s=0.8),
+    ]
+    sim = MultiSimulator(trace=constant(1e-3, 6.0), device=YDEV, switch_j=0.0, switch_s=0.0)
+    sim.stretches = []
+    policy = make_policy("edf-yield")
+    asked = []
+    real = policy.yield_to
+
+    def spy(jobs, paused, state):
+        asked.append(len(jobs))
+        return real(jobs, paused, state)
+
+    policy.yield_to = spy
+    res = sim.run(tasks, [([a, short, short], policy)])
+    assert res.status.tolist() == [DONE, DONE, DONE]
+    assert 2 in asked and 3 in asked  # asked with B ready, then again once C came
+    runs = [s for s in sim.stretches if s.task == 0]
+    k = next(i for i, s in enumerate(runs) if s.yielded)
+    c_runs = [s for s in sim.stretches if s.task == 2]
+    assert runs[k].t1 < c_runs[0].t0 < runs[k + 1].t0  # C ran while A had yielded
+    assert res.latency_s[2] < 0.5
+
+
+def test_a_jobs_view_follows_its_position() -> None:
+    # a job's remaining work and next segment are cached per position: moving the job
+    # (forward, or back to its last commit after a lost pause) must move them too
+    dev = DEV
+    model = load_layers(LENET)
+    prog = TaskProgram(compile_plan("TTTLJJJ", model.costs(dev), dev))
+    job = Job(0, 0, 0.0, 1.0, 1, 1.0, prog, 0, 0.0)
+    taus = [0.0, prog.ct[3], 0.5 * (prog.ct[5] + prog.ct[6]), prog.ct[-2], 0.0, prog.total_t]
+    for tau in taus:
+        job.tau = tau
+        k = prog.atom_at(tau)
+        seg = prog.seg_of[k]
+        assert job.remaining_j == prog.total_e - prog.energy_at(tau)
+        assert job.remaining_s == max(prog.total_t - tau, 0.0)
+        assert job.next_j == prog.seg_w[seg] and job.next_s == prog.seg_d[seg]
+        assert job.next_jit == bool(prog.seg_jit[seg])
+        assert job.max_plain_j == prog.seg_max_plain[seg]
+        assert job.state_bytes == prog.state_b[k]
+    assert len({prog.seg_of[prog.atom_at(t)] for t in taus}) > 2  # several segments seen

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -182,17 +183,17 @@ class Device:
         """Convert CPU cycles to seconds."""
         return cycles / self.clock_hz
 
-    @property
+    @cached_property  # a pure function of frozen fields; read per decision
     def cycle_energy_j(self) -> float:
         """Energy stored between ``v_off`` and ``v_on``: ``C (v_on^2 - v_off^2) / 2``."""
         return 0.5 * self.capacitance_f * (self.v_on**2 - self.v_off**2)
 
-    @property
+    @cached_property  # a pure function of frozen fields; read per decision
     def max_energy_j(self) -> float:
         """Energy stored between ``v_off`` and ``v_max``."""
         return 0.5 * self.capacitance_f * (self.v_max**2 - self.v_off**2)
 
-    @property
+    @cached_property  # a pure function of frozen fields; read per decision
     def active_w(self) -> float:
         """Typical active power (LEA MAC streaming), used by closed-form live-time estimates."""
         return self.mac_fixed_j / self.cycles_to_s(self.mac_fixed_cycles)

@@ -176,6 +176,14 @@ class Job:
         "power_w",
         "pause",
         "yielded",
+        "_at",
+        "_remaining_j",
+        "_remaining_s",
+        "_next_j",
+        "_next_s",
+        "_next_jit",
+        "_max_plain_j",
+        "_state_bytes",
     )
 
     def __init__(
@@ -208,44 +216,77 @@ class Job:
         self.power_w = power_w
         self.pause: tuple[float, float] = (0.0, 0.0)
         self.yielded = False  # its volatile state is in its task's yield buffer
+        self._at = math.nan  # the position of the cached quantities (see _refresh)
 
-    def _seg(self) -> int:
-        return self.prog.seg_of[self.prog.atom_at(self.tau)] if self.prog.n else 0
+    def _refresh(self) -> None:
+        """Compute the quantities a policy reads at the job's position (cached per
+        position: policies read them many times between two moves of the job)."""
+        prog = self.prog
+        tau = self.tau
+        k = bisect_right(prog.ct, tau) - 1
+        n = prog.n
+        # as prog.energy_at(tau), prog.atom_at(tau) and the segment there
+        self._remaining_j = prog.total_e - (
+            prog.ce[-1] if k >= n else prog.ce[k] + prog.pw[k] * (tau - prog.ct[k])
+        )
+        self._remaining_s = max(prog.total_t - tau, 0.0)
+        atom = min(k, n - 1)
+        seg = prog.seg_of[atom] if n else 0
+        self._next_j = prog.seg_w[seg] if prog.seg_w else 0.0
+        self._next_s = prog.seg_d[seg] if prog.seg_d else 0.0
+        self._next_jit = bool(prog.seg_jit[seg]) if prog.seg_jit else False
+        self._max_plain_j = prog.seg_max_plain[seg] if prog.seg_max_plain else 0.0
+        self._state_bytes = prog.state_b[atom] if n else 0.0
+        self._at = tau
 
     @property
     def remaining_j(self) -> float:
         """Failure-free energy from the job's position to its end."""
-        return self.prog.total_e - self.prog.energy_at(self.tau)
+        if self._at != self.tau:
+            self._refresh()
+        return self._remaining_j
 
     @property
     def remaining_s(self) -> float:
         """Failure-free time from the job's position to its end."""
-        return max(self.prog.total_t - self.tau, 0.0)
+        if self._at != self.tau:
+            self._refresh()
+        return self._remaining_s
 
     @property
     def next_j(self) -> float:
         """Energy of the segment the job continues with."""
-        return self.prog.seg_w[self._seg()] if self.prog.seg_w else 0.0
+        if self._at != self.tau:
+            self._refresh()
+        return self._next_j
 
     @property
     def next_s(self) -> float:
         """Time of the segment the job continues with."""
-        return self.prog.seg_d[self._seg()] if self.prog.seg_d else 0.0
+        if self._at != self.tau:
+            self._refresh()
+        return self._next_s
 
     @property
     def next_jit(self) -> bool:
         """Whether that segment keeps its progress on a power failure."""
-        return bool(self.prog.seg_jit[self._seg()]) if self.prog.seg_jit else False
+        if self._at != self.tau:
+            self._refresh()
+        return self._next_jit
 
     @property
     def state_bytes(self) -> float:
         """Volatile state a save at the job's position writes (``inf``: not known)."""
-        return self.prog.state_b[self.prog.atom_at(self.tau)] if self.prog.n else 0.0
+        if self._at != self.tau:
+            self._refresh()
+        return self._state_bytes
 
     @property
     def max_plain_j(self) -> float:
         """Largest segment left without JIT protection."""
-        return self.prog.seg_max_plain[self._seg()] if self.prog.seg_max_plain else 0.0
+        if self._at != self.tau:
+            self._refresh()
+        return self._max_plain_j
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -388,14 +429,27 @@ class MultiSimulator(Simulator):
 
         Returns (still on, t, e).
         """
-        target = min(target, self.e_max * (1.0 - 1e-9))
+        e_max = self.e_max
+        target = min(target, e_max * (1.0 - 1e-9))
         sw = self.device.sleep_w
         until = min(until, self.end)
         plist = self.p
         dt = self.dt
+        inv_dt = self.inv_dt
+        n = self.n
+        i, t_next = -1, -1.0  # sample i ends at t_next = (i + 1) * dt
         while t < until and e < target:
-            i = self._idx(t)
-            t_stop = min((i + 1) * dt, until)
+            if t == t_next:  # t is the float (i + 1) * dt, which _idx maps to i + 1
+                i += 1
+            else:  # self._idx(t), inlined
+                i = int(t * inv_dt)
+                if (i + 1) * dt <= t:
+                    i += 1
+                if i > n:
+                    i = n
+            t_stop = t_next = (i + 1) * dt
+            if t_stop > until:
+                t_stop = until
             span = t_stop - t
             if span <= 0:
                 t = t_stop
@@ -405,7 +459,8 @@ class MultiSimulator(Simulator):
                 need = target - e
                 if need <= f * span:
                     return True, t + need / f, target
-                e = min(self.e_max, e + f * span)
+                lvl = e + f * span
+                e = lvl if lvl < e_max else e_max  # min(e_max, lvl)
             elif f < 0:
                 lvl = e + f * span
                 if lvl <= 0:
@@ -476,6 +531,9 @@ class MultiSimulator(Simulator):
         cached: tuple[int, Job | None] | None = None
         views: tuple[TaskView, ...] | None = None  # the tasks' coming jobs (see DeviceState)
         log_stretch = self.stretches is not None
+        # the last yield_to answer (version, policy, paused job, answer): reused, like a
+        # decision, while the ready jobs stay the same if the policy ignores the state
+        yield_memo: tuple[int, Policy, Job, bool] | None = None
 
         def finish(job: Job, how: int, when: float) -> None:
             nonlocal version, jit_job, running, held
@@ -491,6 +549,7 @@ class MultiSimulator(Simulator):
                 held = None
 
         nr = min(nxt)
+        harvested = self._harvest_fn()
 
         def device_state(t: float, e: float) -> DeviceState:
             nonlocal views
@@ -514,10 +573,26 @@ class MultiSimulator(Simulator):
                 max_j=self.e_max,
                 device=dev,
                 harvest=lambda w, t=t: self.harvest_w(t, w),
-                harvested=self.harvest,
+                harvested=harvested,
                 tasks=views,
                 end_s=end,
             )
+
+        def yields_now(job: Job, t: float, e: float) -> bool:
+            """Whether the policy's :meth:`~Policy.yield_to` names a job other than ``job``."""
+            nonlocal yield_memo
+            m = yield_memo
+            if (
+                m is not None
+                and m[0] == version
+                and m[1] is policy
+                and m[2] is job
+                and not policy.uses_energy
+            ):
+                return m[3]
+            ans = policy.yield_to(ready, ready.index(job), device_state(t, e)) is not None
+            yield_memo = (version, policy, job, ans)
+            return ans
 
         def p_now(r: float) -> float:
             return (self.harvest(r) - self.harvest(max(0.0, r - 1.0))) / max(min(r, 1.0), self.dt)
@@ -663,7 +738,7 @@ class MultiSimulator(Simulator):
                     and len(ready) > 1
                     and not any(j.yielded and j.task == job.task for j in ready)
                     and self._save_cost(job)[0] < self.e_max * (1.0 - 1e-6)
-                    and policy.yield_to(ready, ready.index(job), device_state(t, e)) is not None
+                    and yields_now(job, t, e)
                 ):
                     res, on, t, e = self._yield(job, t, e)
                     if res == _DONE:  # saved: the policy decides again
@@ -814,6 +889,7 @@ class MultiSimulator(Simulator):
         if floor > 0 and e <= floor:
             return _PAUSE, t, e
         to_commit = False
+        e_at, n_at = prog.energy_nvm_at(tau)
         while True:
             if to_commit:
                 k = prog.atom_at(tau)
@@ -824,8 +900,9 @@ class MultiSimulator(Simulator):
                 st, t1, e1, new_tau = self._exec_above(prog, tau, t, e, lim, floor)
             else:
                 st, t1, e1, new_tau = self._exec(prog, tau, t, e, lim)
-            job.energy += prog.energy_at(new_tau) - prog.energy_at(tau)
-            job.nvm += prog.nvm_at(new_tau) - prog.nvm_at(tau)
+            e_new, n_new = prog.energy_nvm_at(new_tau)
+            job.energy += e_new - e_at
+            job.nvm += n_new - n_at
             t, e = t1, e1
             if st == _DONE:
                 job.tau = prog.total_t
@@ -869,7 +946,7 @@ class MultiSimulator(Simulator):
                 if c >= prog.total_t - _EPS:
                     return _DONE, t, e
                 return _PREEMPT, t, e
-            tau = new_tau
+            tau, e_at, n_at = new_tau, e_new, n_new
             k = bisect_right(prog.ct, tau) - 1
             if k <= prog.n and abs(prog.ct[min(k, prog.n)] - tau) < 1e-12 and prog.commit_at[k]:
                 job.tau = prog.ct[k]
@@ -884,12 +961,7 @@ class MultiSimulator(Simulator):
     ) -> tuple[int, float, float, float]:
         """:meth:`_exec` with the level ``floor`` in place of ``v_off``: it stops (status
         failed) where the level reaches ``floor``, the device still on."""
-        saved = self.e_max
-        self.e_max = saved - floor
-        try:
-            st, t, e, tau = self._exec(s, tau, t, e - floor, t_limit)
-        finally:
-            self.e_max = saved
+        st, t, e, tau = self._exec(s, tau, t, e - floor, t_limit, self.e_max - floor)
         return st, t, e + floor, tau
 
     def _stretch(

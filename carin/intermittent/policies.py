@@ -173,8 +173,9 @@ class Policy(ABC):
     Attributes:
         name: Short name (``fp``, ``edf``, ``edf-pause``, ``edf-yield``, ``ia``,
             ``ia-yield``), used in profile rows.
-        uses_energy: Whether :meth:`pick` depends on the device state; when False the
-            simulator reuses a decision until the set of ready jobs changes.
+        uses_energy: Whether :meth:`pick` (and :meth:`yield_to`) depends on the device
+            state; when False the simulator reuses a decision (and a yield_to answer)
+            until the set of ready jobs changes.
         pause: Pause level as a fraction of the energy at ``v_max`` (0: never pause;
             see :attr:`Decision.pause_j`).
         refill: Level a paused job sleeps for, as a fraction of the energy at ``v_max``.
@@ -409,16 +410,18 @@ class IntermittenceAware(Policy):
         fw = self.fit_window_s
         now = max((top - h(t - fw)) / fw, 0.0) if t >= fw else max(state.harvest(fw), 0.0)
         best = now
-        upto = {0: best}  # highest mean over the last k slices
+        upto = [best]  # upto[k]: highest mean over the last k slices
         for k in range(1, max(counts) + 1):
             a = t - k * step
             if a < 0:
                 break
             low = h(a)
-            best = max(best, (top - low) / step)
+            mean = (top - low) / step
+            if mean > best:  # max(best, mean), inlined (hot)
+                best = mean
             top = low
-            upto[k] = best
-        return [upto.get(n, best) for n in counts], now
+            upto.append(best)
+        return [upto[n] if n < len(upto) else best for n in counts], now
 
     @staticmethod
     def work_budget(dev: Device, p: float, big_p: float) -> float:

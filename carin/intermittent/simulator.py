@@ -223,6 +223,14 @@ class _Program(_Schedule):
             return self.cn[-1]
         return self.cn[k] + self.nrate[k] * (tau - self.ct[k])
 
+    def energy_nvm_at(self, tau: float) -> tuple[float, float]:
+        """``(energy_at(tau), nvm_at(tau))`` with one search."""
+        k = bisect_right(self.ct, tau) - 1
+        if k >= self.n:
+            return self.ce[-1], self.cn[-1]
+        x = tau - self.ct[k]
+        return self.ce[k] + self.pw[k] * x, self.cn[k] + self.nrate[k] * x
+
 
 class Simulator:
     """Simulate jobs over a trace on a device.
@@ -262,6 +270,24 @@ class Simulator:
         i = self._idx(t)
         return self.hs[i] + self.p[i] * (t - i * self.dt)
 
+    def _harvest_fn(self) -> Callable[[float], float]:
+        """:meth:`harvest` as a plain function (the same values, :meth:`_idx` inlined:
+        faster to call for policies that read the harvest many times per decision)."""
+        hs, plist, dt, inv_dt, n, end = self.hs, self.p, self.dt, self.inv_dt, self.n, self.end
+        total = hs[-1]
+
+        def harvest(t: float) -> float:
+            if t >= end:
+                return total
+            i = int(t * inv_dt)
+            if (i + 1) * dt <= t:
+                i += 1
+            if i > n:
+                i = n
+            return hs[i] + plist[i] * (t - i * dt)
+
+        return harvest
+
     def charge_time(self, t: float, need: float) -> float | None:
         """Time when ``need`` joules more have been harvested after ``t`` (None: never)."""
         if need <= 0:
@@ -275,28 +301,50 @@ class Simulator:
 
     # -- one on-period step ----------------------------------------------------
     def _exec(
-        self, s: _Schedule, tau: float, t: float, e: float, t_limit: float
+        self,
+        s: _Schedule,
+        tau: float,
+        t: float,
+        e: float,
+        t_limit: float,
+        e_max: float | None = None,
     ) -> tuple[int, float, float, float]:
         """Run schedule ``s`` from position ``tau`` at time ``t`` with level ``e``.
 
         Returns ``(status, t, e, tau)`` where it stopped: done, failed (level reached the
-        atom's threshold) or time limit.
+        atom's threshold) or time limit. ``e_max`` replaces the capacitor's top level
+        (default :attr:`e_max`).
         """
         ct, ce, pw, thr, nres = s.ct, s.ce, s.pw, s.thr, s.next_res
         total = s.total_t
-        e_max = self.e_max
+        if e_max is None:
+            e_max = self.e_max
         dt = self.dt
+        inv_dt = self.inv_dt
+        n_samples = self.n
         plist = self.p
         t_limit = min(t_limit, self.end)
-        k = min(bisect_right(ct, tau) - 1, s.n - 1)
+        last = s.n - 1
+        pmin, pmax = s.pmin, s.pmax
+        k = min(bisect_right(ct, tau) - 1, last)
+        i, t_next = -1, -1.0  # sample i ends at t_next = (i + 1) * dt
         while True:
             if tau >= total - _EPS:
                 return _DONE, t, e, total
             if t >= t_limit:
                 return _LIMIT, t_limit, e, tau
-            i = self._idx(t)
+            if t == t_next:  # t is the float (i + 1) * dt, which _idx maps to i + 1
+                i += 1
+            else:  # self._idx(t), inlined
+                i = int(t * inv_dt)
+                if (i + 1) * dt <= t:
+                    i += 1
+                if i > n_samples:
+                    i = n_samples
             p = plist[i]
-            t_stop = min((i + 1) * dt, t_limit)
+            t_stop = t_next = (i + 1) * dt
+            if t_stop > t_limit:
+                t_stop = t_limit
             span = t_stop - t
             if span <= 0:
                 t = t_stop
@@ -305,17 +353,18 @@ class Simulator:
             whole = tau_end < total  # the step ends exactly at t_stop
             if not whole:
                 tau_end = total
-            k_end = min(bisect_right(ct, tau_end) - 1, s.n - 1) if tau_end < total else s.n - 1
-            if p >= s.pmax:
+            k_end = min(bisect_right(ct, tau_end) - 1, last) if tau_end < total else last
+            if p >= pmax:
                 # level cannot fall: clip at e_max
                 used = (ce[k_end] + pw[k_end] * (tau_end - ct[k_end])) - (
                     ce[k] + pw[k] * (tau - ct[k])
                 )
-                e = min(e_max, e + p * (tau_end - tau) - used)
+                lvl = e + p * (tau_end - tau) - used
+                e = lvl if lvl < e_max else e_max  # min(e_max, lvl)
                 t = t_stop if whole else t + (tau_end - tau)
                 tau, k = tau_end, k_end
                 continue
-            if p < s.pmin and nres[k] > k_end:
+            if p < pmin and nres[k] > k_end:
                 # level falls monotonically along the program; no reserve in the way
                 e0_at = ce[k] + pw[k] * (tau - ct[k])
                 used = (ce[k_end] + pw[k_end] * (tau_end - ct[k_end])) - e0_at
@@ -347,9 +396,10 @@ class Simulator:
                 t = t_stop if whole else t + (tau_end - tau)
                 tau, k = tau_end, k_end
                 continue
-            # step atom by atom inside this sample
+            # step atom by atom inside this sample (min/max inlined: the hottest loop)
             while tau < tau_end - _EPS:
-                a_end = min(ct[k + 1], tau_end)
+                c1 = ct[k + 1]
+                a_end = tau_end if tau_end < c1 else c1  # min(c1, tau_end)
                 d = a_end - tau
                 f = p - pw[k]
                 th = thr[k]
@@ -362,10 +412,11 @@ class Simulator:
                         return _FAIL, t + x, th, tau + x
                     e = lvl
                 elif f > 0:
-                    e = min(e_max, e + f * d)
+                    lvl = e + f * d
+                    e = lvl if lvl < e_max else e_max  # min(e_max, lvl)
                 t += d
                 tau = a_end
-                if tau >= ct[k + 1] - _EPS and k < s.n - 1:
+                if tau >= c1 - _EPS and k < last:
                     k += 1
             tau = tau_end
             if whole:
