@@ -23,6 +23,7 @@ from carin.intermittent.joint import (
     schedule_stats,
     score,
     taskset_rows,
+    uniform_pool,
 )
 from carin.intermittent.multitask import (
     ABANDONED,
@@ -45,7 +46,7 @@ from carin.intermittent.policies import (
 )
 from carin.intermittent.simulator import _FAIL, SimError, simulate
 from carin.intermittent.sources import constant, markov_onoff, parse_source, square_wave
-from carin.intermittent.tasks import Task, TaskSetError, load_taskset
+from carin.intermittent.tasks import Task, TaskSetError, load_taskset, taskset_footprint
 from carin.intermittent.traces import TraceError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -736,17 +737,50 @@ def test_cli_taskset_errors_exit_2(tmp_path: Path, capsys) -> None:
 # -- joint search, profile rows, solve, switcher ------------------------------------------
 
 
+def test_joint_search_chooses_only_configurations_that_fit_fram() -> None:
+    """With less FRAM than the unconstrained choice needs, every search step (baselines,
+    descents, finalists, bands) keeps to configurations that fit; with none fitting, the
+    ranking falls back to the score."""
+    ts = load_taskset(SETS / "kws-lenet-dscnn.yaml")
+    tr = parse_source("square:high_mw=4,period_s=20,duration_s=120")
+    free = joint_search(
+        dataclasses.replace(ts, device=dataclasses.replace(ts.device, fram_bytes=10**9)),
+        tr,
+        resamples=0,
+    )
+    need = {c: taskset_footprint(ts, c.plans, c.policy).total for c in free.evaluator.results}
+    top = free.fitted
+    # just below what the unconstrained choice needs, but enough for some configuration
+    cap = int(need[top]) - 1
+    assert min(need.values()) <= cap
+    small = dataclasses.replace(ts, device=dataclasses.replace(ts.device, fram_bytes=cap))
+    jr = joint_search(small, tr, resamples=1)
+    ev = jr.evaluator
+    chosen = [jr.best, jr.fitted, *jr.baseline.values(), *jr.per_policy.values()]
+    assert all(taskset_footprint(small, c.plans, c.policy).total <= cap for c in chosen)
+    assert jr.fitted != top and all(ev.fits(c) for c in jr.resampled)
+    assert all(ev.fits(c) for c in choose_bands(ev, jr.best))
+    # nothing fits: the same ranking as by the score alone
+    none = dataclasses.replace(ts, device=dataclasses.replace(ts.device, fram_bytes=1000))
+    ev0 = Evaluator(none, tr)
+    pool = uniform_pool(none, "edf")[:8]
+    assert not any(ev0.fits(c) for c in pool)
+    assert ev0.best(pool) == max(pool, key=lambda c: score(ev0.run(c)))
+
+
 def test_joint_search_is_never_below_its_baselines_and_tries_dp_plans() -> None:
     ts = load_taskset(SETS / "kws-lenet-dscnn.yaml")
     tr = parse_source("square:high_mw=4,period_s=20,duration_s=120")
     jr = joint_search(ts, tr)
     ev = jr.evaluator
-    best = score(ev.run(jr.fitted))
-    assert best == max(score(r) for r in ev.results.values())
+    best = ev.key(jr.fitted)  # fitting the device's FRAM first, then the score
+    assert best == max(ev.key(c) for c in ev.results) and ev.fits(jr.fitted)
+    assert ev.fits(jr.best) and all(ev.fits(c) for c in jr.resampled)
     mean = {c: np.mean(np.array(s), axis=0)[0] for c, s in jr.resampled.items()}
     for c in [*jr.baseline.values(), *jr.per_policy.values()]:
-        assert best >= score(ev.run(c))
-        assert mean[jr.best] >= mean[c]  # the choice: not below a baseline on average
+        assert best >= ev.key(c)
+        if c in mean:
+            assert mean[jr.best] >= mean[c]  # the choice: not below a baseline on average
     assert {c.policy for c in ev.results} == {"fp", "edf", "ia", "edf-pause", "ia-yield"}
     # the cross-check: every descent's plans under every policy
     for c in jr.per_policy.values():

@@ -3,7 +3,11 @@
 A *configuration* is one CM plan per task plus a policy (:class:`Config`). The search
 (:func:`joint_search`) scores configurations by simulating the task set on a trace
 (:class:`Evaluator`, exact event simulation; score = weighted successful jobs, ties to
-the lower mean latency) and proceeds in five steps:
+the lower mean latency) and proceeds in five steps. Every step ranks the configurations
+that fit the device's FRAM (:meth:`Evaluator.fits`: the
+:func:`~carin.intermittent.tasks.taskset_footprint` within ``fram_bytes``) above those
+that do not, so one that does not fit is chosen only when none does; the uniform
+baselines are held to the same rule.
 
 1. **Uniform baselines** -- one applicable uniform CM per task, under fixed priority and
    under EDF (the usual practice): the best single CM for all tasks, then one task's CM
@@ -139,6 +143,7 @@ class Evaluator:
         self.results: dict[Config, TaskSetResults] = {}
         self._progs: dict[tuple[int, str], TaskProgram] = {}
         self._costs = [t.model.costs(taskset.device) for t in taskset.tasks]
+        self._fits: dict[Config, bool] = {}
 
     def program(self, task: int, plan: str) -> TaskProgram:
         """The compiled plan of a task, prepared for simulation (cached)."""
@@ -179,9 +184,23 @@ class Evaluator:
         ]
         return self._sim().run(self.taskset.tasks, pairs, choose=choose)
 
+    def fits(self, config: Config) -> bool:
+        """Whether the configuration fits the device's FRAM: its
+        :func:`~carin.intermittent.tasks.taskset_footprint` is at most ``fram_bytes``
+        (cached)."""
+        if config not in self._fits:
+            need = taskset_footprint(self.taskset, config.plans, config.policy).total
+            self._fits[config] = need <= self.taskset.device.fram_bytes
+        return self._fits[config]
+
+    def key(self, config: Config) -> tuple[bool, float, float]:
+        """The ranking key of every search step: fitting in FRAM first, then
+        :func:`score`. A configuration that does not fit is chosen only when none does."""
+        return (self.fits(config), *score(self.run(config)))
+
     def best(self, configs: Sequence[Config]) -> Config:
-        """The configuration of highest :func:`score` (first wins ties)."""
-        return max(configs, key=lambda c: score(self.run(c)))
+        """The configuration of highest :meth:`key` (first wins ties)."""
+        return max(configs, key=self.key)
 
 
 def _uniform_codes(taskset: TaskSet) -> list[list[str]]:
@@ -321,10 +340,12 @@ def bootstrap_block_s(taskset: TaskSet, trace: Trace, *, mult: float = 1.5) -> f
 
 
 def finalists(ev: Evaluator, k: int, extra: Sequence[Config] = ()) -> list[Config]:
-    """The ``k`` configurations of highest :func:`score` on ``ev``'s trace, best first
-    (ties in the order they were simulated), then ``extra`` not already among them."""
-    ranked = sorted(ev.results, key=lambda c: score(ev.run(c)), reverse=True)
-    return list(dict.fromkeys([*ranked[:k], *extra]))
+    """The ``k`` configurations of highest :meth:`Evaluator.key` on ``ev``'s trace, best
+    first (ties in the order they were simulated), then ``extra`` not already among them;
+    those that do not fit the device's FRAM are left out unless none fits."""
+    ranked = sorted(ev.results, key=ev.key, reverse=True)
+    out = list(dict.fromkeys([*ranked[:k], *extra]))
+    return [c for c in out if ev.fits(c)] or out
 
 
 def resampled_runs(
@@ -496,7 +517,7 @@ def joint_search(
     for plans in dict.fromkeys(c.plans for c in per_policy.values()):
         for pol in dict.fromkeys([*policies, *cross]):
             ev.run(Config(plans, pol))
-    fitted = max(ev.results, key=lambda c: score(ev.run(c)))
+    fitted = max(ev.results, key=ev.key)
     best, runs, rescored = fitted, {}, {}
     if resamples > 0:
         starts = [Config(b.plans, pol) for b in baseline.values() for pol in policies]
@@ -539,6 +560,8 @@ def choose_bands(
     per band.
     """
     pool = list(configs) if configs is not None else list(ev.results)
+    if ev.fits(default):  # a band never switches to a configuration that does not fit
+        pool = [c for c in pool if ev.fits(c)]
     if default not in pool:
         pool.append(default)
     names = {c: f"c{i}" for i, c in enumerate(pool)}
