@@ -262,13 +262,18 @@ def test_cli_reports_the_bound_beside_carins_choice(tmp_path, capsys) -> None:
     assert rc == 0
     out = capsys.readouterr().out
     m = re.search(
-        r"(\d+)/(\d+) jobs done by their deadline \(no choice can do more than (\d+)\)", out
+        r"(\d+)/(\d+) jobs done by their deadline \(no choice can do more than (\d+), "
+        r"no policy with these plans more than (\d+)\)",
+        out,
     )
     assert m, out
-    done, jobs, bound = map(int, m.groups())
+    done, jobs, bound, mine = map(int, m.groups())
     expected = success_bound(load_taskset(TRIO), parse_source(src))
     assert bound == expected.bound and jobs == expected.jobs
-    assert done <= bound
+    # beside it, the bound for the plans chosen (printed as task:plan words)
+    plans = tuple(re.search(r"kws:(\S+) lenet:(\S+) dscnn:(\S+):", out).groups())
+    assert mine == success_bound(load_taskset(TRIO), parse_source(src), plans=plans).bound
+    assert done <= mine <= bound
 
 
 def test_integer_bound_is_reached_where_the_lp_splits_jobs() -> None:
@@ -300,3 +305,53 @@ def test_integer_bound_stopped_by_the_node_limit_still_holds() -> None:
     res = Evaluator(ts, tr).run(Config(("RR", "L" * 7, "DDDRDDLDDDR"), "ia"))
     assert res.succeeded <= full
     assert flow_bound(ts, tr, node_limit=1) == root  # a node limit is deterministic
+
+
+# -- the bound for given plans ---------------------------------------------------------
+
+SENSOR_HUB = ROOT / "spaces" / "intermittent-multitask" / "sensor-hub.yaml"
+
+
+def test_job_floors_for_given_plans_are_those_plans_costs() -> None:
+    ts = load_taskset(TRIO)
+    plans = ("DD", "TTTLJJJ", "T" * 11)
+    got = job_floors(ts, plans)
+    for t, p, (e, s) in zip(ts.tasks, plans, got, strict=True):
+        a = compile_plan(p, t.model.costs(DEV), DEV)
+        assert (e, s) == (a.total_energy_j, a.total_time_s)
+    # never below the least over all plans
+    assert all(e >= f for (e, _s), (f, _t) in zip(got, job_floors(ts), strict=True))
+    with pytest.raises(ValueError, match="2 plans for 3 tasks"):
+        job_floors(ts, plans[:2])
+
+
+def test_plans_bound_splits_the_gap_into_checkpoints_and_schedule() -> None:
+    # sensor-hub on the 2 mW square wave (3 s of every 6 s): the bound lets 10 DS-CNN-S
+    # jobs through on the least energy of any plan (19.3 mJ, slices without commits),
+    # but the tiled plan that lets KWS preempt costs 23.8 mJ a job, and with the plans
+    # edf-pause runs, no policy completes more than edf-pause itself: the 10 jobs are
+    # the plans' checkpoints, not the schedule
+    ts = load_taskset(SENSOR_HUB)
+    tr = square_wave(2e-3, 6.0, 600.0)
+    plans = ("DD", "TTTLJJJ", "T" * 11)
+    every = success_bound(ts, tr)
+    mine = success_bound(ts, tr, plans=plans)
+    assert every.bound == 170 and mine.bound == 160
+    assert mine.flow == flow_bound(ts, tr, plans=plans)
+    ev = Evaluator(ts, tr)
+    done = {pol: ev.run(Config(plans, pol)).succeeded for pol in ("edf-pause", "ia-yield", "edf")}
+    assert max(done.values()) == done["edf-pause"] == mine.bound
+    assert all(v <= mine.bound for v in done.values())
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_plans_bound_holds_for_every_policy(seed: int) -> None:
+    ts = load_taskset(TRIO)
+    tr = markov_onoff(3e-3, 5.0, 8.0, 300.0, seed=seed)
+    every = success_bound(ts, tr).bound
+    ev = Evaluator(ts, tr)
+    for plans in [("DD", "DDRRRRR", "LLLLLLLLDDR"), ("TJ", "TTTLJJJ", "T" * 11)]:
+        mine = success_bound(ts, tr, plans=plans).bound
+        assert mine <= every
+        for pol in ("fp", "edf", "edf-pause", "edf-yield", "ia", "ia-yield"):
+            assert ev.run(Config(plans, pol)).succeeded <= mine

@@ -36,6 +36,7 @@ be reachable.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -93,18 +94,22 @@ def net_harvest(trace: Trace, device: object) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(h.size) * trace.dt, h
 
 
-def job_floors(taskset: TaskSet) -> list[tuple[float, float]]:
+def job_floors(taskset: TaskSet, plans: Sequence[str] | None = None) -> list[tuple[float, float]]:
     """Per task, ``(E_k, T_k)``: least failure-free energy and time of any of its plans.
 
     Exact over all plans (the block DP of :mod:`carin.intermittent.search`, once with
     energy and once with time as the cost); a task with a fixed plan has that plan's.
+    With ``plans`` (one per task, in task order), each task's given plan's instead.
     """
+    if plans is not None and len(plans) != len(taskset.tasks):
+        raise ValueError(f"job_floors: {len(plans)} plans for {len(taskset.tasks)} tasks")
     out = []
     dev = taskset.device
-    for t in taskset.tasks:
+    for k, t in enumerate(taskset.tasks):
         costs = t.model.costs(dev)
-        if t.plan is not None:
-            a = compile_plan(t.plan, costs, dev)
+        plan = t.plan if plans is None else plans[k]
+        if plan is not None:
+            a = compile_plan(plan, costs, dev)
             out.append((a.total_energy_j, a.total_time_s))
             continue
         e = _block_dp(costs, dev, lambda a: a.total_energy_j, list(CODES))[1]
@@ -150,15 +155,16 @@ class _Jobs(NamedTuple):
     h: np.ndarray
 
 
-def _windows(taskset: TaskSet, trace: Trace) -> _Jobs:
-    """The jobs released on ``trace``, which of them pass the per-job tests, the harvest."""
+def _windows(taskset: TaskSet, trace: Trace, plans: Sequence[str] | None = None) -> _Jobs:
+    """The jobs released on ``trace``, which of them pass the per-job tests, the harvest
+    (``plans``: as :func:`job_floors`)."""
     dev = taskset.device
     grid, h = net_harvest(trace, dev)
     end = float(trace.duration)
     cap = float(dev.max_energy_j)
     out = []
     released = 0
-    for t, (e_k, s_k) in zip(taskset.tasks, job_floors(taskset), strict=True):
+    for t, (e_k, s_k) in zip(taskset.tasks, job_floors(taskset, plans), strict=True):
         n = int(np.floor((end - t.deadline_s - t.offset_s) / t.period_s + 1e-9)) + 1
         if t.offset_s + t.deadline_s > end or n <= 0:
             z = np.zeros(0)
@@ -180,6 +186,7 @@ def flow_bound(
     slot_s: float | None = None,
     integer: bool = True,
     node_limit: int | None = None,
+    plans: Sequence[str] | None = None,
 ) -> int | None:
     """The bound of the module docstring's program (None if the solver gives none).
 
@@ -196,9 +203,15 @@ def flow_bound(
             tight); a node limit rather than a time limit keeps the result independent
             of the machine's speed. Default: 1000, or only the root node (its cuts)
             beyond 2000 jobs, where more nodes cost minutes for a job or two.
+        plans: One plan per task: the bound for these plans (as :func:`success_bound`).
     """
     return _flow(
-        taskset, _windows(taskset, trace), float(trace.duration), slot_s, integer, node_limit
+        taskset,
+        _windows(taskset, trace, plans),
+        float(trace.duration),
+        slot_s,
+        integer,
+        node_limit,
     )
 
 
@@ -275,7 +288,13 @@ def _flow(
     return int(math.floor(-best * (1 + 1e-9) + 1e-6))
 
 
-def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> SuccessBound:
+def success_bound(
+    taskset: TaskSet,
+    trace: Trace,
+    *,
+    flow: bool = True,
+    plans: Sequence[str] | None = None,
+) -> SuccessBound:
     """The most jobs of ``taskset`` that any plans and policy can complete on ``trace``.
 
     See the module docstring for the argument; every test holds for the simulator's
@@ -286,8 +305,13 @@ def success_bound(taskset: TaskSet, trace: Trace, *, flow: bool = True) -> Succe
         trace: The harvesting trace.
         flow: Also solve the mixed-integer program (:func:`flow_bound`) and keep the
             smaller bound.
+        plans: One CM plan per task (task order): the most jobs any *policy* can
+            complete with these plans, each job needing its plan's failure-free energy
+            and time instead of the least over all plans. Never above the bound without
+            ``plans``; the difference is what the plans' checkpoints cost, and what is
+            left between it and a simulation is the schedule's.
     """
-    jobs = _windows(taskset, trace)
+    jobs = _windows(taskset, trace, plans)
     per_task, released = jobs.per_task, jobs.released
     energy = jobs.cap + float(jobs.h[-1])
     costs = [w[3][w[2]] for w in per_task]
