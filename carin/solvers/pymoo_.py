@@ -137,6 +137,32 @@ class PymooNSGA2(_PymooSolver):
         return NSGA2(pop_size=self.population_size(), **_mixed_operators(selection))
 
 
+def _cv_then_random(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: Any) -> Any:
+    """NSGA3's binary tournament: the lower constraint violation wins, a tie or two
+    feasible designs are decided at random, always with the algorithm's seeded
+    generator. pymoo's own ``comp_by_cv_then_random`` (0.6.2) breaks a tie of two equal
+    violations with a fresh unseeded generator, so two runs with the same seed could
+    return different fronts."""
+    from pymoo.operators.selection.tournament import compare
+
+    S = np.empty(P.shape[0], dtype=int)
+    for i in range(P.shape[0]):
+        a, b = P[i, 0], P[i, 1]
+        if pop[a].CV > 0.0 or pop[b].CV > 0.0:
+            S[i] = compare(
+                a,
+                pop[a].CV,
+                b,
+                pop[b].CV,
+                method="smaller_is_better",
+                return_random_if_equal=True,
+                random_state=random_state,
+            )
+        else:
+            S[i] = random_state.choice([a, b])
+    return S[:, None]
+
+
 class PymooNSGA3(_PymooSolver):
     """pymoo's NSGA3 (Das-Dennis reference directions) with mixed-variable operators."""
 
@@ -144,7 +170,7 @@ class PymooNSGA3(_PymooSolver):
     algorithm_label = "NSGA3"
 
     def make_algorithm(self, n_obj: int) -> Any:  # noqa: D102
-        from pymoo.algorithms.moo.nsga3 import NSGA3, comp_by_cv_then_random
+        from pymoo.algorithms.moo.nsga3 import NSGA3
         from pymoo.operators.selection.tournament import TournamentSelection
         from pymoo.util.ref_dirs import get_reference_directions
 
@@ -154,7 +180,7 @@ class PymooNSGA3(_PymooSolver):
         else:
             partitions = {2: pop - 1, 3: 8}.get(n_obj, 4)
             ref_dirs = get_reference_directions("das-dennis", n_obj, n_partitions=partitions)
-        selection = TournamentSelection(func_comp=comp_by_cv_then_random)
+        selection = TournamentSelection(func_comp=_cv_then_random)
         return NSGA3(ref_dirs=ref_dirs, pop_size=pop, **_mixed_operators(selection))
 
 
