@@ -138,6 +138,7 @@ def evaluate(ts: TaskSet, kind: str, tr) -> dict:
             "search_s": 0.0,
             "fair": None,
             "fram": {},
+            "fram_cap": ts.device.fram_bytes,
         }
     t0 = time.perf_counter()
     jr = joint_search(ts, train, resamples=RESAMPLES)
@@ -185,6 +186,7 @@ def evaluate(ts: TaskSet, kind: str, tr) -> dict:
         "search_s": search_s,
         "fair": fair,
         "fram": {k: taskset_footprint(ts, c.plans, c.policy).total for k, c in chosen.items()},
+        "fram_cap": ts.device.fram_bytes,
     }
 
 
@@ -249,7 +251,8 @@ def speed(repeats: int) -> list[str]:
 def _cell(row: dict, col: str) -> str:
     n = row["done"][col]
     per = "/".join(str(x) for x in row["per_task"][col])
-    return f"{n} ({per})"
+    over = row["fram"].get(col, 0) > row["fram_cap"]  # the configuration does not fit FRAM
+    return f"{n} ({per}){' †' if over else ''}"
 
 
 def _val(row: dict, col: str) -> int:
@@ -287,7 +290,10 @@ def write(rows: list[dict], speed_lines: list[str], out: Path, wall: float) -> N
         "5 mW with mean spells 5 s on / 10 s off (seed 1) and 2 mW with 20 s / 20 s "
         "(seed 2) (fluctuating).",
         "",
-        "Cells: successful jobs on the second half (per task in task order). Columns:",
+        "Cells: successful jobs on the second half (per task in task order); † marks a "
+        "configuration whose FRAM footprint exceeds the device's 256 KiB (it could not be "
+        "deployed; only the diagnostic columns, which are not searched, can have one). "
+        "Columns:",
         "",
         "- **uniform+FP / uniform+EDF**: the usual practice, one uniform CM per task (best "
         "single CM for all tasks, then per-task changes while the first-half score "
