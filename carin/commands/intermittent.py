@@ -142,8 +142,14 @@ def _warn(text: str) -> None:
     print(f"warning: {text}", file=sys.stderr)
 
 
-def _fram(device) -> str:
-    return f"fram_bytes = {device.fram_bytes:,} B, {device.fram_bytes / 1024:g} KiB"
+def _warn_too_big(what: str, fp, device) -> None:
+    """Warn that ``what`` needs more FRAM (footprint ``fp``, every term) than ``device``."""
+    cap = device.fram_bytes
+    _warn(
+        f"{what} needs {fp.total / 1024:,.1f} KiB of FRAM ({fp.total:,.0f} B: {fp.terms()}), "
+        f"more than the device has (fram_bytes = {cap:,} B, {cap / 1024:g} KiB); its rows' "
+        f"fram_kb say so (a spec can require fram_kb <= {cap / 1024:g})"
+    )
 
 
 def _warn_fram(model, device, plans) -> None:
@@ -154,12 +160,7 @@ def _warn_fram(model, device, plans) -> None:
     for plan in plans:
         fp = fram_footprint(compile_plan(plan, costs, device), costs, device)
         if fp.total > device.fram_bytes:
-            _warn(
-                f"{model.name}: plan {plan} needs {fp.total / 1024:,.1f} KiB of FRAM "
-                f"({fp.total:,.0f} B: {fp.terms()}), more than the device has "
-                f"({_fram(device)}); its rows' fram_kb say so (a spec can require "
-                f"fram_kb <= {device.fram_bytes / 1024:g})"
-            )
+            _warn_too_big(f"{model.name}: plan {plan}", fp, device)
 
 
 def _run_taskset(args: argparse.Namespace) -> int:
@@ -202,13 +203,8 @@ def _run_taskset(args: argparse.Namespace) -> int:
         )
         fp = taskset_footprint(ts, jr.best.plans, jr.best.policy)
         if fp.total > ts.device.fram_bytes:
-            _warn(
-                f"{tr.name}: the chosen configuration {jr.best.policy} "
-                f"{jr.best.label(ts.names)} needs {fp.total / 1024:,.1f} KiB of FRAM "
-                f"({fp.total:,.0f} B: {fp.terms()}), more than the device has "
-                f"({_fram(ts.device)}); its rows' fram_kb say so (a spec can require "
-                f"fram_kb <= {ts.device.fram_bytes / 1024:g})"
-            )
+            what = f"{tr.name}: the chosen configuration {jr.best.policy} {jr.best.label(ts.names)}"
+            _warn_too_big(what, fp, ts.device)
     frame = pd.concat(frames, ignore_index=True)
     out = write_profiles(frame, args.out)
     print(f"wrote {len(frame)} rows (task set {ts.name!r} x {len(frames)} trace(s)) to {out}")
