@@ -106,15 +106,19 @@ def test_every_atom_holds_what_it_writes(model: str) -> None:
         assert f.weights == costs.weight_bytes.sum() and f.inputs == costs.in_bytes[0]
 
 
-def _set(tmp_path: Path, device: str = "") -> Path:
+def _set(tmp_path: Path, device: str = "", *, same_file: bool = False) -> Path:
+    """Two tasks with the TINY layers: from two files (two models that happen to have
+    the same layers, so two copies of the weights), or from one file (one copy)."""
     _tiny(tmp_path)
+    (tmp_path / "tiny2.yaml").write_text(TINY)
     path = tmp_path / "set.yaml"
     path.write_text(
         "name: pair\n"
         + device
         + "tasks:\n"
         + "  - {name: fast, model: tiny.yaml, period: 4}\n"
-        + "  - {name: slow, model: tiny.yaml, period: 10, deadline: 25}\n"
+        + f"  - {{name: slow, model: {'tiny' if same_file else 'tiny2'}.yaml, period: 10, "
+        + "deadline: 25}\n"
     )
     return path
 
@@ -148,6 +152,23 @@ def test_taskset_footprint_is_sum_of_parts_plus_shared(tmp_path: Path) -> None:
     assert ya[0].yield_buffer > 0
     assert "slow (3 jobs pending, 3 in progress)" in y.terms()
     assert taskset_footprint(ts, plans, make_policy("edf")).total == edf.total
+
+
+def test_tasks_with_one_model_file_share_its_weights(tmp_path: Path, capsys) -> None:
+    """Weights are read-only: two tasks whose models come from one file keep one copy
+    (the first task counts it), two files with the same layers keep two."""
+    plans = ("JJJ", "RRJ")
+    two = taskset_footprint(load_taskset(_set(tmp_path)), plans, "edf")
+    one = taskset_footprint(load_taskset(_set(tmp_path, same_file=True)), plans, "edf")
+    assert two.weights == 2 * WEIGHTS and one.weights == WEIGHTS
+    assert one.total == two.total - WEIGHTS
+    assert [f.weights for f in one.tasks] == [WEIGHTS, 0.0]
+    assert one.weights_of == ("", "fast") and "weights shared with fast" in one.terms()
+    assert "shared" not in two.terms()
+    # the refusal counts the weights once too: 2,520 B fit in 3,000 B, 5,040 B do not
+    check_weights_fit(load_taskset(_set(tmp_path, "device: {fram_bytes: 3000}\n", same_file=True)))
+    with pytest.raises(TaskSetError, match="5,040 B"):
+        check_weights_fit(load_taskset(_set(tmp_path, "device: {fram_bytes: 3000}\n")))
 
 
 def test_in_release_order_policies_never_interleave_a_tasks_jobs() -> None:

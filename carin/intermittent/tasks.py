@@ -34,8 +34,10 @@ can be pending under ``ia``, which may start a later job while an earlier one of
 waits; and, under a policy that yields, its task's yield buffer. Shared: one JIT
 checkpoint buffer, the largest of the tasks' (a JIT checkpoint belongs to one job, which
 restores before any other job runs), and the scheduler record a switch writes
-(:data:`SWITCH_RECORD_WORDS` elements). Tasks with the same model count its weights
-twice. :func:`check_weights_fit` refuses a set whose weights alone exceed the FRAM.
+(:data:`SWITCH_RECORD_WORDS` elements). Weights are read-only, so tasks whose models come
+from the same file share one copy: the first such task counts them, the others count
+none (:func:`weight_owners`). :func:`check_weights_fit` refuses a set whose weights alone
+exceed the FRAM.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ __all__ = [
     "SWITCH_RECORD_WORDS",
     "TaskSetFootprint",
     "taskset_footprint",
+    "weight_owners",
     "check_weights_fit",
 ]
 
@@ -338,6 +341,8 @@ class TaskSetFootprint:
             a policy that runs a task's jobs in release order, else ``pending``).
         jit: The shared JIT checkpoint buffer.
         record: The scheduler record.
+        weights_of: Per task, the task whose copy of the weights it shares (its
+            ``weights`` are then 0), or ``""`` when it counts its own.
     """
 
     names: tuple[str, ...]
@@ -346,6 +351,7 @@ class TaskSetFootprint:
     in_progress: tuple[int, ...]
     jit: float
     record: float
+    weights_of: tuple[str, ...] = ()
 
     @property
     def total(self) -> float:
@@ -361,9 +367,15 @@ class TaskSetFootprint:
     def terms(self) -> str:
         """Per task and shared terms as text (bytes)."""
         parts = []
-        for n, f, k, m in zip(self.names, self.tasks, self.pending, self.in_progress, strict=True):
+        shared = self.weights_of or ("",) * len(self.names)
+        for n, f, k, m, o in zip(
+            self.names, self.tasks, self.pending, self.in_progress, shared, strict=True
+        ):
             jobs = f" ({k} jobs pending, {m} in progress)" if k > 1 else ""
-            parts.append(f"{n}{jobs}: {f.total - f.jit:,.0f} B ({replace(f, jit=0.0).terms()})")
+            same = f"; weights shared with {o}" if o else ""
+            parts.append(
+                f"{n}{jobs}: {f.total - f.jit:,.0f} B ({replace(f, jit=0.0).terms()}{same})"
+            )
         if self.jit:
             parts.append(f"JIT buffer {self.jit:,.0f} B")
         parts.append(f"scheduler record {self.record:,.0f} B")
@@ -396,13 +408,15 @@ def taskset_footprint(
     if len(plans) != len(taskset.tasks):
         raise ValueError(f"taskset_footprint: {len(plans)} plans for {len(taskset.tasks)} tasks")
     dev = taskset.device
+    owners = weight_owners(taskset)
     fps, pending, progress = [], [], []
-    for task, plan in zip(taskset.tasks, plans, strict=True):
+    for i, (task, plan) in enumerate(zip(taskset.tasks, plans, strict=True)):
         costs = task.model.costs(dev)
         f = fram_footprint(compile_plan(plan, costs, dev), costs, dev, yields=pol.yields)
         k = max(1, math.ceil(task.deadline_s / task.period_s - 1e-9))
         m = 1 if pol.in_release_order else k
-        fps.append(replace(f, inputs=f.inputs * k, maps=f.maps * m))
+        w = f.weights if owners[i] == i else 0.0
+        fps.append(replace(f, weights=w, inputs=f.inputs * k, maps=f.maps * m))
         pending.append(k)
         progress.append(m)
     return TaskSetFootprint(
@@ -410,9 +424,25 @@ def taskset_footprint(
         tasks=tuple(fps),
         pending=tuple(pending),
         in_progress=tuple(progress),
+        weights_of=tuple(taskset.names[o] if o != i else "" for i, o in enumerate(owners)),
         jit=max(f.jit for f in fps),
         record=float(SWITCH_RECORD_WORDS * dev.element_bytes),
     )
+
+
+def weight_owners(taskset: TaskSet) -> list[int]:
+    """Per task, the index of the task whose copy of the weights it uses.
+
+    A task owns its weights (its own index) unless an earlier task's model was read from
+    the same file; models built in Python without a file never share.
+    """
+    first: dict[str, int] = {}
+    owners = []
+    for i, task in enumerate(taskset.tasks):
+        src = task.model.source
+        key = str(Path(src).resolve()) if src else f"#{i}"
+        owners.append(first.setdefault(key, i))
+    return owners
 
 
 def check_weights_fit(taskset: TaskSet, *, device_from: str = "") -> None:
@@ -426,10 +456,18 @@ def check_weights_fit(taskset: TaskSet, *, device_from: str = "") -> None:
         TaskSetError: Naming the file, each task's weights and the FRAM size.
     """
     dev = taskset.device
-    w = [float(t.model.costs(dev).weight_bytes.sum()) for t in taskset.tasks]
+    owners = weight_owners(taskset)
+    w = [
+        float(t.model.costs(dev).weight_bytes.sum()) if owners[i] == i else 0.0
+        for i, t in enumerate(taskset.tasks)
+    ]
     if sum(w) <= dev.fram_bytes:
         return
-    each = " + ".join(f"{t.name} {b:,.0f}" for t, b in zip(taskset.tasks, w, strict=True))
+    each = " + ".join(
+        f"{t.name} {b:,.0f}"
+        for i, (t, b) in enumerate(zip(taskset.tasks, w, strict=True))
+        if owners[i] == i
+    )
     raise TaskSetError(
         f"{taskset.source or taskset.name}: task set {taskset.name!r} does not fit the "
         f"device's FRAM: the weights alone need {sum(w):,.0f} B ({each}) at "
