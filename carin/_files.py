@@ -162,7 +162,7 @@ def check_output_path(path: Path, *, folder: bool) -> None:
     """Refuse an output path that cannot be written as asked, with a clear message.
 
     A dangling symbolic link (mkdir would say "File exists"), a file where a folder is
-    expected, or a folder where a file is expected.
+    expected (the path itself or a folder above it), or a folder where a file is expected.
     """
     if path.is_symlink() and not path.exists():
         target = os.readlink(path)
@@ -170,6 +170,20 @@ def check_output_path(path: Path, *, folder: bool) -> None:
             f"{path}: is a symbolic link to {target}, which does not exist; create "
             f"{'the folder' if folder else 'its folder'} or give another path"
         )
+    for parent in path.absolute().parents:  # mkdir would say "File exists", "Not a directory"
+        if parent.exists() or parent.is_symlink():
+            shown = next((p for p in path.parents if p.absolute() == parent), parent)
+            if not parent.exists():
+                raise CarinError(
+                    f"{path}: {shown} is a symbolic link to {os.readlink(parent)}, which does "
+                    "not exist; create that folder or give another path"
+                )
+            if not parent.is_dir():
+                raise CarinError(
+                    f"{path}: {shown} is a file, not a folder, so nothing can be written "
+                    "under it; give another path"
+                )
+            break
     if folder and path.exists() and not path.is_dir():
         raise CarinError(f"{path}: exists and is not a folder; give a folder path")
     if not folder and path.is_dir():

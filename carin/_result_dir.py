@@ -427,6 +427,15 @@ def load_result_dir(path: str | Path) -> dict[str, Any]:
 
     p = Path(path)
     if not p.is_dir():
+        if p.exists():  # a spec or a plan given where its result folder belongs
+            hint = (
+                f"; solve it first ('carin solve {p}') and give its --out folder"
+                if p.suffix.lower() in (".yaml", ".yml")
+                else f"; give the folder that holds it ({p.parent})"
+                if p.name in RESULT_FILES
+                else ""
+            )
+            raise CarinError(f"{p}: is a file, not the --out folder of a 'carin solve' run{hint}")
         raise CarinError(f"{p}: no such folder; give the --out folder of a 'carin solve' run")
     data = _read_set(p)
     out: dict[str, Any] = {"plan.json": None}

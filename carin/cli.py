@@ -28,6 +28,15 @@ def _commands() -> dict[str, str]:
     return {name.rstrip("_"): name for name in sorted(names)}
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, except that the examples under a command keep their lines."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """Build the argument parser.
 
@@ -41,6 +50,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carin",
         description="Decide how to deploy DNNs on a device from measured profiles and SLOs.",
+        epilog=_EPILOG,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"carin {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -53,9 +64,44 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         module = importlib.import_module(f"carin.commands.{module_name}")
         if wanted is None or wanted == name:
             module.register(sub)
+            command = sub.choices[name]
+            command.epilog = getattr(module, "EXAMPLES", None)
+            command.formatter_class = _Formatter
         else:
             sub.add_parser(name, help=module.HELP)
     return parser
+
+
+_EPILOG = """\
+examples:
+  carin solve spaces/phone-classifier.yaml        # writes out/phone-classifier/
+  carin show out/phone-classifier --sort latency_ms
+  carin explain out/phone-classifier
+  carin plot out/phone-classifier -o front.png
+  carin switch out/phone-classifier/plan.json --events examples/events/phone-classifier.jsonl
+
+'carin COMMAND --help' describes a command's options, with examples."""
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; an unknown option is reported with the usage of the command given.
+
+    Plain ``parse_args`` reports it with the top-level usage (``carin [-h] COMMAND``),
+    which does not show the options the command does take.
+    """
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        owner = parser
+        while True:  # the innermost (sub-)command that was named: carin import aihub ...
+            action = next(
+                (a for a in owner._actions if isinstance(a, argparse._SubParsersAction)), None
+            )
+            name = getattr(args, action.dest, None) if action is not None else None
+            if name not in (action.choices if action is not None else {}):
+                break
+            owner = action.choices[name]
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 _TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{6,}\.tmp$")
@@ -80,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     try:
         code = args.func(args)
         sys.stdout.flush()

@@ -9,6 +9,12 @@ from pathlib import Path
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "why the primary design won, or which limits to relax when nothing is feasible"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin explain out/phone-classifier
+  carin explain out/phone-classifier --json"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``explain`` sub-command."""

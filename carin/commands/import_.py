@@ -12,6 +12,13 @@ if TYPE_CHECKING:
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "convert published measurements into a profile table"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin import litert-benchmark logs/*.txt --device "Google Pixel 7" -o pixel7.csv
+  carin import aihub ai-hub-models/ -o aihub.csv
+  carin import nb201 nb201_latency_accuracy.csv -o nb201.csv.gz"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``import`` with one sub-command per discovered importer."""
@@ -30,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         module.add_arguments(sub)
         sub.add_argument(
             "-o",
+            "--out",
             "--output",
+            dest="output",
             required=True,
             metavar="PATH",
             help="profile table to write (.csv, .csv.gz or .parquet)",
@@ -44,8 +53,9 @@ def _count(frame: pd.DataFrame, column: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Import, validate and write the table; print a one-line summary."""
-    from carin.profiles import validate_profiles, write_profiles
+    from carin.profiles import check_table_path, validate_profiles, write_profiles
 
+    check_table_path(args.output)  # before reading the sources, not after
     frame = args.importer.import_table(args)
     skipped = dict(frame.attrs.get("skipped", {}))
     table = validate_profiles(frame, source=f"{args.importer.NAME} import")

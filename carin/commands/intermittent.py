@@ -9,6 +9,14 @@ from pathlib import Path
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "simulate checkpointing plans on energy traces; write profile rows"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin intermittent -m spaces/intermittent/kws-tinyconv.yaml \\
+      -t spaces/traces/rf-mementos-2.csv.gz --period 40 -o out/kws-rf.csv
+  carin intermittent --taskset spaces/intermittent-multitask/kws-lenet-dscnn.yaml \\
+      -t spaces/traces/rf-mementos-2.csv.gz -o out/tasks.csv"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``intermittent`` sub-command."""

@@ -8,6 +8,13 @@ from pathlib import Path
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "draw the Pareto front of a 'carin solve' result (PNG, SVG, PDF or HTML)"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin plot out/phone-classifier -o front.png
+  carin plot out/phone-classifier -o front.html           # interactive, works offline
+  carin plot out/phone-classifier -x memory_mb -o memory.svg"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``plot`` sub-command."""

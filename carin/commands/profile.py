@@ -10,6 +10,13 @@ from carin.errors import CarinError
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "measure .tflite models with LiteRT on this machine"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin profile model.tflite -o profiles.csv
+  carin profile zoo/*.tflite --dataset zoo/data.npz --threads 1,2 --delegate xnnpack,none \\
+      --device my-laptop --task digits_classification -o zoo/profiles.csv"""
+
 
 def _int_list(text: str) -> list[int]:
     try:
@@ -75,11 +82,12 @@ def run(args: argparse.Namespace) -> int:
     """Profile the models and write the table; returns the exit code."""
     from carin.profiler import profile_models
     from carin.profiler._progress import Progress
-    from carin.profiles import validate_profiles, write_profiles
+    from carin.profiles import check_table_path, validate_profiles, write_profiles
     from carin.report._format import plural
 
     if args.runs < 1 or args.warmup < 0:
         raise CarinError(f"--runs must be >= 1 and --warmup >= 0; got {args.runs}, {args.warmup}")
+    check_table_path(args.out)  # before minutes of measuring, not after them
     bar = None if args.quiet else Progress(total=1)
     result = profile_models(
         args.models,

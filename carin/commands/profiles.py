@@ -8,6 +8,12 @@ from pathlib import Path
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "browse a profile table: devices, tasks, processors and rows per group"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin profiles spaces/aihub.csv
+  carin profiles spaces/aihub.csv --where task=image_classification --by device,processor"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``profiles`` sub-command."""
@@ -18,8 +24,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "opening it in pandas: each key column's values with their row counts and each "
         "metric's coverage and range, or with --by the rows of each group. --where "
         "filters as a spec's where: does (a value matches exactly, or else ignoring case).",
-        epilog="example: carin profiles spaces/aihub.csv --where task=image_classification "
-        "--by device,processor",
     )
     p.add_argument("table", type=Path, help="profile table (.csv, .csv.gz or .parquet)")
     p.add_argument(

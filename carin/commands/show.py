@@ -8,6 +8,13 @@ from pathlib import Path
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "reprint the results of 'carin solve'"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin show out/phone-classifier
+  carin show out/phone-classifier --sort latency_ms --top 5
+  carin show out/phone-classifier --format csv > designs.csv"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``show`` sub-command."""

@@ -11,6 +11,13 @@ from carin.errors import CarinError, InfeasibleError
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "solve an SLO spec into a ranked Pareto set and a plan"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin solve spaces/phone-classifier.yaml              # writes out/phone-classifier/
+  carin solve my-app.yaml -o out/my-app
+  carin solve spaces/nb201-pixel3.yaml --solver optuna-nsga2 --budget 2000 --seed 0"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``solve`` sub-command."""
@@ -23,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("spec", type=Path, help="SLO spec (YAML)")
     p.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: out/<spec name>)"
+        "-o", "--out", type=Path, default=None, help="output folder (default: out/<spec name>)"
     )
     p.add_argument(
         "--solver",
@@ -106,10 +113,21 @@ def run(args: argparse.Namespace) -> int:
     from carin._files import check_output_path
     from carin.report.text import format_result
     from carin.result import solve, write_result_dir
+    from carin.solvers import available_solvers
     from carin.spec import load_spec
 
     if args.top < 1:
         raise CarinError(f"--top: got {args.top}; expected a positive number")
+    if args.solver not in available_solvers():  # before the spec, the folder and the solve
+        raise CarinError(
+            f"--solver: unknown solver '{args.solver}'; available: {', '.join(available_solvers())}"
+        )
+    searched = [f"--{k}" for k in ("budget", "seed") if getattr(args, k) is not None]
+    if searched and args.solver in _EXACT:
+        raise CarinError(
+            f"{', '.join(searched)}: only the baseline solvers take these; {args.solver} is "
+            "exact and searches everything (pick a baseline with --solver, e.g. optuna-nsga2)"
+        )
     spec = load_spec(args.spec)
     out = args.out or Path("out") / spec.name
     check_output_path(out, folder=True)  # before the solve, not after it

@@ -20,6 +20,12 @@ from carin.runtime import (
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "replay conditions/observations through the runtime switcher"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin switch out/phone-classifier/plan.json --events examples/events/phone-classifier.jsonl
+  carin switch plan.json --events events.jsonl --quiet -o decisions.jsonl"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``switch`` sub-command."""
@@ -35,7 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("plan", metavar="PLAN.json")
     parser.add_argument("--events", required=True, metavar="EVENTS.jsonl")
     parser.add_argument(
-        "-o", "--output", metavar="DECISIONS.jsonl", help="write decisions as JSONL"
+        "-o",
+        "--out",
+        "--output",
+        dest="output",
+        metavar="DECISIONS.jsonl",
+        help="write decisions as JSONL",
     )
     parser.add_argument(
         "--threshold", type=float, default=None, help="monitor miss probability (default 0.1)"
@@ -57,7 +68,6 @@ def _monitor_config(args: argparse.Namespace) -> MonitorConfig | None:
     settings: dict[str, float] = {}
     if args.threshold is not None:
         settings["threshold"] = args.threshold
-        settings["release"] = min(MonitorConfig().release, args.threshold)
     for item in args.monitor:
         key, sep, value = item.partition("=")
         key = key.strip()
@@ -67,7 +77,15 @@ def _monitor_config(args: argparse.Namespace) -> MonitorConfig | None:
             number = None
         if not sep or number is None:
             raise CarinError(f"--monitor {item!r}: expected KEY=NUMBER, e.g. r=0.01")
+        if key == "threshold" and "threshold" in settings and settings["threshold"] != number:
+            raise CarinError(
+                f"--threshold {settings['threshold']:g} and --monitor threshold={number:g} "
+                "contradict each other; give one of them"
+            )
         settings[key] = int(number) if key == "revert_after" and number.is_integer() else number
+    if "threshold" in settings and "release" not in settings:
+        # hysteresis below the threshold, however the threshold was given
+        settings["release"] = min(MonitorConfig().release, settings["threshold"])
     if not settings:
         return None
     try:
@@ -81,6 +99,10 @@ def _load_plan(path: str, monitor: MonitorConfig | None) -> Switcher:
     from carin._files import huge_number, loads_json, read_text
     from carin.result import check_result_file
 
+    if Path(path).is_dir():
+        raise PlanError(
+            f"{path}: is a folder; give the plan file in it, e.g. {Path(path) / 'plan.json'}"
+        )
     check_result_file(path)  # a plan in a result folder must belong with its files
     text = read_text(path, what="plan", error=PlanError, limit=MAX_FILE_BYTES)  # as an app
     obj = loads_json(text, path, what="plan", error=PlanError)

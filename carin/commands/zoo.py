@@ -8,6 +8,12 @@ import sys
 #: One line for ``carin --help`` (listed without registering the command's options).
 HELP = "build a small real model zoo (.tflite, 4 precisions) on bundled digits data"
 
+#: Example command lines shown under the command's --help (``carin.cli`` adds them).
+EXAMPLES = """\
+examples:
+  carin zoo build -o zoo/ --seed 0
+  carin zoo build -o zoo/ --arch mlp_s,cnn_s --epochs 10"""
+
 
 def register(subparsers) -> None:
     """Register ``carin zoo``."""

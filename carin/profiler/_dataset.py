@@ -30,6 +30,17 @@ def load_dataset(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if not p.exists():
         raise ProfilingError(f"{p}: no such dataset file")
     try:
+        with p.open("rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise ProfilingError(f"{p}: cannot read the dataset ({exc.strerror or exc})") from exc
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):  # np.load would try .npy or pickle
+        what = "a single .npy array" if head == b"\x93NUM" else "not an .npz archive"
+        raise ProfilingError(
+            f"{p}: {what}; a dataset is an .npz archive with arrays 'x' (inputs, samples "
+            "first) and 'y' (integer labels), e.g. numpy.savez(path, x=x, y=y)"
+        )
+    try:
         with np.load(p, allow_pickle=False) as data:
             missing = [k for k in ("x", "y") if k not in data.files]
             if missing:

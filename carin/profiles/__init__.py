@@ -13,7 +13,7 @@ Importers that turn published measurements into this shape live in
 from __future__ import annotations
 
 from carin.profiles._columns import KEY_COLUMNS, KNOWN_METRICS, REQUIRED_KEYS
-from carin.profiles._io import load_profiles, write_profiles
+from carin.profiles._io import check_table_path, load_profiles, write_profiles
 from carin.profiles._table import ProfileTable
 from carin.profiles._validate import validate_profiles
 
@@ -22,6 +22,7 @@ __all__ = [
     "KNOWN_METRICS",
     "REQUIRED_KEYS",
     "ProfileTable",
+    "check_table_path",
     "load_profiles",
     "validate_profiles",
     "write_profiles",

@@ -36,6 +36,22 @@ def _suffix(path: Path) -> str:
     )
 
 
+def check_table_path(path: str | os.PathLike[str]) -> Path:
+    """Refuse, before any work, a path :func:`write_profiles` could not write.
+
+    Raises:
+        ProfileError: The suffix is not a profile table's.
+        CarinError: The path is a folder, or a file stands where a folder is needed.
+    """
+    from carin._files import check_output_path
+
+    path = Path(path)
+    check_output_path(path, folder=False)
+    if _suffix(path) == ".parquet":
+        _require_pyarrow(path)
+    return path
+
+
 def _require_pyarrow(path: Path) -> None:
     try:
         import pyarrow  # noqa: F401

@@ -91,7 +91,7 @@ def _metric_column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
     if inf.any():
         pos = int(np.flatnonzero(inf)[0])
         raise ProfileError(
-            f"{_where(source, pos, name)}: {values[pos]!r} is not finite; "
+            f"{_where(source, pos, name)}: {str(col.iloc[pos])!r} is not finite; "
             "metric cells hold a finite number or stay empty"
         )
     with np.errstate(invalid="ignore"):

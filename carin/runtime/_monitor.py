@@ -161,17 +161,21 @@ class MonitorConfig:
 
     def __post_init__(self) -> None:
         checks = (
-            ("q", self.q >= 0.0),
-            ("r", self.r > 0.0),
-            ("p0", self.p0 >= 0.0),
-            ("threshold", 0.0 < self.threshold < 0.5),
-            ("release", 0.0 < self.release <= self.threshold),
-            ("revert_after", self.revert_after >= 1),
-            ("relax", 0.0 < self.relax <= 1.0),
+            ("q", self.q >= 0.0, "q >= 0"),
+            ("r", self.r > 0.0, "r > 0"),
+            ("p0", self.p0 >= 0.0, "p0 >= 0"),
+            ("threshold", 0.0 < self.threshold < 0.5, "0 < threshold < 0.5"),
+            ("release", 0.0 < self.release <= self.threshold, "0 < release <= threshold"),
+            ("revert_after", self.revert_after >= 1, "revert_after >= 1"),
+            ("relax", 0.0 < self.relax <= 1.0, "0 < relax <= 1"),
         )
-        for name, ok in checks:
+        for name, ok, allowed in checks:
             if not ok:
-                raise ValueError(f"MonitorConfig.{name}={getattr(self, name)!r} is out of range")
+                raise ValueError(
+                    f"MonitorConfig.{name}={getattr(self, name)!r} is out of range; "
+                    f"allowed: {allowed}"
+                    + (f" (threshold is {self.threshold!r})" if name == "release" else "")
+                )
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, float]) -> MonitorConfig:

@@ -39,10 +39,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool):
-            raise SpecError(f"line {key_node.start_mark.line + 1}: mapping keys must be plain text")
+            raise SpecError(f"{key_node.start_mark.line + 1}: mapping keys must be plain text")
         key = str(key)
         if key in out:
-            raise SpecError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
+            raise SpecError(f"{key_node.start_mark.line + 1}: duplicate key '{key}'")
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
     return out
@@ -61,7 +61,7 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:  # "\ud800" escapes decode to lone surrogates
         raise SpecError(
-            f"line {node.start_mark.line + 1}: text holds an escaped lone surrogate "
+            f"{node.start_mark.line + 1}: text holds an escaped lone surrogate "
             "(\\ud800-\\udfff), which is not a Unicode character"
         ) from None
     return value
