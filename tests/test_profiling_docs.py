@@ -119,3 +119,27 @@ def test_zoo_log_noise_stays_off_the_terminal(capfd: pytest.CaptureFixture) -> N
     assert "the converter's reason" in capfd.readouterr().err  # shown when it matters
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"  # stderr restored
+
+
+def test_zoo_progress_reaches_stderr_while_noise_does_not(
+    capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """`carin zoo build` prints its progress on stderr while TensorFlow's noise on the
+    same file descriptor is hidden (the progress used to vanish into the sink too)."""
+    from carin.profiler import zoo
+
+    def fake_build(names, out, seed, epochs, say):
+        os.write(2, b"W0000 native noise\n")
+        say(f"{names[0]}: 1 parameters, held-out accuracy 50.00%")
+        os.write(2, b"more native noise\n")
+        return zoo.ZooResult()
+
+    monkeypatch.setattr(zoo, "_build", fake_build)
+    zoo.build_zoo(tmp_path, architectures=["mlp_s"], progress=lambda m: print(m, file=sys.stderr))
+    err = capfd.readouterr().err
+    assert err == "mlp_s: 1 parameters, held-out accuracy 50.00%\n"
+    with quiet_native_logs() as unmuted:
+        with unmuted():
+            os.write(2, b"shown\n")
+        os.write(2, b"hidden\n")
+    assert capfd.readouterr().err == "shown\n"

@@ -58,7 +58,7 @@ class ZooResult:
 
 
 @contextlib.contextmanager
-def quiet_native_logs() -> Iterator[None]:
+def quiet_native_logs() -> Iterator[Callable[[], contextlib.AbstractContextManager[None]]]:
     """Keep TensorFlow's log noise off the terminal; show it only if something fails.
 
     TensorFlow, its converter (MLIR, absl) and Keras write to the process's stderr from
@@ -66,6 +66,10 @@ def quiet_native_logs() -> Iterator[None]:
     this context file descriptor 2 goes to a temporary file, Python warnings are
     ignored and the ``tensorflow``/``absl`` loggers only pass errors; when the block
     raises, what was captured is written to stderr before the exception propagates.
+
+    Yields:
+        ``unmuted``: a context manager factory; inside ``with unmuted():`` file
+        descriptor 2 is the real stderr again (for carin's own progress lines).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     loggers = [logging.getLogger(n) for n in ("tensorflow", "absl", "h5py")]
@@ -73,13 +77,24 @@ def quiet_native_logs() -> Iterator[None]:
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as sink:
+
+        @contextlib.contextmanager
+        def unmuted() -> Iterator[None]:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(sink.fileno(), 2)
+
         os.dup2(sink.fileno(), 2)
         try:
             for lg in loggers:
                 lg.setLevel(logging.ERROR)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                yield
+                yield unmuted
         except BaseException:
             sys.stderr.flush()
             os.dup2(saved, 2)
@@ -212,8 +227,14 @@ def build_zoo(
         raise CarinError(
             f"unknown zoo architecture {unknown[0]!r}; allowed: {', '.join(ARCHITECTURES)}"
         )
-    with quiet_native_logs():
-        return _build(names, Path(out_dir), seed, epochs, progress or (lambda msg: None))
+    with quiet_native_logs() as unmuted:
+
+        def say(msg: str) -> None:
+            if progress is not None:
+                with unmuted():  # the progress goes to the real stderr, not the sink
+                    progress(msg)
+
+        return _build(names, Path(out_dir), seed, epochs, say)
 
 
 def _build(
