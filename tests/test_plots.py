@@ -13,7 +13,7 @@ from matplotlib.colors import to_rgba
 
 from carin.cli import main
 from carin.report import _labels
-from carin.report.plots import html_traces, load_front_data, plot_front
+from carin.report.plots import html_figure, html_traces, load_front_data, plot_front
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted(p.stem for p in (ROOT / "spaces").glob("*.yaml"))
@@ -268,7 +268,7 @@ def test_html_is_responsive_and_labels_are_annotations(
     out = tmp_path / "f.html"
     assert main(["plot", str(solved["phone-classifier"]), "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert '"responsive": true' in text
+    assert html_figure(out)["config"] == {"responsive": True}
     assert "width:100%" in text.replace(" ", "")
     fig = plot_front(load_front_data(solved["phone-classifier"]), kind="html")
     assert fig.layout.width is None and fig.layout.autosize

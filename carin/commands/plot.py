@@ -50,6 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "works offline); default RESULT_DIR/front.FORMAT",
     )
     p.add_argument(
+        "--html-form",
+        choices=["packed", "plain", "beside"],  # carin.report.plots.HTML_FORMS
+        default="packed",
+        help="HTML only: 'packed' (default) one file with plotly.js and the data "
+        "compressed in it, unpacked by the browser when the page opens (browsers from 2023 "
+        "on); 'plain' one file, nothing compressed (any browser, 3-4 MB more); 'beside' "
+        "plotly.js written once as plotly-VERSION.min.js next to the page, which loads it "
+        "from there (keep the files together)",
+    )
+    p.add_argument(
         "--format",
         choices=["png", "svg", "pdf", "html"],
         default=None,
@@ -88,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         kind=which,
         max_points=args.max_points or MAX_POINTS,
         zoom=not args.full,
+        html_form=args.html_form,
     )
     print(f"wrote {out}")
     return 0

@@ -42,7 +42,6 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +51,7 @@ import pandas as pd
 from carin.errors import CarinError
 from carin.profiles import KEY_COLUMNS
 from carin.report._format import condition_text, fmt, unit_of
+from carin.report._html import FORMS
 from carin.spec import Metric
 from carin.spec._model import DEFAULT_AGGREGATE
 
@@ -69,6 +69,11 @@ __all__ = [
     "load_front_data",
     "plot_front",
     "plot_result",
+    "HTML_FORMS",
+    "html_figure",
+    "html_page",
+    "html_traces",
+    "write_html",
     "render_html",
     "render_png",
     "FORMATS",
@@ -598,12 +603,13 @@ def plot_front(
     max_points: int = MAX_POINTS,
     seed: int = 0,
     zoom: bool = True,
+    html_form: str = "packed",
 ) -> Any:
     """Draw a front and optionally write it (PNG, SVG, PDF or HTML, chosen by suffix).
 
     Args:
         data: What to draw (:func:`front_data` or :func:`load_front_data`).
-        out: File to write; the HTML embeds plotly.js, so it works offline.
+        out: File to write; an HTML page works offline (see ``html_form``).
         x: Metric on the x axis (an objective, constraint or any profile metric).
         y: Metric on the y axis.
         kind: ``png``, ``svg``, ``pdf`` (matplotlib) or ``html`` (plotly); default
@@ -612,6 +618,11 @@ def plot_front(
         seed: Seed of the deterministic thinning of large spaces.
         zoom: Narrow an axis to the feasible designs and limits (plus a margin) when
             far outliers would squeeze them into a corner; False shows every point.
+        html_form: HTML only: ``packed`` (one file; plotly.js and the data gzip-packed
+            in it, unpacked by the browser when the page opens: browsers from 2023
+            on), ``plain`` (one file, nothing packed: any browser, 3-4 MB more)
+            or ``beside`` (plotly.js written once as ``plotly-VERSION.min.js`` in the
+            page's folder, which the page loads: keep the two files together).
 
     Returns:
         The matplotlib or plotly figure.
@@ -625,18 +636,50 @@ def plot_front(
         return fig
     fig = render_html(data, x=x, y=y, max_points=max_points, seed=seed, zoom=zoom)
     if path is not None:
-        html = fig.to_html(
-            include_plotlyjs=True,
-            full_html=True,
-            div_id="carin-front",
-            default_width="100%",
-            config={"responsive": True},
-        )
-        # the browser tab and bookmarks name the plot, not the file
-        page = html_escape(str(fig.layout.title.text or "carin plot").split("<br>")[0])
-        html = html.replace("<head>", f"<head><title>{page}</title>", 1)
-        _atomic_write(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+        write_html(fig, path, form=html_form)
     return fig
+
+
+#: The forms of an HTML page: plotly.js and the data packed inside it, plain inside it, or
+#: plotly.js in a file beside it (see :mod:`carin.report._html`).
+HTML_FORMS = FORMS
+
+
+def html_page(fig: Any, *, form: str = "packed") -> tuple[str, str | None]:
+    """The HTML page of a plotly figure and, for ``form="beside"``, the file name of the
+    plotly.js it loads (see :mod:`carin.report._html` for how the page is kept small).
+
+    Raises:
+        CarinError: ``form`` is not one of :data:`HTML_FORMS`.
+    """
+    from plotly.offline import get_plotlyjs, get_plotlyjs_version
+
+    from carin.report import _html
+
+    if form not in HTML_FORMS:
+        raise CarinError(f"HTML form {form!r}: allowed: {', '.join(HTML_FORMS)}")
+    figure = json.loads(fig.to_json()) | {"config": {"responsive": True}}
+    # the browser tab and bookmarks name the plot, not the file
+    title = str(fig.layout.title.text or "carin plot").split("<br>")[0]
+    height = int(fig.layout.height or 500)
+    js_file = f"plotly-{get_plotlyjs_version()}.min.js"
+    html = _html.page(figure, title, height, form, get_plotlyjs(), js_file)
+    return html, js_file if form == "beside" else None
+
+
+def write_html(fig: Any, path: str | Path, *, form: str = "packed") -> None:
+    """Write a plotly figure as an offline HTML page (and plotly.js beside it if asked)."""
+    from plotly.offline import get_plotlyjs
+
+    path = Path(path)
+    html, js_file = html_page(fig, form=form)
+    if js_file is not None:
+        js = path.parent / js_file
+        bundle = get_plotlyjs().encode("utf-8")
+        # once per folder: every page there shares it
+        if not js.is_file() or js.read_bytes() != bundle:
+            _atomic_write(js, lambda tmp: Path(tmp).write_bytes(bundle))
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
 
 
 def plot_result(result: Result, out: str | Path | None = None, **kwargs: Any) -> Any:
@@ -644,12 +687,36 @@ def plot_result(result: Result, out: str | Path | None = None, **kwargs: Any) ->
     return plot_front(front_data(result), out, **kwargs)
 
 
-def html_traces(path: str | Path) -> list[dict[str, Any]]:
-    """The traces of an HTML plot written by :func:`plot_front` (for checks and tests)."""
+def html_figure(path: str | Path) -> dict[str, Any]:
+    """The figure an HTML plot written by :func:`plot_front` draws, as plain JSON (``data``,
+    ``layout``, ``config``), with every point's hover text joined back (for checks and tests).
+
+    Pages written by plotly's own ``to_html`` (carin before the compact pages) are read too.
+
+    Raises:
+        CarinError: The file is not such a page.
+    """
+    from carin.report import _html
+
     text = Path(path).read_text(encoding="utf-8")
+    figure = _html.read(text)
+    if figure is not None:
+        return figure
     start = text.find("Plotly.newPlot(")
     if start < 0:
-        raise CarinError(f"{path}: not a carin plot (no Plotly.newPlot call)")
-    start = text.find("[", start)
-    traces, _ = json.JSONDecoder().raw_decode(text, start)
-    return traces
+        raise CarinError(f"{path}: not a carin plot (no figure data, no Plotly.newPlot call)")
+    decoder = json.JSONDecoder()
+    parts = []
+    pos = text.find("[", start)
+    for _ in ("data", "layout", "config"):
+        value, end = decoder.raw_decode(text, pos)
+        parts.append(value)
+        pos = text.find(",", end) + 1
+        while text[pos].isspace():
+            pos += 1
+    return dict(zip(("data", "layout", "config"), parts, strict=True))
+
+
+def html_traces(path: str | Path) -> list[dict[str, Any]]:
+    """The traces of an HTML plot written by :func:`plot_front` (for checks and tests)."""
+    return html_figure(path)["data"]
