@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from carin.cli import main
-from carin.report.plots import MAX_POINTS, html_traces
+from carin.report.plots import MAX_POINTS, html_figure, html_traces
 from carin.space import compile_space
 from carin.spec import load_spec
 
@@ -245,8 +245,8 @@ def test_axes_can_be_chosen(solved: dict[str, Path], tmp_path: Path) -> None:
     folder = solved["phone-classifier"]
     out = tmp_path / "mem.html"
     assert main(["plot", str(folder), "-x", "memory_mb", "-y", "accuracy", "-o", str(out)]) == 0
-    text = out.read_text(encoding="utf-8")
-    assert "memory (MB)" in text
+    layout = html_figure(out)["layout"]
+    assert layout["xaxis"]["title"]["text"].startswith("memory (MB)")
     traces = html_traces(out)
     pareto = pd.read_csv(folder / "pareto.csv")
     xs = sorted(x for t in traces if t["meta"]["kind"] == "pareto" for x in t["x"])
@@ -373,7 +373,7 @@ def test_sampled_products(
     assert _points(traces, "app", "pareto") == len(data.pareto)
     drawn = sum(_points(traces, "app", k) for k in ("pareto", "dominated", "infeasible"))
     assert drawn <= 3000 + len(data.plan_index) + len(data.pareto)
-    assert "showing a sample" in out.read_text(encoding="utf-8")
+    assert "showing a sample" in html_figure(out)["layout"]["title"]["text"]
 
 
 def test_relative_spec_path_found_from_elsewhere(
