@@ -369,6 +369,15 @@ def check_result_file(path: str | Path) -> None:
         return  # not in a result folder
     data = _read_set(folder)
     if p.name not in data:
+        try:
+            summary = json.loads(data.get("summary.json", b"null"))
+        except ValueError:
+            summary = None
+        if not p.exists() and isinstance(summary, dict) and summary.get("feasible") is False:
+            raise CarinError(
+                f"{p}: no such file: the solve that wrote {folder} found no feasible design, "
+                f"so it has no {p.name}; 'carin show {folder}' lists the nearest misses"
+            )
         raise _mixed(folder, f"{p.name} is not part of the solve {MANIFEST} records")
 
 

@@ -198,3 +198,51 @@ def test_show_given_a_spec_says_to_solve_it_first(tmp_path, capsys):
         assert main([command, str(spec)]) == 2
         err = capsys.readouterr().err
         assert "is a file, not the --out folder" in err and f"carin solve {spec}" in err
+
+
+@pytest.mark.parametrize(
+    "constraints, lines",
+    [
+        ("[{metric: latency_ms, min: 5, max: 1}]", (3,)),
+        ("\n  - 'latency_ms >= 5'\n  - 'accuracy >= 1'\n  - {metric: latency_ms, max: 1}", (4, 6)),
+    ],
+)
+def test_limits_no_value_can_meet_are_refused(tmp_path, capsys, constraints, lines):
+    spec = _spec(tmp_path, f"constraints: {constraints}\n")
+    assert main(["solve", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:{lines[-1]}: constraints[" in err
+    assert "'latency_ms >= 5'" in err and "'latency_ms <= 1'" in err
+    assert "cannot both hold" in err and not (tmp_path / "o").exists()
+
+
+def test_limits_that_meet_or_concern_other_metrics_are_kept(tmp_path):
+    body = "constraints: ['latency_ms >= 0.5', 'latency_ms <= 0.5', 'accuracy <= 0.1']\n"
+    # an infeasible spec (exit 3), but not one whose limits contradict each other (exit 2)
+    assert main(["solve", str(_spec(tmp_path, body)), "--out", str(tmp_path / "o")]) == 3
+
+
+def test_weight_without_a_weighted_preference_is_refused(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    objectives = "objectives:\n  - min latency_ms\n  - {metric: memory_mb, goal: min, weight: 2}\n"
+    path.write_text(f"profiles: {LINUX}\n{objectives}", encoding="utf-8")
+    assert main(["solve", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{path}:4: objectives[1].weight: a weight counts only under 'preference: weighted'" in err
+    )
+    path.write_text(f"profiles: {LINUX}\n{objectives}preference: weighted\n", encoding="utf-8")
+    assert main(["solve", str(path), "--out", str(tmp_path / "o")]) == 0
+
+
+def test_switch_on_an_infeasible_result_says_there_is_no_plan(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert (
+        main(["solve", str(_spec(tmp_path, "constraints: ['latency_ms <= 0']\n")), "-o", str(out)])
+        == 3
+    )
+    capsys.readouterr()
+    assert main(["switch", str(out / "plan.json"), "--events", _events(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "found no feasible design, so it has no plan.json" in err
+    assert "not part of the solve" not in err

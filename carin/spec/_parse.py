@@ -171,6 +171,17 @@ def parse_spec(data: Any, *, path: Path | None = None) -> Spec:
             "preference",
             f"got {preference!r}; allowed: lexicographic, weighted",
         )
+    if preference == "lexicographic":
+        for i in range(len(objectives)):
+            if f"objectives[{i}].weight" in ctx.lines:
+                raise ctx.fail(
+                    ctx.lines[f"objectives[{i}].weight"],
+                    f"objectives[{i}].weight",
+                    "a weight counts only under 'preference: weighted'; the preference is "
+                    f"{preference!r}{'' if 'preference' in data else ' (the default)'}, which "
+                    "ranks by the first objective, then the next (add 'preference: "
+                    "weighted' or remove the weight)",
+                )
     if preference != "lexicographic":
         for i, o in enumerate(objectives):
             if o.tolerance is not None:
@@ -359,6 +370,8 @@ def _parse_objectives(
                     wline, f"{field}.weight", f"got {_short(weight)}; expected a positive number"
                 )
             weight = _finite(ctx, weight, wline, f"{field}.weight")
+            if "weight" in item:
+                ctx.lines[f"{field}.weight"] = wline
             if "tolerance" in item:
                 tol = item["tolerance"]
                 tline = _line_of(item, "tolerance", iline)
@@ -420,6 +433,7 @@ def _parse_constraints(
             line, field, "expected a list, e.g. ['latency_ms <= 20', {metric: accuracy, min: 65}]"
         )
     out: list[Constraint] = []
+    origin: list[tuple[str, int]] = []  # the field and line of each limit in out
     for i, item in enumerate(raw):
         ifield = f"{field}[{i}]"
         iline = _line_of(raw, i, line)
@@ -469,7 +483,32 @@ def _parse_constraints(
                 ifield,
                 f"expected text such as 'latency_ms <= 20' or a mapping, got {item!r}",
             )
+        origin += [(ifield, iline)] * (len(out) - len(origin))
+    _check_limits_meet(ctx, out, origin, multi)
     return tuple(out)
+
+
+def _check_limits_meet(
+    ctx: _Ctx, out: list[Constraint], origin: list[tuple[str, int]], multi: bool
+) -> None:
+    """Refuse a lower limit above an upper limit on one metric: no design could meet both."""
+    low: dict[Any, tuple[Constraint, str, int]] = {}
+    high: dict[Any, tuple[Constraint, str, int]] = {}
+    for c, (field, line) in zip(out, origin, strict=True):
+        side, sign = (low, 1) if c.op == ">=" else (high, -1)
+        if c.target not in side or sign * (c.value - side[c.target][0].value) > 0:
+            side[c.target] = (c, field, line)
+    for target, (lo, lo_field, lo_line) in low.items():
+        if target in high and lo.value > high[target][0].value:
+            hi, hi_field, hi_line = high[target]
+            field, line = max((lo_field, lo_line), (hi_field, hi_line), key=lambda f: f[1])
+            raise ctx.fail(
+                line,
+                field,
+                f"'{lo.describe(not multi)}' ({lo_field}) and '{hi.describe(not multi)}' "
+                f"({hi_field}) cannot both hold, so no design can meet the constraints; "
+                "correct one of the limits",
+            )
 
 
 def _parse_tasks(ctx: _Ctx, raw: Any, line: int) -> tuple[Task, ...]:
