@@ -4,6 +4,7 @@ that the parser accepts."""
 
 from __future__ import annotations
 
+import argparse
 import shlex
 from pathlib import Path
 
@@ -246,3 +247,31 @@ def test_switch_on_an_infeasible_result_says_there_is_no_plan(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "found no feasible design, so it has no plan.json" in err
     assert "not part of the solve" not in err
+
+
+def _options_without_help(parser: argparse.ArgumentParser, name: str) -> list[str]:
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                missing += _options_without_help(sub, f"{name} {sub_name}")
+        elif not action.help:
+            missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    missing = []
+    for command in sorted(_commands()):
+        parser = build_parser([command])
+        sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+        missing += _options_without_help(sub, f"carin {command}")
+    assert missing == []
+
+
+def test_plot_refuses_one_metric_on_both_axes(tmp_path, capsys):
+    out = _solved(tmp_path)
+    capsys.readouterr()
+    assert main(["plot", str(out), "-x", "latency_ms", "-y", "latency_ms"]) == 2
+    assert "-x and -y are both 'latency_ms'" in capsys.readouterr().err
+    assert not (out / "front.png").exists()

@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_points is not None and args.max_points < 1:
         raise CarinError(f"--max-points: got {args.max_points}; expected a positive number")
+    if args.x is not None and args.x == args.y:
+        raise CarinError(f"-x and -y are both {args.x!r}; choose two different metrics")
     which = format_of(args.out, args.format)
     out = args.out or args.result_dir / f"front.{which}"
     data = load_front_data(args.result_dir)

@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "folder; or the nearest misses of an infeasible solve.",
     )
     p.add_argument("result_dir", type=Path, help="the --out folder of 'carin solve'")
-    p.add_argument("--top", type=int, default=15, help="rows of the table (table, markdown)")
+    p.add_argument(
+        "--top", type=int, default=15, help="rows of the table (table, markdown; default 15)"
+    )
     p.add_argument(
         "--sort",
         metavar="METRIC",

@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=HELP,
         description="Compile the SLO spec over its profile table, solve it, print the ranked "
         "Pareto set and write pareto.csv, plan.json and summary.json. Exit 0 on success, "
-        "2 on invalid input, 3 when no design meets the constraints.",
+        "2 on invalid input, 3 when no design meets the constraints, 4 when a baseline "
+        "solver found none within its budget although feasible designs exist.",
     )
     p.add_argument("spec", type=Path, help="SLO spec (YAML)")
     p.add_argument(
@@ -39,8 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "optuna-nsga2, optuna-tpe, optuna-gp, pymoo-nsga2, pymoo-nsga3, pymoo-mixed "
         "(docs/solvers.md)",
     )
-    p.add_argument("--budget", type=int, default=None, help="evaluation budget (baselines)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (baselines)")
+    p.add_argument(
+        "--budget", type=int, default=None, help="evaluation budget (baselines; default 1000)"
+    )
+    p.add_argument("--seed", type=int, default=None, help="random seed (baselines; default 0)")
     p.add_argument(
         "--storage",
         default=None,
@@ -54,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="optuna-* solvers: worker processes on the one study",
     )
     p.add_argument("--study-name", default=None, help="optuna-* solvers: study name in --storage")
-    p.add_argument("--top", type=int, default=15, help="rows of the table to print")
+    p.add_argument("--top", type=int, default=15, help="rows of the table to print (default 15)")
     p.add_argument(
         "--force",
         action="store_true",

@@ -38,8 +38,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and print each decision with its reason."
         ),
     )
-    parser.add_argument("plan", metavar="PLAN.json")
-    parser.add_argument("--events", required=True, metavar="EVENTS.jsonl")
+    parser.add_argument(
+        "plan", metavar="PLAN.json", help="a plan written by 'carin solve' (OUT/plan.json)"
+    )
+    parser.add_argument(
+        "--events",
+        required=True,
+        metavar="EVENTS.jsonl",
+        help="the timeline to replay, one JSON object a line (examples/events/ has one per "
+        "example spec)",
+    )
     parser.add_argument(
         "-o",
         "--out",
@@ -49,7 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write decisions as JSONL",
     )
     parser.add_argument(
-        "--threshold", type=float, default=None, help="monitor miss probability (default 0.1)"
+        "--threshold",
+        type=float,
+        default=None,
+        help="drift monitor: the miss probability above which it switches design "
+        "(default 0.1; the same as --monitor threshold=)",
     )
     parser.add_argument(
         "--monitor",
