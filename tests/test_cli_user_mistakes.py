@@ -275,3 +275,22 @@ def test_plot_refuses_one_metric_on_both_axes(tmp_path, capsys):
     assert main(["plot", str(out), "-x", "latency_ms", "-y", "latency_ms"]) == 2
     assert "-x and -y are both 'latency_ms'" in capsys.readouterr().err
     assert not (out / "front.png").exists()
+
+
+@pytest.mark.parametrize(
+    "header, hint",
+    [
+        ("model;precision;processor;latency_ms", "columns are separated by commas, not ';'"),
+        ("model\tprecision\tprocessor\tlatency_ms", "columns are separated by commas, not '\\t'"),
+        ("Model,Precision,processor,latency_ms", "lower case; found 'Model', 'Precision'"),
+    ],
+)
+def test_profile_header_from_a_spreadsheet_says_what_is_off(tmp_path, capsys, header, hint):
+    sep = ";" if ";" in header else "\t" if "\t" in header else ","
+    row = sep.join(["a", "fp32", "cpu", "3"])
+    (tmp_path / "p.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("profiles: p.csv\nobjectives: [min latency_ms]\n", encoding="utf-8")
+    assert main(["solve", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "missing required key column(s)" in err and hint in err

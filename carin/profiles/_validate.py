@@ -113,6 +113,21 @@ def _metric_column(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
     return pd.Series(values, index=col.index, name=name, dtype=np.float64)
 
 
+def _header_hint(columns: list[str], missing: list[str]) -> str:
+    """Why a header lacks the key columns, when it tells: another separator, capitals."""
+    if len(columns) == 1:
+        sep = next((c for c in (";", "\t", "|") if c in columns[0]), None)
+        if sep is not None:
+            return (
+                f" (the header is one column, {columns[0][:60]!r}: columns are separated "
+                f"by commas, not {sep!r})"
+            )
+    near = [c for c in columns if c.strip().lower() in missing]
+    if near:
+        return f" (column names are lower case; found {', '.join(map(repr, near))})"
+    return ""
+
+
 def validate_profiles(frame: pd.DataFrame, *, source: str = "<profiles>") -> ProfileTable:
     """Check a frame against the profile-table contract and normalise its dtypes.
 
@@ -146,6 +161,7 @@ def validate_profiles(frame: pd.DataFrame, *, source: str = "<profiles>") -> Pro
             f"{source}: missing required key column(s) {', '.join(missing)}; "
             f"a profile table needs {', '.join(REQUIRED_KEYS)} and may have "
             f"{', '.join(k for k in KEY_COLUMNS if k not in REQUIRED_KEYS)}"
+            + _header_hint(columns, missing)
         )
     if len(frame) == 0:
         raise ProfileError(f"{source}: the table has no rows; at least one configuration needed")
