@@ -294,3 +294,14 @@ def test_profile_header_from_a_spreadsheet_says_what_is_off(tmp_path, capsys, he
     assert main(["solve", str(spec), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "missing required key column(s)" in err and hint in err
+
+
+def test_intermittent_keep_without_a_taskset_is_refused(tmp_path, capsys):
+    """--keep counts task-set finalists; with --model it used to be ignored silently."""
+    out = tmp_path / "rows.csv"
+    model = ROOT / "spaces/intermittent/lenet5.yaml"
+    argv = ["intermittent", "--model", str(model), "--source", "constant:power_mw=1"]
+    assert main([*argv, "--keep", "3", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--keep: only with --taskset" in err and "Traceback" not in err
+    assert not out.exists()

@@ -328,6 +328,10 @@ def test_show_formats(solved: dict[str, Path], capsys: pytest.CaptureFixture) ->
     header = next(line for line in md.splitlines() if line.startswith("| "))
     assert "| latency (ms) |" in header and "| accuracy (%) |" in header  # unit said once
     assert f"| **{plan['primary']}** |" in md
+    # the primary's marker renders as one literal '*' (escaped once), as in the legend
+    marks = [line.split("|")[1].strip() for line in md.splitlines() if line.startswith("| ")]
+    assert "\\*" in marks and "\\\\*" not in md
+    assert "\\* primary" in md
     assert "Anticipated conditions" in md
 
     table = _show(folder, capsys)

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--keep",
         type=int,
-        default=6,
+        default=None,
         help="task sets: finalists per trace, the configurations re-scored on resamples "
         "of it and written: this many best on the trace (default 6), besides the "
         "baselines and each policy's best",
@@ -182,8 +182,9 @@ def _run_taskset(args: argparse.Namespace) -> int:
     from carin.intermittent.tasks import check_weights_fit, load_taskset, taskset_footprint
     from carin.profiles import write_profiles
 
-    if args.keep < 1:
-        raise CarinError(f"--keep: must be >= 1, got {args.keep}")
+    keep = 6 if args.keep is None else args.keep
+    if keep < 1:
+        raise CarinError(f"--keep: must be >= 1, got {keep}")
     ts = load_taskset(args.taskset)
     if args.device:
         from dataclasses import replace
@@ -192,7 +193,7 @@ def _run_taskset(args: argparse.Namespace) -> int:
     check_weights_fit(ts, device_from=str(args.device) if args.device else "")
     frames = []
     for tr in _traces(args):
-        jr = joint_search(ts, tr, finalists_k=args.keep)
+        jr = joint_search(ts, tr, finalists_k=keep)
         # the finalists, each with its runs on the trace and its resamples: the rows'
         # resampled_* columns rank the choice first (robust_choice's order)
         runs = jr.resampled_runs
@@ -234,6 +235,11 @@ def run(args: argparse.Namespace) -> int:
         raise CarinError("give at least one --trace file or --source")
     if args.taskset is not None:
         return _run_taskset(args)
+    if args.keep is not None:
+        raise CarinError(
+            "--keep: only with --taskset (it sets how many task-set configurations are "
+            "kept); with --model every candidate plan is written"
+        )
     device = Device.from_yaml(args.device) if args.device else Device.msp430fr5994()
     periods = _per_model(args.period, len(args.model), "--period")
     deadlines = _per_model(args.deadline or args.period, len(args.model), "--deadline")

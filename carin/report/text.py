@@ -456,7 +456,8 @@ def format_show(
     shown = frame if top is None else frame.head(top)
     bold = {n for n, v in enumerate(shown["primary"].tolist()) if v}
     markdown = fmt == "markdown"
-    headers, body = _cells(_display_frame(shown, plan, "\\*" if markdown else "*"), units=True)
+    # the markdown grid escapes its cells itself (a pre-escaped marker showed as \*)
+    headers, body = _cells(_display_frame(shown, plan, "*"), units=True)
     more = len(frame) - len(shown)
     lines = _header_lines(summary, plan) + [""]
     cut: list[int] = []
