@@ -4,6 +4,8 @@ Usage (from the repository root)::
 
     python benchmarks/solve_scale.py            # every case; exhaustive where it fits
     python benchmarks/solve_scale.py --quick    # small cases only (a smoke run)
+    python benchmarks/solve_scale.py --before REV   # also time REV's solver on the marked cases
+    python benchmarks/solve_scale.py --only "4 objectives" -o /tmp/x.md   # a subset
 
 Cases:
 
@@ -14,7 +16,7 @@ Cases:
 * two and three nb201 tasks on one Pixel 3 (2.4 x 10^8 and 3.8 x 10^12 raw);
 * synthetic multi-DNN tables (:func:`synthetic_table`: 4 processors, 3
   precisions, values at 0.1 resolution, 2 % missing cells) with 3 to 5 tasks
-  of 100 to 10,000 rows and 2 or 3 objectives, under time-share contention.
+  of 100 to 10,000 rows and 2 to 4 objectives, under time-share contention.
 
 Every case runs in a fresh process, which reports the solve's wall and CPU time
 (median of ``--repeat`` runs) and the process's peak memory (resident set size,
@@ -24,17 +26,25 @@ solver when the raw product is at most ``--exhaustive-max`` designs (it shares
 no search code with RASS), otherwise RASS with the tasks taken in the reverse
 order, which must give the same set. Above that size the exhaustive time is
 estimated from the designs per second it reached in the same run (marked ~).
+
+With ``--before REV``, the cases marked ``before`` are also solved, each in a
+fresh process, by the carin package of git revision ``REV`` (extracted with
+``git archive`` into a temporary directory, loaded in place of the installed one),
+in the same run, so the speed-up is a ratio against a reference on the same
+loaded machine; both fronts must be the same set of designs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +60,7 @@ OUT = ROOT / "results" / "solve_scale.md"
 S24 = {"device": "Samsung Galaxy S24"}
 VISION = ["image_classification", "object_detection", "semantic_segmentation"]
 APP_OBJ = ["max mean(accuracy)", "min max(latency_ms)", "min sum(memory_mb)"]
-SYN_OBJ = ["max mean(accuracy)", "min max(latency_ms)", "min sum(energy_mj)"]
+SYN_OBJ = ["max mean(accuracy)", "min max(latency_ms)", "min sum(energy_mj)", "min sum(memory_mb)"]
 
 
 def _nb201(k: int) -> dict:
@@ -72,6 +82,7 @@ def _synthetic(k: int, rows: int, m: int, quick: bool = False) -> dict:
         "label": f"synthetic {k} tasks x {rows:,} rows, {m} objectives",
         "table": f"synthetic:{k}:{rows}",
         "quick": quick,
+        "before": m == 4,
         "spec": {
             "tasks": [{"name": f"t{t}", "where": {"task": f"t{t}"}} for t in range(k)],
             "objectives": SYN_OBJ[:m],
@@ -152,6 +163,9 @@ CASES: list[dict] = [
     _synthetic(4, 1000, 3),
     _synthetic(5, 1000, 2),
     _synthetic(5, 1000, 3),
+    _synthetic(3, 1000, 4),
+    _synthetic(4, 100, 4),
+    _synthetic(4, 1000, 4),
 ]
 
 PROCESSORS = {"cpu": (1.0, 2.4), "gpu": (0.35, 3.1), "npu": (0.12, 1.6), "dsp": (0.2, 1.2)}
@@ -231,13 +245,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _run_case(case: dict, repeat: int, exhaustive_max: int, queue) -> None:
-    """Child process: solve one case, check it, report timings and peak memory."""
+def _digest(index: np.ndarray) -> str:
+    """A fingerprint of a set of designs (row tuples), independent of their order."""
+    return hashlib.sha256(repr(sorted(_rows(index))).encode()).hexdigest()
+
+
+def _solve_timed(case: dict, repeat: int):
+    """Load and compile ``case``, then solve it ``repeat`` times with RASS."""
     from carin.solvers import get_solver
-    from carin.solvers.rass import _MultiProblem
     from carin.space import compile_space
 
-    base_mb = _peak_mb()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         table = _table(case["table"])
@@ -252,6 +269,16 @@ def _run_case(case: dict, repeat: int, exhaustive_max: int, queue) -> None:
         front = get_solver("rass").solve(space)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
+    return space, front, load_s, compile_s, walls, cpus
+
+
+def _run_case(case: dict, repeat: int, exhaustive_max: int, queue) -> None:
+    """Child process: solve one case, check it, report timings and peak memory."""
+    from carin.solvers import get_solver
+    from carin.solvers.rass import _MultiProblem
+
+    base_mb = _peak_mb()
+    space, front, load_s, compile_s, walls, cpus = _solve_timed(case, repeat)
     row = {
         "label": case["label"],
         "tasks": len(space.tasks),
@@ -264,6 +291,7 @@ def _run_case(case: dict, repeat: int, exhaustive_max: int, queue) -> None:
         "peak_mb": _peak_mb(),
         "base_mb": base_mb,
         "pareto": len(front.index),
+        "digest": _digest(front.index),
         "evaluations": front.evaluations,
         "stats": front.stats,
     }
@@ -279,6 +307,40 @@ def _run_case(case: dict, repeat: int, exhaustive_max: int, queue) -> None:
         row["check"] = "reverse order"
         row["agree"] = _rows(index) == _rows(front.index)
     queue.put(row)
+
+
+def _run_before(tree: str, case: dict, repeat: int, queue) -> None:
+    """Child process: time the carin package unpacked in ``tree`` (an older revision)."""
+    sys.path.insert(0, tree)
+    import carin
+
+    if not Path(carin.__file__).resolve().is_relative_to(Path(tree).resolve()):
+        raise SystemExit(f"--before: carin was loaded from {carin.__file__}, not from {tree}")
+    _, front, _, _, walls, cpus = _solve_timed(case, repeat)
+    queue.put(
+        {
+            "rass_s": statistics.median(walls),
+            "rass_cpu_s": statistics.median(cpus),
+            "digest": _digest(front.index),
+        }
+    )
+
+
+def _unpack(rev: str, dest: Path) -> str:
+    """Extract the ``carin`` package of git revision ``rev`` into ``dest``; its full hash."""
+    import io
+    import tarfile
+
+    def git(*args: str) -> bytes:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, check=False)
+        if out.returncode:
+            raise SystemExit(f"--before {rev}: git {args[0]} failed: {out.stderr.decode().strip()}")
+        return out.stdout
+
+    full = git("rev-parse", "--verify", f"{rev}^{{commit}}").decode().strip()
+    with tarfile.open(fileobj=io.BytesIO(git("archive", "--format=tar", full, "carin"))) as tar:
+        tar.extractall(dest, filter="data")
+    return full
 
 
 def _run_end_to_end(repeat: int, queue) -> None:
@@ -334,10 +396,16 @@ def _in_child(target, *args) -> dict:
     return out
 
 
-def run(quick: bool, exhaustive_max: int, repeat: int) -> tuple[list[dict], dict | None]:
+def run(
+    quick: bool,
+    exhaustive_max: int,
+    repeat: int,
+    only: str | None = None,
+    before: str | None = None,
+) -> tuple[list[dict], dict | None]:
     rows = []
     for case in CASES:
-        if quick and not case["quick"]:
+        if (quick and not case["quick"]) or (only and only not in case["label"]):
             continue
         print(f"{case['label']} ...", file=sys.stderr, flush=True)
         row = _in_child(_run_case, case, repeat, exhaustive_max)
@@ -348,6 +416,16 @@ def run(quick: bool, exhaustive_max: int, repeat: int) -> tuple[list[dict], dict
             file=sys.stderr,
             flush=True,
         )
+        if before and case.get("before"):
+            ref = _in_child(_run_before, before, case, repeat)
+            row["before"] = ref
+            row["before_agree"] = ref["digest"] == row["digest"]
+            print(
+                f"  before {ref['rass_s']:.3f} s (cpu {ref['rass_cpu_s']:.3f}), "
+                f"same designs: {row['before_agree']}",
+                file=sys.stderr,
+                flush=True,
+            )
         rows.append(row)
     # exhaustive estimate for the big cases: its rate on the largest product it ran
     ran = [r for r in rows if "exhaustive_s" in r and r["tasks"] > 1]
@@ -356,7 +434,7 @@ def run(quick: bool, exhaustive_max: int, repeat: int) -> tuple[list[dict], dict
         if "exhaustive_s" not in r and rate is not None:
             r["exhaustive_s"] = r["raw"] / (rate["raw"] / rate["exhaustive_s"])
             r["estimated"] = True
-    e2e = _in_child(_run_end_to_end, repeat)
+    e2e = None if only else _in_child(_run_end_to_end, repeat)
     return rows, e2e
 
 
@@ -364,11 +442,19 @@ def _fmt_s(v: float) -> str:
     return f"{v:.3f}" if v < 10 else f"{v:,.1f}"
 
 
-def render(rows: list[dict], e2e: dict | None, repeat: int, exhaustive_max: int) -> str:
+def render(
+    rows: list[dict],
+    e2e: dict | None,
+    repeat: int,
+    exhaustive_max: int,
+    before_rev: str | None = None,
+) -> str:
     lines = [
         "# Solve scale: RASS vs exhaustive",
         "",
-        "Generated by `python benchmarks/solve_scale.py`. Machine: "
+        "Generated by `python benchmarks/solve_scale.py"
+        + (f" --before {before_rev[:10]}" if before_rev else "")
+        + "`. Machine: "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
         "Each case runs in a fresh process; solve times are the median of "
         f"{repeat} run(s), wall-clock and CPU seconds (the machine is shared with other "
@@ -401,6 +487,27 @@ def render(rows: list[dict], e2e: dict | None, repeat: int, exhaustive_max: int)
             f"{_fmt_s(r['rass_s'])} | {_fmt_s(r['rass_cpu_s'])} | {r['peak_mb']:,.0f} | "
             f"{ex_txt} | {sp_txt} | {r.get('check', 'n/a')} | {agree} |"
         )
+    timed = [r for r in rows if "before" in r]
+    if timed:
+        lines += [
+            "",
+            f"Before and after: the same cases solved by the RASS of commit `{before_rev[:10]}` "
+            "(its carin package unpacked with `git archive`), each in a fresh process of this "
+            f"run right after the case above, median of {repeat} run(s); the speed-up is the "
+            "ratio of the CPU times. Both must return the same set of designs.",
+            "",
+            "| case | before s | before CPU s | after s | after CPU s | speed-up (CPU) "
+            "| same designs |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for r in timed:
+            b = r["before"]
+            same = "yes" if r["before_agree"] else "**NO**"
+            lines.append(
+                f"| {r['label']} | {_fmt_s(b['rass_s'])} | {_fmt_s(b['rass_cpu_s'])} | "
+                f"{_fmt_s(r['rass_s'])} | {_fmt_s(r['rass_cpu_s'])} | "
+                f"{b['rass_cpu_s'] / r['rass_cpu_s']:.1f}x | {same} |"
+            )
     lines += [
         "",
         "Load and compile times (s, wall):",
@@ -466,14 +573,25 @@ def main() -> None:
         "--exhaustive-max", type=int, default=5_000_000, help="largest product to enumerate"
     )
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
-    parser.add_argument("-o", "--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--only", metavar="TEXT", help="only the cases whose label contains TEXT (needs -o)"
+    )
+    parser.add_argument(
+        "--before", metavar="REV", help="also time git revision REV's RASS on the marked cases"
+    )
+    parser.add_argument("-o", "--out", type=Path, default=None)
     args = parser.parse_args()
-    rows, e2e = run(args.quick, args.exhaustive_max, args.repeat)
-    text = render(rows, e2e, args.repeat, args.exhaustive_max)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".md.tmp")
+    if args.only and args.out is None:
+        parser.error("--only writes a partial table: give -o/--out (not results/solve_scale.md)")
+    out = args.out or OUT
+    with tempfile.TemporaryDirectory() as tree:
+        rev = _unpack(args.before, Path(tree)) if args.before else None
+        rows, e2e = run(args.quick, args.exhaustive_max, args.repeat, args.only, rev and tree)
+    text = render(rows, e2e, args.repeat, args.exhaustive_max, rev)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".md.tmp")
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, args.out)
+    os.replace(tmp, out)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "e2e": e2e}, indent=1, default=str))
     print(text)

@@ -537,3 +537,29 @@ def test_tuple_keys_count_negative_zero_as_zero():
     a = tuple_keys([np.array([0.0, 1.5]), np.array([2.0, -0.0])])
     b = tuple_keys([np.array([-0.0, 1.5]), np.array([2.0, 0.0])])
     assert (a == b).all()
+
+
+def test_last_part_keeps_the_limit_of_its_processor(tmp_path):
+    """The last task's part only sees its processor: a suffix state otherwise at least as
+    good must not hide one whose time-shared limit there is looser."""
+
+    def row(proc, lat, acc):
+        return {
+            "processor": proc,
+            "latency_ms": lat,
+            "accuracy": acc,
+            "memory_mb": "0.1",
+            "energy_mj": "0.1",
+        }
+
+    tasks = [
+        [row("gpu", "0.3", "70.1")],
+        [row("cpu", "0.1", "70.1"), row("gpu", "0.1", "80.1")],
+        [row("gpu", "0.1", "90.1"), row("cpu", "0.1", "70.1")],
+    ]
+    objectives = [("accuracy", "mean", "max"), ("latency_ms", "max", "min")]
+    limits = [[], [], [("latency_ms", "<=", "0.3")]]
+    case = _finish(tasks, objectives, [], limits, {}, True)
+    # (0, 0, 0) breaks the third task's limit on the gpu; (0, 1, 1) is better in accuracy
+    # than (0, 0, 1) and slower
+    assert _check(case, tmp_path) == [(0, 0, 1), (0, 1, 1)]

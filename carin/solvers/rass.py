@@ -18,8 +18,13 @@ are ties. RASS therefore
    counts, when an aggregate needs them) and the tightest task latency limit
    per processor of a combination of the remaining tasks. A state whose
    optimistic completion breaks a constraint is dropped, and so is any state
-   another one dominates (it cannot do better in any completion). The full
-   states give the exact set ``F`` of Pareto-optimal objective vectors;
+   another one dominates (it cannot do better in any completion). The first
+   task then completes the states into designs, processor by processor (when
+   every time-shared term is a ``max``, the other processors' latency sums count
+   only through their maximum for a part on ``p``, which thins the states
+   further), and only the objective
+   vectors of these designs are kept: their non-dominated set is the exact set
+   ``F`` of Pareto-optimal objective vectors;
 2. recovers every design attaining a vector of ``F`` (aggregates such as
    ``max`` let dominated parts tie) task by task from the first: a partial
    design is kept exactly when one of the suffix states of the remaining
@@ -28,7 +33,8 @@ are ties. RASS therefore
    is itself a Pareto design; conversely any Pareto design through the
    partial design is weakly dominated by, hence equal in objectives to, such
    a completion. Cheap optimistic bounds (each remaining task's best part
-   value on its own) drop most candidates before that exact test.
+   value on its own) drop most candidates before that exact test, and limit the
+   front vectors a state is joined with to those it can still reach.
 
 Both steps are exact; ``tests/test_solvers.py`` and ``tests/test_exact.py``
 check RASS against the exhaustive solver and an independent rational-arithmetic
@@ -98,6 +104,18 @@ class _FrontIndex:
         self.front = front
         self.uniq = [np.unique(front[:, j]) for j in range(front.shape[1])]
         self.table = KeyTable(tuple_keys([front[:, j] for j in range(front.shape[1])]))
+        self._targets: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def targets(self, qs: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct values of the front in objectives ``qs``, and for each the
+        worst value of every objective among the front vectors holding it."""
+        key = tuple(qs)
+        if key not in self._targets:
+            values, inv = np.unique(self.front[:, qs], axis=0, return_inverse=True)
+            worst = np.full((len(values), self.front.shape[1]), -np.inf)
+            np.maximum.at(worst, inv.reshape(-1), self.front)
+            self._targets[key] = (values, worst)
+        return self._targets[key]
 
     def contains_columns(self, cols: list[np.ndarray], ok: np.ndarray) -> np.ndarray:
         """Where ``ok``, whether the vector whose ``j``-th cost is ``cols[j]`` is on the front.
@@ -249,6 +267,9 @@ class _MultiProblem:
             for q, j in enumerate(self.obj_terms)
             if not terms[j].shared and terms[j].agg == "sum"
         ]
+        # up to three objectives the test of many states against a front is a sweep
+        # (pareto.dominated_by_any); with more it recurses and costs more than thinning
+        self.costly_bounds = len(self.obj_terms) > 3
         self.identity = np.zeros(self.W)
         self.identity[self.zmax] = -np.inf
         self.identity[self.zmin] = np.inf
@@ -462,14 +483,51 @@ class _MultiProblem:
 
     # -- step 1: suffix states and the exact front --------------------------------------
 
-    def _part_front(self, t: int) -> np.ndarray:
-        """Task t's one-part states that no other state on the same processor dominates.
+    def _part_front(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Task t's one-part states that no other state on the same processor dominates,
+        with their processor codes.
 
         Any design is weakly dominated (in every term, sum and limit) by one whose parts
         all come from these, and it is as feasible.
         """
         st = self.states[t]
-        return st[_front_per_group(self._dominance(st), self.proc[t])]
+        keep = _front_per_group(self._dominance(st), self.proc[t])
+        return st[keep], self.proc[t][keep]
+
+    def _last_part(self, st: np.ndarray, t: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """Split ``st x fronts[t]`` (``t``: the one task ``st`` lacks) by the part's processor.
+
+        When the last part goes on processor ``p``, a state counts only through its
+        ``z`` columns, its latency sums and limit on ``p`` and its largest latency sum on
+        the other processors: without counts and without a task's own latency, every
+        time-shared term is a ``max``. If state ``a`` is at least as good as state ``b``
+        in these, then ``a`` with any part on ``p`` is at least as good as ``b`` with it
+        in every objective and constraint (limits on the other processors already hold
+        in every suffix state, and the part does not touch them), so ``b`` is dropped
+        for ``p``. Returns ``(states kept for p, the part front's rows on p)`` per
+        processor, or None when counts or a task's own latency are tracked.
+        """
+        if self.cn is not None or self.pt:
+            return None
+        if self.lm is not None:
+            st = st[(st[:, self.sc] <= st[:, self.lm]).all(axis=1)]
+        blocks = [b for b in (self.sn, self.sc if self.sc is not self.sn else None) if b]
+        out = []
+        for p in range(self.P):
+            rows = self.fronts[t][self.front_procs[t] == p]
+            if not len(rows) or not len(st):
+                continue
+            cols = [st[:, : len(self.zterms)]]
+            for blk in blocks:
+                cols.append(st[:, blk.start + p, None])
+                others = [blk.start + q for q in range(self.P) if q != p]
+                if others:
+                    cols.append(st[:, others].max(axis=1, keepdims=True))
+            if self.lm is not None:
+                cols.append(-np.minimum(st[:, self.lm.start + p, None], _BIG))
+            keep = _front_per_group(np.concatenate(cols, axis=1), np.zeros(len(st), np.int64))
+            out.append((st[keep], rows))
+        return out
 
     def _pairs(self, states: np.ndarray, rows: np.ndarray, keep, counter: list):
         """Yield ``(i, j)`` position arrays of the pairs of ``states x rows`` that ``keep``
@@ -521,39 +579,78 @@ class _MultiProblem:
         return np.unique(obj[nondominated(obj)], axis=0) if len(obj) else obj
 
     def _suffixes(self, counter: list, best: np.ndarray) -> list[np.ndarray]:
-        """``suffix[d]``: pruned states of the tasks ``order[d:]`` (``suffix[k]`` = empty).
+        """``suffix[d]``: pruned states of the tasks ``order[d:]`` for ``d >= 1``
+        (``suffix[k]``: the empty combination; ``suffix[0]`` is left empty).
 
         A state is dropped when its optimistic completion is infeasible or strictly
         dominated by ``best`` (objective vectors of real feasible designs), or when
-        another state dominates it.
+        another state dominates it. Pairs are first kept on feasibility alone, thinned
+        to their non-dominated states, and only those are tested against ``best``: a
+        state dominated by another fails that test whenever the other one does, so the
+        states kept are the same as testing first, at a fraction of the cost.
         """
         k, order = self.k, self.order
         suffix: list[np.ndarray] = [np.zeros((0, self.W))] * (k + 1)
         suffix[k] = self.identity[None, :].copy()
-        for d in range(k - 1, -1, -1):
+        first = not self.costly_bounds
+        for d in range(k - 1, 0, -1):
             rest = order[:d]
-            suffix[d] = self._grow(
-                suffix[d + 1],
-                self.fronts[order[d]],
-                lambda col, r=rest: self._bounded(col, r, best),
-                self._prune,
-                counter,
-            )
+
+            def keep(col, r=rest):
+                if first:
+                    return self._bounded(col, r, best)
+                return self._scored(col, r, False)[1]
+
+            def prune(st, r=rest):
+                st = self._prune(st)
+                return st if first else st[self._bounded(self._single(st), r, best)]
+
+            suffix[d] = self._grow(suffix[d + 1], self.fronts[order[d]], keep, prune, counter)
         return suffix
+
+    def _front(self, suffix: np.ndarray, counter: list) -> np.ndarray:
+        """The exact front: distinct non-dominated objective vectors of the feasible
+        designs ``suffix x fronts[order[0]]`` (``suffix``: the states of the other tasks).
+
+        Only objective vectors are needed, so each chunk of pairs is scored and merged
+        into the running non-dominated set (moocore); no state is built.
+        """
+        t = self.order[0]
+        pieces = self._last_part(suffix, t)
+        if pieces is None:
+            pieces = [(suffix, self.fronts[t])]
+        run = np.zeros((0, len(self.obj_terms)))
+        for states, rows in pieces:
+            step = max(1, CHUNK // max(1, len(rows)))
+            for a in range(0, len(states), step):
+                blk = states[a : a + step]
+                counter[0] += len(blk) * len(rows)
+                obj, ok = self._scored(self._pair(blk, rows))
+                vals = np.stack([np.broadcast_to(v, ok.shape)[ok] for v in obj], axis=1)
+                run = np.concatenate([run, vals])
+                run = np.unique(run[nondominated(run)], axis=0)
+        return run
 
     # -- step 2: designs attaining the front --------------------------------------------
 
     def _front_pairs(
-        self, a: np.ndarray, b: np.ndarray, index: _FrontIndex, counter: list
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        tasks_a: Sequence[int],
+        tasks_b: Sequence[int],
+        index: _FrontIndex,
+        counter: list,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(i, j)``: the pairs of states ``a[i]``, ``b[j]`` that make a design on the front.
 
-        With objectives that are plain sums of parts, a pair can only be on the front if
-        its sums are those of a front vector: for each state of the smaller side and each
-        front vector, the states of the other side with the missing sums are found by a
-        sorted search (on the value for one sum, on an exact-value hash for two, every
-        candidate is then scored exactly), and only those pairs are scored. Otherwise
-        every pair is scored.
+        ``tasks_a`` and ``tasks_b`` are the tasks each side covers. With objectives that
+        are plain sums of parts, a pair can only be on the front if its sums are those of
+        a front vector: for each state of the smaller side and each front vector it can
+        still reach (its optimistic completion is feasible and no worse in any
+        objective), the states of the other side with the missing sums are found on an
+        exact-value hash (one or two sums), and only those pairs are scored exactly.
+        Otherwise every pair is scored.
         """
         ii, jj = [], []
         join = self._join_plan(a, b, index)
@@ -561,33 +658,50 @@ class _MultiProblem:
             for i, j in self._pairs(a, b, lambda col: self._on_front(col, index), counter):
                 ii.append(i)
                 jj.append(j)
+            candidates = ()
+        elif len(a) > len(b):
+            candidates = self._join(a, b, tasks_a, join)
         else:
-            cols, targets = join
-            swap = len(a) > len(b)
-            small, big = (b, a) if swap else (a, b)
-            table = KeyTable(tuple_keys([big[:, c] for c in cols]))
-            step = max(1, CHUNK // len(targets))
-            for s0 in range(0, len(small), step):
-                part = small[s0 : s0 + step]
-                want = tuple_keys(
-                    [targets[None, :, m] - part[:, None, c] for m, c in enumerate(cols)]
-                )
-                query, bi = table.matches(want)
-                si = s0 + query // len(targets)
-                i, j = (bi, si) if swap else (si, bi)
-                counter[0] += len(i)
-                for p0 in range(0, len(i), CHUNK):
-                    pi, pj = i[p0 : p0 + CHUNK], j[p0 : p0 + CHUNK]
-                    hit = self._on_front(self._zipped(a[pi], b[pj]), index)
-                    ii.append(pi[hit])
-                    jj.append(pj[hit])
+            candidates = ((si, bi) for bi, si in self._join(b, a, tasks_b, join))
+        for i, j in candidates:
+            counter[0] += len(i)
+            for p0 in range(0, len(i), CHUNK):
+                pi, pj = i[p0 : p0 + CHUNK], j[p0 : p0 + CHUNK]
+                hit = self._on_front(self._zipped(a[pi], b[pj]), index)
+                ii.append(pi[hit])
+                jj.append(pj[hit])
         if not ii:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(ii), np.concatenate(jj)
 
+    def _wanted(self, small: np.ndarray, rest: Sequence[int], join: tuple):
+        """Yield ``(s, keys)``: states of ``small`` and the hashed sums a partner must hold.
+
+        One entry per state and front target it can still reach (``rest``: the tasks the
+        partner covers), in state-then-target order, at most about ``CHUNK`` at a time.
+        """
+        cols, targets, worst = join
+        obj, ok = self._scored(self._single(small), rest)
+        lo = np.stack([np.broadcast_to(v, ok.shape) for v in obj], axis=1)
+        step = max(1, CHUNK // len(targets))
+        for s0 in range(0, len(small), step):
+            reach = np.repeat(ok[s0 : s0 + step, None], len(targets), axis=1)
+            for q in range(worst.shape[1]):
+                reach &= worst[None, :, q] >= lo[s0 : s0 + step, None, q]
+            sl, tl = np.nonzero(reach)
+            si = s0 + sl
+            yield si, tuple_keys([targets[tl, m] - small[si, c] for m, c in enumerate(cols)])
+
+    def _join(self, big: np.ndarray, small: np.ndarray, rest: Sequence[int], join: tuple):
+        """Yield ``(big position, small position)`` arrays of the pairs whose sums hit a target."""
+        table = KeyTable(tuple_keys([big[:, c] for c in join[0]]))
+        for si, want in self._wanted(small, rest, join):
+            query, bi = table.matches(want)
+            yield bi, si[query]
+
     def _join_plan(
         self, a: np.ndarray, b: np.ndarray, index: _FrontIndex
-    ) -> tuple[list[int], np.ndarray] | None:
+    ) -> tuple[list[int], np.ndarray, np.ndarray] | None:
         """The sum columns to join ``a x b`` on and the front's target sums, or None.
 
         Estimated pairs scored: one sum joins each small-side state with every big-side
@@ -600,21 +714,22 @@ class _MultiProblem:
         c0, q0 = self.sums[0]
         side = a if len(a) >= len(b) else b
         repeat = big / max(1, len(np.unique(side[:, c0])))
-        plans = [(small * len(index.uniq[q0]) * (1.0 + repeat), [c0], index.uniq[q0][:, None])]
+        plans = [(small * len(index.uniq[q0]) * (1.0 + repeat), [c0], [q0])]
         if len(self.sums) > 1:
             (c1, q1) = self.sums[1]
-            targets = np.unique(index.front[:, [q0, q1]], axis=0)
-            plans.append((small * len(targets) * 1.5, [c0, c1], targets))
-        cost, cols, targets = min(plans, key=lambda p: p[0])
-        return (cols, targets) if cost < small * big else None
+            plans.append((small * len(index.targets([q0, q1])[0]) * 1.5, [c0, c1], [q0, q1]))
+        cost, cols, qs = min(plans, key=lambda p: p[0])
+        return (cols, *index.targets(qs)) if cost < small * big else None
 
     def _completes(
-        self, st: np.ndarray, suffix: np.ndarray, index: _FrontIndex, counter: list
+        self, st: np.ndarray, suffix: np.ndarray, d: int, index: _FrontIndex, counter: list
     ) -> np.ndarray:
-        """For each state, whether some suffix state completes it onto the front."""
+        """For each state of the tasks ``order[:d]``, whether some state of ``suffix`` (the
+        tasks ``order[d:]``) completes it onto the front."""
         out = np.zeros(len(st), dtype=bool)
         if len(suffix) and len(st):
-            out[self._front_pairs(st, suffix, index, counter)[0]] = True
+            head, tail = self.order[:d], self.order[d:]
+            out[self._front_pairs(st, suffix, head, tail, index, counter)[0]] = True
         return out
 
     def solve(self) -> tuple[np.ndarray, int, dict]:
@@ -625,17 +740,16 @@ class _MultiProblem:
         if any(len(r) == 0 for r in self.rows):
             return empty, 0, stats
         counter = [0]
-        self.fronts = [self._part_front(t) for t in range(k)]
+        parts = [self._part_front(t) for t in range(k)]
+        self.fronts, self.front_procs = [p[0] for p in parts], [p[1] for p in parts]
         stats["part_fronts"] = [len(f) for f in self.fronts]
         best = self._incumbents(counter)
         stats["incumbents"] = int(len(best))
         suffix = self._suffixes(counter, best)
         stats["suffix_states"] = [len(s) for s in suffix[1:k]]
-        full = suffix[0]
-        obj = self._objectives(full[self._feasible(full)])
-        if len(obj) == 0:
+        front = self._front(suffix[1], counter)
+        if len(front) == 0:
             return empty, counter[0], stats
-        front = np.unique(obj[nondominated(obj)], axis=0)
         stats["front_vectors"] = int(len(front))
         stats["step1_states"] = counter[0]
         index = _FrontIndex(front)
@@ -658,14 +772,20 @@ class _MultiProblem:
             rest = order[d + 1 :]
             new_st, new_idx = [], []
             if rest:
-                keep = lambda col, r=rest: self._bounded(col, r, front)  # noqa: E731
+                # when bounds are costly and there are sums to join on, hashing a state
+                # in the exact test is cheaper than bounding it first
+                def keep(col, r=rest):
+                    if self.costly_bounds and self.sums:
+                        return self._scored(col, r, False)[1]
+                    return self._bounded(col, r, front)
+
                 for i, j in self._pairs(prefix, cand, keep, counter):
                     st = self._combine(prefix[i], cand[j])
-                    ok = self._completes(st, suffix[d + 1], index, counter)
+                    ok = self._completes(st, suffix[d + 1], d + 1, index, counter)
                     new_st.append(st[ok])
                     new_idx.append(np.concatenate([idx[i[ok]], cpos[j[ok], None]], axis=1))
             else:
-                i, j = self._front_pairs(prefix, cand, index, counter)
+                i, j = self._front_pairs(prefix, cand, order[:d], [t], index, counter)
                 new_st.append(self._combine(prefix[i], cand[j]))
                 new_idx.append(np.concatenate([idx[i], cpos[j, None]], axis=1))
             prefix = np.concatenate(new_st) if new_st else np.zeros((0, self.W))
