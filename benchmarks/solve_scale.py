@@ -77,12 +77,12 @@ def _nb201(k: int) -> dict:
     }
 
 
-def _synthetic(k: int, rows: int, m: int, quick: bool = False) -> dict:
+def _synthetic(k: int, rows: int, m: int, quick: bool = False, before: bool = False) -> dict:
     return {
         "label": f"synthetic {k} tasks x {rows:,} rows, {m} objectives",
         "table": f"synthetic:{k}:{rows}",
         "quick": quick,
-        "before": m == 4,
+        "before": before,
         "spec": {
             "tasks": [{"name": f"t{t}", "where": {"task": f"t{t}"}} for t in range(k)],
             "objectives": SYN_OBJ[:m],
@@ -160,12 +160,12 @@ CASES: list[dict] = [
     _synthetic(3, 10_000, 3),
     _synthetic(4, 100, 2),
     _synthetic(4, 1000, 2),
-    _synthetic(4, 1000, 3),
+    _synthetic(4, 1000, 3, before=True),
     _synthetic(5, 1000, 2),
-    _synthetic(5, 1000, 3),
-    _synthetic(3, 1000, 4),
-    _synthetic(4, 100, 4),
-    _synthetic(4, 1000, 4),
+    _synthetic(5, 1000, 3, before=True),
+    _synthetic(3, 1000, 4, before=True),
+    _synthetic(4, 100, 4, before=True),
+    _synthetic(4, 1000, 4, before=True),
 ]
 
 PROCESSORS = {"cpu": (1.0, 2.4), "gpu": (0.35, 3.1), "npu": (0.12, 1.6), "dsp": (0.2, 1.2)}
@@ -315,7 +315,8 @@ def _run_before(tree: str, case: dict, repeat: int, queue) -> None:
     import carin
 
     if not Path(carin.__file__).resolve().is_relative_to(Path(tree).resolve()):
-        raise SystemExit(f"--before: carin was loaded from {carin.__file__}, not from {tree}")
+        queue.put({"error": f"--before: carin was loaded from {carin.__file__}, not {tree}"})
+        return
     _, front, _, _, walls, cpus = _solve_timed(case, repeat)
     queue.put(
         {
@@ -418,6 +419,8 @@ def run(
         )
         if before and case.get("before"):
             ref = _in_child(_run_before, before, case, repeat)
+            if "error" in ref:
+                raise SystemExit(ref["error"])
             row["before"] = ref
             row["before_agree"] = ref["digest"] == row["digest"]
             print(
