@@ -3,6 +3,7 @@ warnings and refusal."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ import pytest
 from carin.cli import main
 from carin.intermittent import Device, DeviceError, load_layers
 from carin.intermittent.cm import CODES, CMError, compile_plan, fram_footprint
-from carin.intermittent.joint import Config, Evaluator
-from carin.intermittent.policies import POLICIES, make_policy
+from carin.intermittent.joint import Evaluator
+from carin.intermittent.multitask import MultiSimulator
+from carin.intermittent.policies import POLICIES, IntermittenceAware, Policy, make_policy
 from carin.intermittent.sources import parse_source
 from carin.intermittent.tasks import (
     TaskSetError,
@@ -87,6 +89,72 @@ def test_plan_footprint_by_hand(tmp_path: Path) -> None:
     assert fp("LLL", yields=True).total == ll.total + 5064
 
 
+def test_depth_first_slice_state_is_its_tile_buffers_by_hand(tmp_path: Path) -> None:
+    """A save in a D slice writes the registers (32 elements), the layer's input and
+    output tile buffers (inner layers with their 15 % halo) and a volatile slice input;
+    the slice's written output tiles are in FRAM (its map counts on every atom)."""
+    d = Device.msp430fr5994()
+    costs = load_layers(_tiny(tmp_path)).costs(d)
+    a = compile_plan("DDD", costs, d)
+    # tiles: about tile_j each of the slice's energy, at most one per output element (10)
+    assert a.total_energy_j / d.tile_j > 10
+    tiles, h = 10, 1.15
+    buf_a, buf_b, buf_c = 2500 * h / tiles, 2100 * h / tiles, 10 / tiles
+    want = [32 + buf_a, 32 + buf_a + buf_b, 32 + buf_b + buf_c]
+    np.testing.assert_allclose(a.state_bytes, np.array(want) * 2)  # 639, 1,122, 549 B
+    # the old per-layer bound (input + whole output + registers) is above every atom
+    old = np.array([32 + 2500, 32 + 2500 + 2100, 32 + 2100 + 10]) * 2
+    assert (a.state_bytes < old).all()
+    np.testing.assert_array_equal(a.map_bytes, (10 + 1) * 2)
+    assert fram_footprint(a, costs, d, yields=True).yield_buffer == 1122
+    # one tile (a tile as large as the slice) runs layer by layer: whole maps, the
+    # per-layer formula exactly
+    one = replace(d, tile_j=1.0)
+    np.testing.assert_allclose(compile_plan("DDD", costs, one).state_bytes, old)
+    # a slice input in SRAM (a's 5,000 B kept by R when SRAM holds 8 KiB) stays for the
+    # tiles to come: every atom of the slice saves it, above the per-layer formula at c
+    big = replace(d, sram_fmap_bytes=8192)
+    c2 = load_layers(tmp_path / "tiny.yaml").costs(big)
+    a = compile_plan("RDD", c2, big)
+    assert a.energy_j[1:].sum() / big.tile_j > 10
+    np.testing.assert_allclose(
+        a.state_bytes[1:], np.array([32 + 2500 + buf_b, 32 + 2500 + buf_b + buf_c]) * 2
+    )
+    assert a.state_bytes[2] > (32 + 2100 + 10) * 2
+
+
+@pytest.mark.parametrize("model", ["lenet5", "kws-tinyconv", "ds-cnn-s"])
+def test_depth_first_state_never_above_the_per_layer_bound_with_input_in_fram(
+    model: str,
+) -> None:
+    """Random plans of the shipped models: a D atom whose slice reads its input from FRAM
+    saves at most the per-layer state (its input if in SRAM + whole output + registers),
+    and some save less."""
+    d = Device.msp430fr5994()
+    costs = load_layers(MODELS / f"{model}.yaml").costs(d)
+    n = costs.energy_j.size
+    eb, regs = d.element_bytes, d.jit_state_extra_bytes
+    rng = np.random.default_rng(1)
+    plans = ["D" * n] + ["".join(rng.choice(list("RLTD"), n)) for _ in range(200)]
+    smaller = 0
+    for plan in plans:
+        a = compile_plan(plan, costs, d)
+        in_sram = False  # the layer's input is in SRAM (an R output that fits it)
+        for k, code in enumerate(plan):
+            first = k == 0 or plan[k - 1] != "D"
+            if code == "D" and first:
+                slice_in_fram = not in_sram
+            if code == "D" and slice_in_fram:
+                per_layer = (costs.in_elems[k] * eb if in_sram else 0) + costs.out_elems[k] * eb
+                assert a.state_bytes[a.layer == k][0] <= per_layer + regs + 1e-9, (plan, k)
+                smaller += a.state_bytes[a.layer == k][0] < per_layer + regs
+            small = costs.out_elems[k] * eb <= d.sram_fmap_bytes
+            in_sram = (code == "R" and small) or (
+                code == "D" and not (k + 1 == n or plan[k + 1] != "D")
+            )
+    assert smaller > 0
+
+
 @pytest.mark.parametrize("model", ["lenet5", "kws-tinyconv", "ds-cnn-s"])
 def test_every_atom_holds_what_it_writes(model: str) -> None:
     """Every atom's FRAM writes lie within the maps the footprint holds for it, and the
@@ -130,7 +198,8 @@ def test_taskset_footprint_is_sum_of_parts_plus_shared(tmp_path: Path) -> None:
     plans = ("JJJ", "RRJ")
     one = [fram_footprint(compile_plan(p, costs, d), costs, d) for p in plans]
     # 'slow' (deadline 25 s, period 10 s): 3 jobs pending at once, each with its input;
-    # EDF runs them in release order, so one job's maps; 'ia' may interleave them
+    # EDF runs them in release order, so one job's maps; 'ia' without release order may
+    # interleave them
     edf = taskset_footprint(ts, plans, "edf")
     assert edf.pending == (1, 3) and edf.in_progress == (1, 1)
     parts = (
@@ -143,14 +212,16 @@ def test_taskset_footprint_is_sum_of_parts_plus_shared(tmp_path: Path) -> None:
         + 4 * 2  # scheduler record
     )
     assert edf.total == parts and edf.jit == one[0].jit
-    ia = taskset_footprint(ts, plans, "ia")
+    assert taskset_footprint(ts, plans, "ia").total == parts  # 'ia' keeps release order
+    ia = taskset_footprint(ts, plans, IntermittenceAware(release_order=False))
     assert ia.in_progress == (1, 3) and ia.total == parts + 2 * one[1].maps
+    assert "slow (3 jobs pending, 3 in progress)" in ia.terms()
     # yielding: one yield buffer per task, the largest save that fits a full capacitor
     y = taskset_footprint(ts, plans, "ia-yield")
     ya = [fram_footprint(compile_plan(p, costs, d), costs, d, yields=True) for p in plans]
-    assert y.total == ia.total + ya[0].yield_buffer + ya[1].yield_buffer
+    assert y.total == parts + ya[0].yield_buffer + ya[1].yield_buffer
     assert ya[0].yield_buffer > 0
-    assert "slow (3 jobs pending, 3 in progress)" in y.terms()
+    assert "slow (3 jobs pending, 1 in progress)" in y.terms()
     assert taskset_footprint(ts, plans, make_policy("edf")).total == edf.total
 
 
@@ -172,17 +243,23 @@ def test_tasks_with_one_model_file_share_its_weights(tmp_path: Path, capsys) -> 
 
 
 def test_in_release_order_policies_never_interleave_a_tasks_jobs() -> None:
-    """The footprint counts one job's maps per task under these policies: no later job of
-    a task runs while an earlier one of it is in progress (sensor-hub: DS-CNN-S may wait
-    for 60 s with a 30 s period). Under 'ia' they do interleave here."""
+    """The footprint counts one job's maps per task under these policies (every named
+    one): no later job of a task runs while an earlier one of it is in progress
+    (sensor-hub: DS-CNN-S may wait for 60 s with a 30 s period). 'ia' without release
+    order does interleave them here."""
     ts = load_taskset(ROOT / "spaces" / "intermittent-multitask" / "sensor-hub.yaml")
     tr = parse_source("markov:on_mw=5,mean_on_s=5,mean_off_s=10,seed=1,duration_s=900")
     ev = Evaluator(ts, tr)
     plans = ("DD", "DDRRRRR", "TTTTTTTTTRR")
+    progs = [ev.program(k, p) for k, p in enumerate(plans)]
 
-    def interleaved(policy: str) -> int:
+    def interleaved(policy: str | Policy) -> int:
+        sim = MultiSimulator(trace=tr, device=ts.device)
+        sim.stretches = []
+        pol = make_policy(policy) if isinstance(policy, str) else policy
+        sim.run(ts.tasks, [(progs, pol)])
         spans: dict[tuple[int, int], list[float]] = {}
-        for s in ev.stretches(Config(plans, policy)):
+        for s in sim.stretches:
             spans.setdefault((s.task, s.seq), [s.t0, s.t1])[1] = s.t1
         return sum(
             1
@@ -192,9 +269,11 @@ def test_in_release_order_policies_never_interleave_a_tasks_jobs() -> None:
         )
 
     for name in POLICIES:
-        if make_policy(name).in_release_order:
-            assert interleaved(name) == 0, name
-    assert not make_policy("ia").in_release_order and interleaved("ia") > 0
+        assert make_policy(name).in_release_order, name
+        assert interleaved(name) == 0, name
+    for y in (False, True):
+        free = IntermittenceAware(release_order=False, yield_=y, segment_test=not y)
+        assert not free.in_release_order and interleaved(free) > 0
 
 
 def test_cli_refuses_taskset_whose_weights_exceed_fram(tmp_path: Path, capsys) -> None:

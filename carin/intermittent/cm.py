@@ -23,10 +23,11 @@ code    mechanism              cost model
                                cycle energy (a checkpoint voltage between ``v_off`` and
                                ``v_on`` must exist)
 ``D``   depth-first slice      a run of consecutive ``D`` layers is one slice executed
-                               tile by tile: inner feature maps never reach FRAM, inner
-                               layers pay ``df_recompute`` extra compute (halo), the
-                               slice's last output is written and committed; a failure
-                               loses the slice in progress
+                               tile by tile (below): inner feature maps never reach
+                               FRAM, inner layers pay ``df_recompute`` extra compute
+                               (halo), the slice's last output is written and
+                               committed at its end; a failure loses the slice in
+                               progress
 ======  =====================  =====================================================
 
 A plan compiles to a sequence of **atoms** (:class:`Atoms`): pieces of work with their
@@ -46,8 +47,30 @@ built in SRAM, and the registers and bookkeeping (``jit_state_extra_bytes``):
   is exactly the JIT checkpoint's state;
 * ``T``: the persisting atom holds the input; a tile holds its own share of the output
   (its input is re-read from FRAM);
-* ``D``: input (if volatile) + the layer's whole output -- an upper bound, a slice's
-  tile buffers are smaller.
+* ``D``: the slice's tile buffers, see below.
+
+**Depth-first slices.** A slice runs in ``tiles`` tiles, counted as for ``T``
+(:func:`tile_count`): about ``tile_j`` joules each, here of the whole slice's energy
+(its atoms': the inner layers' recompute, the read of a slice input in FRAM and the
+write of its output), at least one and at most one per element of the slice's output.
+Each tile computes every layer of the slice on its share of that layer's output: a
+tile buffer of ``out / tiles`` elements, times ``1 + df_recompute`` for the inner layers
+(their halo), at most the whole map. A tile's outputs of the last layer go to FRAM as
+it finishes (the energy model counts that write as one DMA at the slice's end), so no
+inner map exists whole and the last map is never all in SRAM. Those written tiles are
+not committed progress: no progress counter is written, and a power failure loses the
+slice in progress (the simulator resumes the job at the slice's start). A save for a
+yield records the tile counter with the registers, so the written tiles and the saved
+buffers together are a state to continue from. The state of the atom of the slice's
+layer ``j`` is then: the registers, the buffer of layer ``j`` (its output tile) and of
+layer ``j - 1`` (its input tile; the layers before are done with this tile), and the
+slice's input if it is in SRAM -- for every layer when there is more than one tile
+(the tiles to come read it), only for the first layer otherwise (one tile runs the
+slice layer by layer). A slice input in FRAM is re-read per tile and is not state.
+With one tile this is the per-layer formula of ``R``/``L`` (input + output); with more,
+and the slice's input in FRAM, it is never above it. With a slice input in SRAM and
+several tiles it can be above it (that input must outlive the slice's first layer). The
+feature maps of every atom of a slice count its output's FRAM area.
 
 Saving costs a DMA write of that state and restoring a DMA read, like ``J``. The
 multi-task simulator uses it to let a paused job yield the device between its commits
@@ -94,6 +117,7 @@ __all__ = [
     "compile_layers",
     "validate_plan",
     "uniform_plan",
+    "tile_count",
     "FramFootprint",
     "fram_footprint",
 ]
@@ -241,6 +265,41 @@ def _write_output(
     b.add(i, e + we, d + wd, nvm=nvm, commit=True, state=(live + n_out) * eb, maps=held + nvm)
 
 
+def tile_count(energy_j: float, out_elems: float, device: Device) -> int:
+    """Tiles of a ``T`` layer or a ``D`` slice: about ``tile_j`` joules each (``energy_j``:
+    the whole layer's or slice's energy), at least one, at most one per element of its
+    output (``out_elems``: the layer's, or the slice's last layer's)."""
+    return int(min(max(1, math.ceil(energy_j / device.tile_j)), max(1, out_elems)))
+
+
+def _tile_slice(
+    b: _Builder, row0: int, costs: LayerCosts, device: Device, *, vol_in: float, ends: bool
+) -> None:
+    """Set the volatile state and the FRAM maps of the ``D`` slice whose atoms are
+    ``b.rows[row0:]`` (one per layer) to its tile-by-tile execution (module docstring:
+    "Depth-first slices"). ``vol_in``: the slice's input in SRAM, in elements; ``ends``:
+    the slice's last layer is in the rows (else a range's end cut it: every layer
+    counts as an inner one)."""
+    rows = b.rows[row0:]
+    eb = float(device.element_bytes)
+    regs = device.jit_state_extra_bytes / eb
+    outs = [float(costs.out_elems[int(r[10])]) for r in rows]
+    tiles = tile_count(sum(r[0] for r in rows), outs[-1], device)
+    # one tile's buffer per layer: its share of the output, inner layers with their halo
+    halo = [1.0 + device.df_recompute] * len(rows)
+    if ends:
+        halo[-1] = 1.0
+    buf = [min(o, o * h / tiles) for o, h in zip(outs, halo, strict=True)]
+    for j, r in enumerate(rows):
+        # the tile's input buffer (the previous layer's) and output buffer; the slice's
+        # input stays in SRAM for the tiles to come (after its first layer only if one
+        # tile: then the slice runs layer by layer)
+        keep = vol_in if j == 0 or tiles > 1 else 0.0
+        state = regs + keep + buf[j] + (buf[j - 1] if j else 0.0)
+        maps = rows[-1][12] if ends else r[12]  # the output is written tile by tile
+        b.rows[row0 + j] = (*r[:11], state * eb, maps)
+
+
 def compile_layers(
     plan: str,
     costs: LayerCosts,
@@ -310,8 +369,7 @@ def compile_layers(
                 resume, inp = n_in * eb, 0.0
             r_e, r_d = device.dma_read(n_in)
             w_e, w_d = device.dma_write(n_out)
-            whole = e + r_e + w_e
-            tiles = int(min(max(1, math.ceil(whole / device.tile_j)), max(1, n_out)))
+            tiles = tile_count(e + r_e + w_e, n_out, device)
             te = (
                 e / tiles
                 + device.dma_read(n_in / tiles)[0]
@@ -361,6 +419,8 @@ def compile_layers(
             last = (k + 1 < n and plan[k + 1] != "D") or (k + 1 == n and is_model_end)
             if first:
                 held = inp  # the slice's input, read tile by tile until its last layer
+                vol_in = live - regs  # the slice's input if it is in SRAM, in elements
+                row0 = len(b.rows)
             else:
                 read_e, read_d = 0.0, 0.0
             if last:
@@ -376,6 +436,8 @@ def compile_layers(
                     maps=resume + held,
                 )
                 in_fram, inp = False, 0.0
+            if last or k + 1 == n:
+                _tile_slice(b, row0, costs, device, vol_in=vol_in, ends=last)
         else:  # pragma: no cover - validated before
             raise CMError(f"unknown CM code {code!r}")
     return b.build()

@@ -36,7 +36,8 @@ queue:
   name another ready job. The paused job then saves its volatile state just in time:
   the state of its current atom (:attr:`~carin.intermittent.cm.Atoms.state_bytes`: the
   layer's input if in SRAM, the output being built, the registers -- what a ``J``
-  checkpoint of that atom writes), written by one DMA write (energy, time and FRAM
+  checkpoint of that atom writes; in a depth-first slice, the tile buffers), written by
+  one DMA write (energy, time and FRAM
   bytes charged to the job); if the capacitor holds less than that, the device first
   sleeps (on) until it does. The job keeps a restore, a DMA read of the same state,
   paid when it runs again; it then continues exactly where it stopped. After the save

@@ -276,6 +276,11 @@ class EDF(Policy):
 class IntermittenceAware(Policy):
     """EDF with energy-aware admission, segment fitting, waiting and pausing.
 
+    It runs a task's jobs in release order (``release_order``, default): of the ready
+    jobs of one task only the earliest released is seen by the steps below, so a later
+    job waits (and may miss) while an earlier one of its task is ready, and one job per
+    task is in progress (:attr:`Policy.in_release_order`).
+
     At each decision, with ``e`` the energy in the capacitor, ``p_now`` the mean harvest
     over the last ``fit_window_s`` seconds and ``p`` the admission harvest (the highest
     1 s mean over the last ``window_s`` seconds, or ``p_now`` if higher, times
@@ -339,6 +344,10 @@ class IntermittenceAware(Policy):
             cycle. Pointless when the job pauses instead of browning out (the segment
             loses nothing) and yields (it no longer holds the device against more
             urgent jobs). ``ia-yield`` is ``yield_=True, segment_test=False``.
+        release_order: See a task's earliest ready job only (above). False: see every
+            ready job, so the steps may run a later job of a task while an earlier one
+            waits (several jobs of a task in progress when its deadline exceeds its
+            period; the FRAM footprint then counts each one's maps).
     """
 
     name = "ia"
@@ -356,6 +365,7 @@ class IntermittenceAware(Policy):
         refill: float = 0.9,
         yield_: bool = False,
         segment_test: bool = True,
+        release_order: bool = True,
     ):
         if (
             not window_s > 0
@@ -374,6 +384,7 @@ class IntermittenceAware(Policy):
         self.memory_s = memory_s
         self._set_pause(pause, refill, yield_)
         self.segment_test = segment_test
+        self.in_release_order = release_order
         if yield_:
             self.name = "ia-yield"
 
@@ -561,6 +572,19 @@ class IntermittenceAware(Policy):
     def _fits(self, j: JobView, state: DeviceState, p: float) -> bool:
         return j.next_jit or j.next_j * (1.0 + self.margin) <= state.energy_j + p * j.next_s
 
+    def _in_order(self, jobs: Sequence[JobView]) -> list[int] | None:
+        """The indices of each task's earliest released ready job, in ``jobs`` order, when
+        the policy runs a task's jobs in release order and some task has two ready
+        (None: every job is seen)."""
+        if not self.in_release_order:
+            return None
+        first: dict[int, int] = {}
+        for i, j in enumerate(jobs):
+            k = first.get(j.task)
+            if k is None or j.release_s < jobs[k].release_s:
+                first[j.task] = i
+        return sorted(first.values()) if len(first) < len(jobs) else None
+
     def yield_to(self, jobs: Sequence[JobView], paused: int, state: DeviceState) -> int | None:
         """The first job steps 1-3 admit at the refill level, if it is not ``jobs[paused]``
         (None: no yield; see :meth:`Policy.yield_to`).
@@ -570,6 +594,12 @@ class IntermittenceAware(Policy):
         """
         if not self.yields:
             return None
+        seen = self._in_order(jobs)
+        if seen is not None:
+            if paused not in seen:  # a later job of its task does not run first
+                return None
+            got = self.yield_to([jobs[i] for i in seen], seen.index(paused), state)
+            return None if got is None else seen[got]
         level = max(state.energy_j, self.refill * state.max_j)
         _abandon, order, *_ = self._admitted(jobs, replace(state, energy_j=level))
         return order[0] if order and order[0] != paused else None
@@ -609,6 +639,11 @@ class IntermittenceAware(Policy):
         return abandon, order, deferred, skipped, p, p_dem, p_raw
 
     def pick(self, jobs: Sequence[JobView], state: DeviceState) -> Decision:  # noqa: D102
+        seen = self._in_order(jobs)
+        if seen is not None:  # a later job of a task waits for the earlier ones
+            dec = self.pick([jobs[i] for i in seen], state)
+            run = None if dec.run is None else seen[dec.run]
+            return replace(dec, run=run, abandon=tuple(seen[i] for i in dec.abandon))
         abandon, order, deferred, skipped, p, p_dem, p_raw = self._admitted(jobs, state)
         if not order and not deferred and not skipped:
             return Decision(None, abandon)
