@@ -29,9 +29,10 @@ release); the peak of its plan's feature maps in FRAM
 (:func:`~carin.intermittent.cm.fram_footprint`) for each of its jobs that can be in
 progress at once -- per task, because a job preempted at a commit point keeps its
 committed map in FRAM while other jobs run; one job under a policy that runs a task's
-jobs in release order (``fp``, ``edf`` and their pausing and yielding forms), as many as
-can be pending under ``ia``, which may start a later job while an earlier one of its task
-waits; and, under a policy that yields, its task's yield buffer. Shared: one JIT
+jobs in release order (every named policy: ``fp``, ``edf``, ``ia`` and their pausing and
+yielding forms), as many as can be pending under one that may start a later job while an
+earlier one of its task waits (``IntermittenceAware(release_order=False)``); and, under
+a policy that yields, its task's yield buffer. Shared: one JIT
 checkpoint buffer, the largest of the tasks' (a JIT checkpoint belongs to one job, which
 restores before any other job runs), and the scheduler record a switch writes
 (:data:`SWITCH_RECORD_WORDS` elements). Weights are read-only, so tasks whose models come
