@@ -59,9 +59,9 @@ tile buffer of ``out / tiles`` elements, times ``1 + df_recompute`` for the inne
 it finishes (the energy model counts that write as one DMA at the slice's end), so no
 inner map exists whole and the last map is never all in SRAM. Those written tiles are
 not committed progress: no progress counter is written, and a power failure loses the
-slice in progress (the simulator resumes the job at the slice's start). A save for a
-yield records the tile counter with the registers, so the written tiles and the saved
-buffers together are a state to continue from. The state of the atom of the slice's
+slice in progress (the simulator resumes the job at its last commit, before the
+slice). A save for a yield records the tile counter with the registers, so the written
+tiles and the saved buffers together are a state to continue from. The state of the atom of the slice's
 layer ``j`` is then: the registers, the buffer of layer ``j`` (its output tile) and of
 layer ``j - 1`` (its input tile; the layers before are done with this tile), and the
 slice's input if it is in SRAM -- for every layer when there is more than one tile
