@@ -319,6 +319,17 @@ def test_cli_single_model_rows_carry_fram_kb_and_warn(tmp_path: Path, capsys) ->
     assert "warning: tiny: plan JJJ needs 16.6 KiB of FRAM (16,988 B: weights 2,520 B" in err
     assert "JIT buffer 5,064 B" in err and "fram_bytes = 11,930 B" in err
     assert "plan RRR" not in err and "Traceback" not in err
+    # a deadline of 7 s on a 3 s period: 3 jobs can wait, each with its input sample in
+    # FRAM (the simulator runs them in release order: one job's maps)
+    assert (
+        main([*argv, "--period", "3", "--deadline", "7", "--device", str(dev), "-o", str(out)]) == 0
+    )
+    late = pd.read_csv(out)
+    assert late.loc[late["cm"] == "RRR", "fram_kb"].iloc[0] == pytest.approx(
+        (11920 + 2 * INPUT) / 1024, abs=1e-4
+    )
+    err = capsys.readouterr().err
+    assert "plan RRR needs" in err and "input 600 B" in err  # 12,320 B > 11,930 B
 
 
 def test_cli_taskset_rows_carry_fram_kb_and_warn(tmp_path: Path, capsys) -> None:

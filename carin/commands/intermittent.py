@@ -160,13 +160,13 @@ def _warn_too_big(what: str, fp, device) -> None:
     )
 
 
-def _warn_fram(model, device, plans) -> None:
+def _warn_fram(model, device, plans, pending: int = 1) -> None:
     """Warn about each plan of ``model`` whose FRAM footprint exceeds the device's."""
     from carin.intermittent.cm import compile_plan, fram_footprint
 
     costs = model.costs(device)
     for plan in plans:
-        fp = fram_footprint(compile_plan(plan, costs, device), costs, device)
+        fp = fram_footprint(compile_plan(plan, costs, device), costs, device, pending=pending)
         if fp.total > device.fram_bytes:
             _warn_too_big(f"{model.name}: plan {plan}", fp, device)
 
@@ -227,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
     from carin.errors import CarinError
     from carin.intermittent import Device, load_layers
     from carin.intermittent.profile import candidate_plans, profile_rows, simulate_plans
+    from carin.intermittent.tasks import pending_jobs
     from carin.profiles import write_profiles
 
     if (args.model is None) == (args.taskset is None):
@@ -258,13 +259,14 @@ def run(args: argparse.Namespace) -> int:
     frames = []
     for mpath, period, deadline in zip(args.model, periods, deadlines, strict=True):
         model = load_layers(mpath)
+        pending = pending_jobs(period, deadline)  # input samples waiting when d > p
         written: dict[str, None] = {}
         for tr in traces:
             plans = candidate_plans(model, tr, device, period=period)
             written.update(dict.fromkeys(plans))
             runs = simulate_plans(model, tr, device, plans, period=period, deadline=deadline)
-            frames.append(profile_rows(model, tr, device, runs))
-        _warn_fram(model, device, written)
+            frames.append(profile_rows(model, tr, device, runs, pending=pending))
+        _warn_fram(model, device, written, pending)
     frame = pd.concat(frames, ignore_index=True)
     out = write_profiles(frame, args.out)
     print(f"wrote {len(frame)} rows ({len(args.model)} model(s) x {len(traces)} trace(s)) to {out}")

@@ -485,7 +485,7 @@ class FramFootprint:
 
 
 def fram_footprint(
-    atoms: Atoms, costs: LayerCosts, device: Device, *, yields: bool = False
+    atoms: Atoms, costs: LayerCosts, device: Device, *, yields: bool = False, pending: int = 1
 ) -> FramFootprint:
     """The FRAM a whole-model plan compiled by :func:`compile_plan` needs, by term.
 
@@ -494,10 +494,15 @@ def fram_footprint(
         costs: The model's layer costs on ``device`` (weights and input sizes).
         device: The device (capacitor size for the yield buffer).
         yields: Whether the task runs under a policy that yields (adds a yield buffer).
+        pending: Jobs whose input samples can wait in FRAM at once (each is sampled at
+            its release): ``ceil(deadline / period)`` for periodic jobs.
 
     Raises:
-        ValueError: The atoms carry no ``map_bytes`` (not made by :func:`compile_plan`).
+        ValueError: The atoms carry no ``map_bytes`` (not made by :func:`compile_plan`),
+            or ``pending`` is below 1.
     """
+    if pending < 1:
+        raise ValueError(f"fram_footprint: pending must be >= 1, got {pending}")
     if atoms.map_bytes is None:
         raise ValueError("fram_footprint: the atoms carry no map_bytes; compile the plan")
     maps = float(atoms.map_bytes.max()) if len(atoms) else 0.0
@@ -513,7 +518,7 @@ def fram_footprint(
         buf = float(math.ceil(sb[ok].max())) if ok.any() else 0.0  # a tile's share: whole B
     return FramFootprint(
         weights=float(costs.weight_bytes.sum()),
-        inputs=float(costs.in_bytes[0]) if costs.in_bytes.size else 0.0,
+        inputs=float(costs.in_bytes[0]) * pending if costs.in_bytes.size else 0.0,
         maps=maps,
         jit=jit,
         yield_buffer=buf,

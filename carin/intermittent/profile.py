@@ -122,6 +122,7 @@ def profile_rows(
     runs: Sequence[PlanRun],
     *,
     bands_mw: Sequence[float] = BANDS_MW,
+    pending: int = 1,
 ) -> pd.DataFrame:
     """Profile rows of the simulated plans: per plan one overall row, one per band with jobs.
 
@@ -131,13 +132,15 @@ def profile_rows(
     the band rows that hold it are what counts (see ``TaskSpace.power_rows``).
 
     ``fram_kb`` is the plan's FRAM footprint (:func:`~carin.intermittent.cm.fram_footprint`,
-    one task: no yield buffer) in KiB, the same on every row of the plan, so a spec can
-    require ``fram_kb <= 256``.
+    one task: no yield buffer; the input samples of ``pending`` jobs, as many as can wait
+    at once when the deadline exceeds the period) in KiB, the same on every row of the
+    plan, so a spec can require ``fram_kb <= 256``.
     """
     costs = model.costs(device)
     rows = []
     for run in runs:
-        fram = fram_footprint(compile_plan(run.plan, costs, device), costs, device).total
+        atoms = compile_plan(run.plan, costs, device)
+        fram = fram_footprint(atoms, costs, device, pending=pending).total
         pw_mw = run.jobs.power_w * 1e3
         bands = [(np.nan, np.nan), *zip(bands_mw[:-1], bands_mw[1:], strict=True)]
         for lo, hi in bands:

@@ -72,6 +72,7 @@ __all__ = [
     "TaskSetFootprint",
     "taskset_footprint",
     "weight_owners",
+    "pending_jobs",
     "check_weights_fit",
 ]
 
@@ -413,11 +414,12 @@ def taskset_footprint(
     fps, pending, progress = [], [], []
     for i, (task, plan) in enumerate(zip(taskset.tasks, plans, strict=True)):
         costs = task.model.costs(dev)
-        f = fram_footprint(compile_plan(plan, costs, dev), costs, dev, yields=pol.yields)
-        k = max(1, math.ceil(task.deadline_s / task.period_s - 1e-9))
+        k = pending_jobs(task.period_s, task.deadline_s)
+        atoms = compile_plan(plan, costs, dev)
+        f = fram_footprint(atoms, costs, dev, yields=pol.yields, pending=k)
         m = 1 if pol.in_release_order else k
         w = f.weights if owners[i] == i else 0.0
-        fps.append(replace(f, weights=w, inputs=f.inputs * k, maps=f.maps * m))
+        fps.append(replace(f, weights=w, maps=f.maps * m))
         pending.append(k)
         progress.append(m)
     return TaskSetFootprint(
@@ -429,6 +431,14 @@ def taskset_footprint(
         jit=max(f.jit for f in fps),
         record=float(SWITCH_RECORD_WORDS * dev.element_bytes),
     )
+
+
+def pending_jobs(period_s: float | None, deadline_s: float) -> int:
+    """How many jobs of a periodic task can be pending at once: ``ceil(deadline /
+    period)``, at least 1 (1 when jobs run back to back, ``period_s`` None)."""
+    if period_s is None:
+        return 1
+    return max(1, math.ceil(deadline_s / period_s - 1e-9))
 
 
 def weight_owners(taskset: TaskSet) -> list[int]:
