@@ -43,7 +43,12 @@ class KeyTable:
     def __init__(self, keys: np.ndarray) -> None:
         keys = np.asarray(keys, dtype=np.uint64)
         self.order = np.argsort(keys, kind="stable")
-        uniq, start, count = np.unique(keys[self.order], return_index=True, return_counts=True)
+        ranked = keys[self.order]
+        first = np.ones(len(ranked), dtype=bool)  # where each distinct key starts
+        first[1:] = ranked[1:] != ranked[:-1]
+        start = np.flatnonzero(first)
+        uniq = ranked[start]
+        count = np.diff(np.append(start, len(ranked)))
         size = 1 << max(4, int(2 * len(uniq)).bit_length())
         self.mask = np.uint64(size - 1)
         bucket = _bucket(uniq, self.mask)
@@ -64,11 +69,16 @@ class KeyTable:
             return first, n
         b = _bucket(want, self.mask).astype(np.int64)
         lo, hi = self.bucket_start[b], self.bucket_start[b + 1]
-        for r in range(self.deepest):
-            at = np.minimum(lo + r, len(self.keys) - 1)
-            hit = (lo + r < hi) & (self.keys[at] == want)
-            first = np.where(hit, self.start[at], first)
-            n = np.where(hit, self.count[at], n)
+        # each round looks at the next key of the bucket of every query not yet resolved
+        live = np.flatnonzero(lo < hi)
+        while len(live):
+            at = lo[live]
+            hit = self.keys[at] == want[live]
+            first[live[hit]] = self.start[at[hit]]
+            n[live[hit]] = self.count[at[hit]]
+            live = live[~hit]
+            lo[live] += 1
+            live = live[lo[live] < hi[live]]
         return first, n
 
     def matches(self, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ plain numpy reference kept for tests and for the exhaustive solver.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -96,9 +97,11 @@ def dominated_by_any(
     distinct non-dominated rows (a row strictly dominated by the front is strictly
     dominated by one of those). One and two objectives then use a sort-and-search
     (prefix minima of the front sorted by the first cost; ``O((n + f) log f)``);
-    three sweep the rows by their first cost while keeping the staircase of the
-    front rows seen so far in the second and third costs (``O((n + f) log f)`` plus
-    ``O(f)`` staircase updates); four or more split the front at the median of the
+    three cut the front sorted by the first cost into about ``sqrt(f)`` blocks: a row
+    looks up, in the whole blocks it reaches sorted by the second cost, the least third
+    cost (one binary search), and is compared with each row of the block it reaches in
+    part (``O(n (log f + sqrt f) + f^1.5 log f)``, in ``O(sqrt f)`` vectorised
+    steps); four or more split the front at the median of the
     first cost (rows at or above it are then weakly dominated by the lower half
     exactly when the other costs are: one cost fewer), down to three costs or to
     vectorised blocks of at most ``chunk_cells`` cells.
@@ -167,27 +170,40 @@ def _dominated_2d(costs: np.ndarray, front: np.ndarray) -> np.ndarray:
     return ((le > 0) & (pad[le] < costs[:, 1])) | ((lt > 0) & (pad[lt] <= costs[:, 1]))
 
 
-def _weakly_dominated_3d(costs: np.ndarray, front: np.ndarray) -> np.ndarray:
-    """Whether some front row is <= each row in all three costs (front sorted by cost 1)."""
-    out = np.zeros(len(costs), dtype=bool)
-    # rows grouped by how many front rows have a first cost <= theirs
+def _weakly_dominated_3d(costs: np.ndarray, front: np.ndarray, block: int = 0) -> np.ndarray:
+    """Whether some front row is <= each row in all three costs (front sorted by cost 1).
+
+    The front is cut along its first cost into blocks of ``block`` rows (default: about
+    the square root of its size). A row reaches the front rows whose first cost is at
+    most its own: some whole blocks, then part of the next one. Over the whole blocks
+    it looks up, in those rows sorted by the second cost, the least third cost among
+    the rows whose second cost is at most its own; the part block is compared row by row.
+    """
+    n, f = len(costs), len(front)
+    out = np.zeros(n, dtype=bool)
+    block = block or max(8, math.isqrt(f))
     reach = np.searchsorted(front[:, 0], costs[:, 0], side="right")
-    order = np.argsort(reach, kind="stable")
-    bounds = np.searchsorted(reach[order], np.arange(len(front) + 2), side="left")
-    s2 = np.zeros(0)  # staircase of the front rows so far: cost 2 ascending, cost 3 descending
-    s3 = np.zeros(0)
-    for n_seen in range(1, len(front) + 1):
-        a2, a3 = front[n_seen - 1, 1], front[n_seen - 1, 2]
-        i = np.searchsorted(s2, a2, side="right")
-        if not (i > 0 and s3[i - 1] <= a3):  # not already covered: insert, drop what it covers
-            j = np.searchsorted(s2, a2, side="left")
-            stop = j + np.searchsorted(-s3[j:], -a3, side="right")
-            s2 = np.concatenate([s2[:j], [a2], s2[stop:]])
-            s3 = np.concatenate([s3[:j], [a3], s3[stop:]])
-        rows = order[bounds[n_seen] : bounds[n_seen + 1]]
+    whole = reach // block
+    order = np.argsort(whole, kind="stable")
+    bounds = np.searchsorted(whole[order], np.arange(f // block + 2), side="left")
+    for b in range(1, f // block + 1):
+        rows = order[bounds[b] : bounds[b + 1]]
         if len(rows):
-            k = np.searchsorted(s2, costs[rows, 1], side="right") - 1
-            out[rows] = (k >= 0) & (s3[np.maximum(k, 0)] <= costs[rows, 2])
+            seen = front[: b * block]
+            by2 = np.argsort(seen[:, 1], kind="stable")
+            least3 = np.minimum.accumulate(seen[by2, 2])
+            k = np.searchsorted(seen[by2, 1], costs[rows, 1], side="right")
+            out[rows] = (k > 0) & (least3[np.maximum(k - 1, 0)] <= costs[rows, 2])
+    part = np.flatnonzero(~out & (reach > whole * block))
+    step = max(1, 250_000 // block)
+    for s in range(0, len(part), step):
+        rows = part[s : s + step]
+        at = whole[rows, None] * block + np.arange(block)[None, :]
+        live = at < reach[rows, None]
+        at = np.minimum(at, f - 1)
+        live &= front[at, 1] <= costs[rows, 1, None]
+        live &= front[at, 2] <= costs[rows, 2, None]
+        out[rows] = live.any(axis=1)
     return out
 
 

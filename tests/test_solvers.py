@@ -247,3 +247,20 @@ def test_dominated_by_any_matches_pairwise_check(data, chunk_cells):
     lt = (front[None] < costs[:, None]).any(axis=2)
     expect = (le & lt).any(axis=1)
     assert (dominated_by_any(costs, front, chunk_cells=chunk_cells) == expect).all()
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(st.lists(VALUES, min_size=3, max_size=3), min_size=1, max_size=40),
+    st.lists(st.lists(VALUES, min_size=3, max_size=3), min_size=1, max_size=80),
+    st.integers(0, 5),
+)
+def test_weakly_dominated_3d_matches_pairwise_check(costs, front, block):
+    """The blocked sweep of three costs, with blocks small enough that a row reaches
+    several whole blocks and part of the next (0: the default block size)."""
+    from carin.pareto import _weakly_dominated_3d
+
+    costs, front = np.array(costs, dtype=float), np.array(front, dtype=float)
+    front = front[np.argsort(front[:, 0], kind="stable")]
+    expect = (front[None] <= costs[:, None]).all(axis=2).any(axis=1)
+    assert (_weakly_dominated_3d(costs, front, block) == expect).all()

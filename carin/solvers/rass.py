@@ -539,14 +539,20 @@ class _MultiProblem:
             i, j = np.nonzero(keep(self._pair(blk, rows)))
             yield i + a, j
 
-    def _grow(self, states: np.ndarray, rows: np.ndarray, keep, prune, counter: list) -> np.ndarray:
-        """The states of ``states x rows`` that ``keep`` accepts, thinned by ``prune``."""
+    def _grow(
+        self, states: np.ndarray, rows: np.ndarray, keep, prune, counter: list, merge=None
+    ) -> np.ndarray:
+        """The states of ``states x rows`` that ``keep`` accepts, thinned by ``prune``.
+
+        The chunks' survivors are thinned together by ``merge`` (default ``prune``): a
+        row test ``prune`` applies has already passed on each of them.
+        """
         parts = [
             prune(self._combine(states[i], rows[j]))
             for i, j in self._pairs(states, rows, keep, counter)
         ]
         out = np.concatenate(parts) if parts else np.zeros((0, self.W))
-        return prune(out) if len(parts) > 1 else out
+        return (merge or prune)(out) if len(parts) > 1 else out
 
     def _incumbents(self, counter: list) -> np.ndarray:
         """Objective vectors of some feasible designs, found by a greedy pass.
@@ -605,7 +611,9 @@ class _MultiProblem:
                 st = self._prune(st)
                 return st if first else st[self._bounded(self._single(st), r, best)]
 
-            suffix[d] = self._grow(suffix[d + 1], self.fronts[order[d]], keep, prune, counter)
+            suffix[d] = self._grow(
+                suffix[d + 1], self.fronts[order[d]], keep, prune, counter, self._prune
+            )
         return suffix
 
     def _front(self, suffix: np.ndarray, counter: list) -> np.ndarray:
@@ -815,9 +823,10 @@ def _front_per_group(cols: np.ndarray, group: np.ndarray) -> np.ndarray:
 
     cols = np.where(np.isfinite(cols), cols, np.sign(cols) * _BIG)
     keep = np.zeros(len(cols), dtype=bool)
-    for g in np.unique(group):
-        members = np.flatnonzero(group == g)
-        c = cols[members]
+    groups = np.unique(group)
+    for g in groups:
+        members = np.flatnonzero(group == g) if len(groups) > 1 else np.arange(len(cols))
+        c = cols[members] if len(groups) > 1 else cols
         var = c.max(axis=0) > c.min(axis=0) if c.shape[1] else np.zeros(0, dtype=bool)
         if len(members) == 1 or not var.any():
             keep[members[0]] = True
