@@ -21,7 +21,7 @@ from carin.pareto import (
 )
 from carin.plan import arrange_designs, build_plan, ineffective_conditions, round_sig
 from carin.solvers import Solver, get_solver
-from carin.space import DesignSpace, compile_space
+from carin.space import DesignSpace, compile_space, indistinguishable_rows
 from carin.spec import Spec, load_spec
 
 if TYPE_CHECKING:
@@ -277,7 +277,11 @@ def solve(
         plan=plan,
         timings=timings,
         options={k: v for k, v in solver_options.items() if k in ("budget", "seed")},
-        warnings=[*arranged.notes, *ineffective_conditions(space)],
+        warnings=[
+            *indistinguishable_rows(space),
+            *arranged.notes,
+            *ineffective_conditions(space),
+        ],
     )
 
 

@@ -665,3 +665,47 @@ def load_space(spec_path: str | Path) -> DesignSpace:
     from carin.spec import load_spec
 
     return compile_space(load_spec(spec_path))
+
+
+def indistinguishable_rows(space: DesignSpace, *, limit: int = 3) -> list[str]:
+    """Candidate rows that no key column (nor power band) tells apart, as warning texts.
+
+    Two rows of a task with the same key values (``model``, ``precision``, ...; for
+    intermittent rows also the same ``power_lo_mw``/``power_hi_mw`` band) become
+    designs that tables, plots and the plan show under the same name: usually two
+    measurements of one configuration appended to one table, or a key column left out.
+
+    Args:
+        space: A compiled design space.
+        limit: At most this many groups named per task; the rest are counted.
+
+    Returns:
+        One text per task that has such rows, naming the profile table, the rows' lines
+        in it and their key values.
+    """
+    out = []
+    single = len(space.tasks) == 1
+    for t in space.tasks:
+        f = t.frame
+        cols = list(t.key_columns) + [c for c in (POWER_LO, POWER_HI) if c in f.columns]
+        dup = f.duplicated(subset=cols, keep=False).to_numpy()
+        if not dup.any():
+            continue
+        sub = f.loc[dup, cols].astype(str).agg("/".join, axis=1)
+        groups: dict[str, list[int]] = {}
+        for key, row in zip(sub.tolist(), f.loc[dup, "_row"].tolist(), strict=True):
+            groups.setdefault(key, []).append(int(row))
+        named = [
+            f"lines {', '.join(map(str, rows))} ({key})"
+            for key, rows in list(groups.items())[:limit]
+        ]
+        more = len(groups) - len(named)
+        task = "" if single else f"task '{t.name}': "
+        out.append(
+            f"{space.table.source}: {task}{'; '.join(named)}"
+            + (f"; and {more} more group(s)" if more > 0 else "")
+            + f" have the same {'/'.join(cols)}, so they become designs no table, plot "
+            "or plan can tell apart; give them a key column that differs (runtime, "
+            "threads, variant) or keep one row per configuration"
+        )
+    return out

@@ -305,3 +305,44 @@ def test_intermittent_keep_without_a_taskset_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--keep: only with --taskset" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_rows_no_key_tells_apart_are_warned(tmp_path, capsys):
+    """Two measurements of one configuration appended to one table become two designs
+    with the same name; the solve says which lines and how to tell them apart."""
+    table = tmp_path / "p.csv"
+    table.write_text(
+        "model,precision,processor,latency_ms,accuracy\n"
+        "a,fp32,cpu,5.0,70\n"
+        "b,fp32,cpu,3.0,60\n"
+        "a,fp32,cpu,4.0,71\n"
+        "c,int8,cpu,2.0,50\n",
+        encoding="utf-8",
+    )
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "profiles: p.csv\nobjectives: [min latency_ms, max accuracy]\n", encoding="utf-8"
+    )
+    assert main(["solve", str(spec), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {table}: lines 2, 4 (a/fp32/cpu)" in err
+    assert "same model/precision/processor" in err and "variant" in err
+    assert "lines 3" not in err and "Traceback" not in err
+    # a key column that differs settles it: no warning
+    table.write_text(
+        "model,precision,processor,variant,latency_ms,accuracy\n"
+        "a,fp32,cpu,run1,5.0,70\nb,fp32,cpu,run1,3.0,60\na,fp32,cpu,run2,4.0,71\n",
+        encoding="utf-8",
+    )
+    assert main(["solve", str(spec), "-o", str(tmp_path / "out2")]) == 0
+    assert "tell apart" not in capsys.readouterr().err
+
+
+def test_shipped_spaces_have_no_rows_alike() -> None:
+    """The embedded tables (intermittent ones by power band) keep every candidate apart."""
+    from carin.space import compile_space, indistinguishable_rows
+    from carin.spec import load_spec
+
+    for name in ("phone-classifier", "phone-multi", "intermittent-tasks", "local-litert"):
+        spec = load_spec(ROOT / "spaces" / f"{name}.yaml")
+        assert indistinguishable_rows(compile_space(spec)) == [], name
