@@ -278,7 +278,7 @@ def solve(
         timings=timings,
         options={k: v for k, v in solver_options.items() if k in ("budget", "seed")},
         warnings=[
-            *indistinguishable_rows(space),
+            *indistinguishable_rows(space, designs),
             *arranged.notes,
             *ineffective_conditions(space),
         ],

@@ -667,8 +667,10 @@ def load_space(spec_path: str | Path) -> DesignSpace:
     return compile_space(load_spec(spec_path))
 
 
-def indistinguishable_rows(space: DesignSpace, *, limit: int = 3) -> list[str]:
-    """Candidate rows that no key column (nor power band) tells apart, as warning texts.
+def indistinguishable_rows(
+    space: DesignSpace, designs: np.ndarray | None = None, *, limit: int = 3
+) -> list[str]:
+    """Rows that no key column (nor power band) tells apart, as warning texts.
 
     Two rows of a task with the same key values (``model``, ``precision``, ...; for
     intermittent rows also the same ``power_lo_mw``/``power_hi_mw`` band) become
@@ -677,6 +679,9 @@ def indistinguishable_rows(space: DesignSpace, *, limit: int = 3) -> list[str]:
 
     Args:
         space: A compiled design space.
+        designs: ``(n, tasks)`` row positions of the designs a result shows: only rows
+            alike to one of those are reported (a cheap check on any table size; the
+            candidates are first cut to the designs' models). None: every row.
         limit: At most this many groups named per task; the rest are counted.
 
     Returns:
@@ -685,16 +690,29 @@ def indistinguishable_rows(space: DesignSpace, *, limit: int = 3) -> list[str]:
     """
     out = []
     single = len(space.tasks) == 1
-    for t in space.tasks:
+    for k, t in enumerate(space.tasks):
         f = t.frame
         cols = list(t.key_columns) + [c for c in (POWER_LO, POWER_HI) if c in f.columns]
+        shown = None
+        if designs is not None:
+            shown = set(np.unique(np.asarray(designs)[:, k]).tolist())
+            models = f[cols[0]].iloc[sorted(shown)].tolist()
+            f = f[f[cols[0]].isin(models).to_numpy()]
         dup = f.duplicated(subset=cols, keep=False).to_numpy()
         if not dup.any():
             continue
         sub = f.loc[dup, cols].astype(str).agg("/".join, axis=1)
         groups: dict[str, list[int]] = {}
-        for key, row in zip(sub.tolist(), f.loc[dup, "_row"].tolist(), strict=True):
+        members: dict[str, list[int]] = {}
+        for key, row, pos in zip(
+            sub.tolist(), f.loc[dup, "_row"].tolist(), f.index[dup].tolist(), strict=True
+        ):
             groups.setdefault(key, []).append(int(row))
+            members.setdefault(key, []).append(int(pos))
+        if shown is not None:
+            groups = {g: r for g, r in groups.items() if shown.intersection(members[g])}
+        if not groups:
+            continue
         named = [
             f"lines {', '.join(map(str, rows))} ({key})"
             for key, rows in list(groups.items())[:limit]

@@ -328,6 +328,14 @@ def test_rows_no_key_tells_apart_are_warned(tmp_path, capsys):
     assert f"warning: {table}: lines 2, 4 (a/fp32/cpu)" in err
     assert "same model/precision/processor" in err and "variant" in err
     assert "lines 3" not in err and "Traceback" not in err
+    # alike rows that no design of the result uses (both dominated) are not reported
+    table.write_text(
+        "model,precision,processor,latency_ms,accuracy\n"
+        "a,fp32,cpu,5.0,70\nx,fp32,cpu,9.0,10\nx,fp32,cpu,8.0,20\n",
+        encoding="utf-8",
+    )
+    assert main(["solve", str(spec), "-o", str(tmp_path / "out1")]) == 0
+    assert "tell apart" not in capsys.readouterr().err
     # a key column that differs settles it: no warning
     table.write_text(
         "model,precision,processor,variant,latency_ms,accuracy\n"
