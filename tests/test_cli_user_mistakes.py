@@ -310,40 +310,35 @@ def test_intermittent_keep_without_a_taskset_is_refused(tmp_path, capsys):
 def test_rows_no_key_tells_apart_are_warned(tmp_path, capsys):
     """Two measurements of one configuration appended to one table become two designs
     with the same name; the solve says which lines and how to tell them apart."""
-    table = tmp_path / "p.csv"
-    table.write_text(
-        "model,precision,processor,latency_ms,accuracy\n"
-        "a,fp32,cpu,5.0,70\n"
-        "b,fp32,cpu,3.0,60\n"
-        "a,fp32,cpu,4.0,71\n"
-        "c,int8,cpu,2.0,50\n",
-        encoding="utf-8",
-    )
-    spec = tmp_path / "s.yaml"
+    table, spec = tmp_path / "p.csv", tmp_path / "s.yaml"
     spec.write_text(
         "profiles: p.csv\nobjectives: [min latency_ms, max accuracy]\n", encoding="utf-8"
     )
-    assert main(["solve", str(spec), "-o", str(tmp_path / "out")]) == 0
-    err = capsys.readouterr().err
+
+    def solve_err(header: str, *rows: str) -> str:
+        table.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        assert main(["solve", str(spec), "-o", str(tmp_path / f"out{len(rows)}")]) == 0
+        return capsys.readouterr().err
+
+    keys = "model,precision,processor,latency_ms,accuracy"
+    err = solve_err(
+        keys, "a,fp32,cpu,5.0,70", "b,fp32,cpu,3.0,60", "a,fp32,cpu,4.0,71", "c,int8,cpu,2.0,50"
+    )
     assert f"warning: {table}: lines 2, 4 (a/fp32/cpu)" in err
     assert "same model/precision/processor" in err and "variant" in err
     assert "lines 3" not in err and "Traceback" not in err
     # alike rows that no design of the result uses (both dominated) are not reported
-    table.write_text(
-        "model,precision,processor,latency_ms,accuracy\n"
-        "a,fp32,cpu,5.0,70\nx,fp32,cpu,9.0,10\nx,fp32,cpu,8.0,20\n",
-        encoding="utf-8",
-    )
-    assert main(["solve", str(spec), "-o", str(tmp_path / "out1")]) == 0
-    assert "tell apart" not in capsys.readouterr().err
+    err = solve_err(keys, "a,fp32,cpu,5.0,70", "x,fp32,cpu,9.0,10", "x,fp32,cpu,8.0,20")
+    assert "tell apart" not in err
     # a key column that differs settles it: no warning
-    table.write_text(
-        "model,precision,processor,variant,latency_ms,accuracy\n"
-        "a,fp32,cpu,run1,5.0,70\nb,fp32,cpu,run1,3.0,60\na,fp32,cpu,run2,4.0,71\n",
-        encoding="utf-8",
+    with_variant = "model,precision,processor,variant,latency_ms,accuracy"
+    rows = (
+        "a,fp32,cpu,run1,5.0,70",
+        "b,fp32,cpu,run1,3.0,60",
+        "a,fp32,cpu,run2,4.0,71",
+        "c,int8,cpu,run1,2.0,50",
     )
-    assert main(["solve", str(spec), "-o", str(tmp_path / "out2")]) == 0
-    assert "tell apart" not in capsys.readouterr().err
+    assert "tell apart" not in solve_err(with_variant, *rows)
 
 
 def test_shipped_spaces_have_no_rows_alike() -> None:
